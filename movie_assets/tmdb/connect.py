@@ -1,0 +1,44 @@
+"""Open a client on real TMDb, or on the built-in emulator when no credentials and no base URL are set."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Iterator
+
+from .client import TMDbClient
+from .config import TMDbSettings
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def resolved_settings(settings: TMDbSettings, logger: logging.Logger | None = None) -> Iterator[TMDbSettings]:
+    """Yield settings that point at a reachable API, starting the emulator on loopback if needed."""
+    logger = logger or log
+    if not settings.uses_emulator:
+        yield settings
+        return
+    from movie_assets.emulator import Catalog, running_emulator
+
+    catalog = Catalog(seed=settings.emulator_seed, movies_per_year=settings.emulator_movies_per_year)
+    with running_emulator(catalog=catalog) as emulator:
+        logger.info(
+            "No TMDb credentials and no TMDB_BASE_URL set: using the built-in TMDb emulator at %s "
+            "(seed %d, %d movies in a peak year). Put TMDB_READ_ACCESS_TOKEN in .env to harvest real TMDb.",
+            emulator.base_url,
+            settings.emulator_seed,
+            settings.emulator_movies_per_year,
+        )
+        yield dataclasses.replace(
+            settings, base_url=emulator.base_url, requests_per_second=settings.effective_rps
+        )
+
+
+@contextlib.asynccontextmanager
+async def open_client(settings: TMDbSettings, logger: logging.Logger | None = None) -> AsyncIterator[TMDbClient]:
+    """``async with open_client(settings) as client`` — real TMDb or the emulator, same client code."""
+    with resolved_settings(settings, logger) as effective:
+        async with TMDbClient(effective, logger=logger) as client:
+            yield client

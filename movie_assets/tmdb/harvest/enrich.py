@@ -1,0 +1,117 @@
+"""Details for every movie of a year — one call each, in checkpointed batches (design §3, §5).
+
+Only movies without an ``ok``/``not_found`` record (plus any ids in ``refetch``) are requested. Each
+batch runs concurrently through the shared client and is written as one checkpoint shard, so a killed
+run loses at most the batch in flight. A movie whose call still fails after the client's retries is
+recorded as ``failed``; the caller decides to fail the step (`EnrichResult.failed`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ..client import TMDbClient
+from ..errors import TMDbAuthError, TMDbError, TMDbNotFound
+from .checkpoint import DONE_STATUSES, FAILED, NOT_FOUND, OK, DetailsCheckpoint, DetailsRecord
+
+
+@dataclass
+class BatchProgress:
+    """What a progress callback receives after each batch."""
+
+    batch: int
+    batches: int
+    done: int
+    total: int
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float:
+        return (self.total - self.done) / self.rate if self.rate > 0 else float("inf")
+
+    def describe(self) -> str:
+        eta = f"{self.eta_seconds:.0f}s" if self.eta_seconds != float("inf") else "?"
+        return (
+            f"batch {self.batch}/{self.batches}: {self.done}/{self.total} movies, "
+            f"{self.rate:.1f} movies/s, ETA {eta}"
+        )
+
+
+@dataclass
+class EnrichResult:
+    """Final state of a year's details."""
+
+    records: dict[int, DetailsRecord]
+    requested: int = 0
+    discarded_shards: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[int]:
+        return sorted(i for i, r in self.records.items() if r.status == FAILED)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.records.values() if r.status == status)
+
+
+def chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def fetch_one(client: TMDbClient, movie_id: int) -> DetailsRecord:
+    """One details call → one record. Auth errors propagate: no point continuing with a bad key."""
+    try:
+        response = await client.movie_details(movie_id)
+    except TMDbNotFound:
+        return DetailsRecord(movie_id, NOT_FOUND, None, None, None)
+    except TMDbAuthError:
+        raise
+    except TMDbError as exc:
+        return DetailsRecord(movie_id, FAILED, None, None, str(exc)[:500])
+    payload = json.dumps(response.data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return DetailsRecord(movie_id, OK, response.server_time, payload, None)
+
+
+async def enrich(
+    client: TMDbClient,
+    movie_ids: Iterable[int],
+    checkpoint: DetailsCheckpoint,
+    *,
+    batch_size: int = 500,
+    concurrency: int = 20,
+    refetch: Iterable[int] = (),
+    progress: Callable[[BatchProgress], None] | None = None,
+) -> EnrichResult:
+    """Fetch details for every id in ``movie_ids`` that the checkpoint does not already hold."""
+    wanted = sorted(set(movie_ids))
+    records = checkpoint.load()
+    refetch_ids = set(refetch)
+    todo = [i for i in wanted if i in refetch_ids or records.get(i, None) is None
+            or records[i].status not in DONE_STATUSES]
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def bounded(movie_id: int) -> DetailsRecord:
+        async with semaphore:
+            return await fetch_one(client, movie_id)
+
+    started = time.monotonic()
+    batches = max(1, -(-len(todo) // batch_size))
+    done = 0
+    for number, batch in enumerate(chunks(todo, batch_size), start=1):
+        fetched = await asyncio.gather(*(bounded(i) for i in batch))
+        checkpoint.append(fetched)
+        records.update((r.movie_id, r) for r in fetched)
+        done += len(batch)
+        if progress:
+            progress(BatchProgress(number, batches, done, len(todo), time.monotonic() - started))
+    wanted_set = set(wanted)
+    result = {i: r for i, r in records.items() if i in wanted_set}
+    return EnrichResult(records=result, requested=len(todo), discarded_shards=checkpoint.discarded_shards)
