@@ -1,0 +1,66 @@
+"""Helpers shared by the release functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from movie_assets.lake import Lake
+
+UNDATED = "undated"
+
+
+class ReleaseError(RuntimeError):
+    """A release step cannot run; the message says what to do."""
+
+
+def repo_root(lake: Lake) -> Path:
+    """The directory release paths are relative to: the parent of the data dir."""
+    return lake.root.resolve().parent
+
+
+def relative_to_root(lake: Lake, path: Path) -> str:
+    return Path(os.path.relpath(path.resolve(), repo_root(lake))).as_posix()
+
+
+def read_consolidated(lake: Lake, columns: Iterable[str] | None = None) -> pa.Table:
+    """The consolidated ``movies.parquet`` written by ``movies_db``."""
+    if not lake.movies_file.exists():
+        raise ReleaseError(f"{lake.movies_file} does not exist; materialize movies_db first")
+    return pq.read_table(lake.movies_file, columns=list(columns) if columns is not None else None)
+
+
+def year_key(year: int | None) -> str:
+    return UNDATED if year is None else str(year)
+
+
+def rows_per_year(table: pa.Table) -> dict[str, int]:
+    """``{"2020": n, …, "undated": m}`` in year order (undated last)."""
+    counts = pc.value_counts(table.column("year")).to_pylist()
+    ordered = sorted(counts, key=lambda c: (c["values"] is None, c["values"] or 0))
+    return {year_key(c["values"]): int(c["counts"]) for c in ordered}
+
+
+def list_lengths(table: pa.Table, column: str) -> pa.Array:
+    """Length of each list cell, null cells counted as 0."""
+    return pc.fill_null(pc.list_value_length(table.column(column)), 0)
+
+
+class ConfigValueError(ValueError):
+    """A configuration value is unusable; the message names the field."""
+
+
+def parse_iso_date(value: str | None, field: str) -> dt.date | None:
+    """``"2024-01-31"`` → date; None/blank → None; anything else → `ConfigValueError` naming ``field``."""
+    if value is None or not str(value).strip():
+        return None
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ConfigValueError(f"{field}={value!r} is not a valid ISO date (YYYY-MM-DD)") from None

@@ -1,0 +1,139 @@
+"""Time-based splits on one global timeline (design §7, leakage rules of the prior-art notes §3.4).
+
+``train`` holds movies released before ``val_start``, ``val`` those in ``[val_start, test_start)``, ``test``
+those on or after ``test_start``; movies without a release date go to ``undated`` and never to train. Every
+movie lands in exactly one split. Default cut-offs: the 0.8 and 0.9 quantiles of the dated rows'
+``release_date`` (lower element), so roughly 80/10/10 of dated movies, ties on the cut-off day going to
+the later split. The cut-offs and counts are written to ``splits/manifest.json``.
+
+``popularity``, ``vote_average`` and ``vote_count`` are snapshots as of ``harvested_at`` (the crawl), not
+of the release date: for any "predict at release" task they leak the future.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from movie_assets.lake import Lake, atomic_path, replace_dir_atomic, write_parquet_atomic
+
+from .common import ConfigValueError, ReleaseError, parse_iso_date
+
+SPLITS = ("train", "val", "test", "undated")
+MANIFEST = "manifest.json"
+TIME_FIELD = "release_date"
+DEFAULT_QUANTILES = (0.8, 0.9)
+LEAKY_COLUMNS = ("popularity", "vote_average", "vote_count")
+LEAKAGE_NOTE = (
+    "popularity, vote_average and vote_count are as of harvested_at (crawl time), not release time: "
+    "they include votes cast after the cut-offs and leak the future for predict-at-release tasks. "
+    "Fit every data-dependent transform (vocabularies, encoders, normalisers, IDF, centroids) on train only."
+)
+
+
+@dataclass
+class SplitResult:
+    val_start: dt.date
+    test_start: dt.date
+    source: str
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {name: self.tables[name].num_rows for name in SPLITS}
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "time_field": TIME_FIELD,
+            "val_start": self.val_start.isoformat(),
+            "test_start": self.test_start.isoformat(),
+            "cutoff_source": self.source,
+            "rule": "train: date < val_start; val: val_start <= date < test_start; test: date >= test_start; "
+            "undated: date is null",
+            "counts": self.counts,
+            "leaky_columns": list(LEAKY_COLUMNS),
+            "leakage_note": LEAKAGE_NOTE,
+        }
+
+
+def default_cutoffs(table: pa.Table, quantiles: tuple[float, float] = DEFAULT_QUANTILES) -> tuple[dt.date, dt.date]:
+    dates = sorted(table.column(TIME_FIELD).drop_null().to_pylist())
+    if not dates:
+        raise ReleaseError("no movie has a release_date; cannot derive split cut-offs (set val_start/test_start)")
+    n = len(dates)
+    return tuple(dates[min(n - 1, int(q * n))] for q in quantiles)  # type: ignore[return-value]
+
+
+def resolve_cutoffs(table: pa.Table, val_start: str | None, test_start: str | None) -> tuple[dt.date, dt.date, str]:
+    """Configured cut-offs (ISO strings) or the data's default quantiles; validated."""
+    val = parse_iso_date(val_start, "val_start")
+    test = parse_iso_date(test_start, "test_start")
+    sources = []
+    if val is None or test is None:
+        default_val, default_test = default_cutoffs(table)
+        if val is None:
+            val = default_val
+            sources.append(f"val_start = {DEFAULT_QUANTILES[0]} quantile of release_date")
+        if test is None:
+            test = max(default_test, val)
+            sources.append(f"test_start = {DEFAULT_QUANTILES[1]} quantile of release_date")
+    if val > test:
+        raise ConfigValueError(f"val_start={val.isoformat()} is after test_start={test.isoformat()}")
+    return val, test, "; ".join(sources) if sources else "config"
+
+
+def split_movies(table: pa.Table, val_start: dt.date, test_start: dt.date) -> dict[str, pa.Table]:
+    if val_start > test_start:
+        raise ConfigValueError(f"val_start={val_start} is after test_start={test_start}")
+    dates = table.column(TIME_FIELD)
+    val_scalar, test_scalar = pa.scalar(val_start, pa.date32()), pa.scalar(test_start, pa.date32())
+    masks = {
+        "train": pc.less(dates, val_scalar),
+        "val": pc.and_(pc.greater_equal(dates, val_scalar), pc.less(dates, test_scalar)),
+        "test": pc.greater_equal(dates, test_scalar),
+        "undated": pc.is_null(dates),
+    }
+    return {name: table.filter(pc.fill_null(mask, False)) for name, mask in masks.items()}
+
+
+def build_splits(table: pa.Table, val_start: str | None = None, test_start: str | None = None) -> SplitResult:
+    val, test, source = resolve_cutoffs(table, val_start, test_start)
+    return SplitResult(val, test, source, split_movies(table, val, test))
+
+
+def write_splits(lake: Lake, result: SplitResult) -> Path:
+    """Write ``{train,val,test,undated}.parquet`` and ``manifest.json`` and swap the directory in at once."""
+    target = lake.splits_dir
+    target.parent.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(dir=target.parent, prefix=".splits."))
+    try:
+        for name in SPLITS:
+            write_parquet_atomic(result.tables[name], build / f"{name}.parquet")
+        with atomic_path(build / MANIFEST) as tmp:
+            tmp.write_text(json.dumps(result.manifest(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        replace_dir_atomic(build, target)
+    finally:
+        if build.exists():
+            shutil.rmtree(build)
+    return target
+
+
+def read_split_ids(lake: Lake) -> dict[str, pa.Table]:
+    """``movie_id`` and ``release_date`` of each split file."""
+    missing = [n for n in SPLITS if not (lake.splits_dir / f"{n}.parquet").exists()]
+    if missing:
+        raise ReleaseError(f"split files missing under {lake.splits_dir}: {missing}; materialize movie_splits")
+    return {n: pq.read_table(lake.splits_dir / f"{n}.parquet", columns=["movie_id", TIME_FIELD]) for n in SPLITS}
+
+
+def read_manifest(lake: Lake) -> dict[str, Any]:
+    return json.loads((lake.splits_dir / MANIFEST).read_text(encoding="utf-8"))

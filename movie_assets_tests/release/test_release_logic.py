@@ -1,0 +1,233 @@
+"""The release functions as plain Python: sample, profile, splits, CSV export, check logic on bad data."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from movie_assets.release import export, sample, splits, validation
+from movie_assets.release.common import ConfigValueError, read_consolidated, rows_per_year
+from movie_assets.release.profile import build_profile, write_profile
+from movie_assets.tmdb.records import movies_table
+
+from .synthetic import synthetic_rows, write_lake
+
+
+@pytest.fixture
+def lake(tmp_path):
+    return write_lake(tmp_path / "data", undated=4)
+
+
+# -- sample -------------------------------------------------------------------------------------------
+def test_allocation_is_proportional_with_one_per_year():
+    assert sample.allocate({"a": 5, "b": 40, "c": 120, "d": 35}, 20) == {"a": 1, "b": 4, "c": 12, "d": 3}
+    tiny = sample.allocate({"a": 1, "b": 1000}, 10)
+    assert tiny == {"a": 1, "b": 9}
+    assert sum(sample.allocate({"a": 3, "b": 3, "c": 3}, 2).values()) == 2  # fewer than strata: no minimum
+    assert sample.allocate({"a": 2, "b": 3}, 100) == {"a": 2, "b": 3}
+
+
+def test_sample_is_stratified_and_deterministic(lake, tmp_path):
+    table = read_consolidated(lake)
+    first = sample.write_sample(lake, size=30, seed=7)
+    bytes_first = lake.sample_file.read_bytes()
+    again = sample.write_sample(lake, size=30, seed=7)
+    assert lake.sample_file.read_bytes() == bytes_first
+    assert first.equals(again)
+    per_year = rows_per_year(first)
+    assert first.num_rows == 30
+    assert set(per_year) == set(rows_per_year(table))  # every non-empty year (and undated) represented
+    assert per_year["2021"] > per_year["2020"] > per_year["2019"] >= 1
+    assert pc.count_distinct(first.column("movie_id")).as_py() == 30
+    # row order of the input does not matter, and the output is sorted
+    shuffled = table.take(pa.array(list(reversed(range(table.num_rows)))))
+    assert sample.stratified_sample(shuffled, 30, 7).equals(first)
+    assert first.column("movie_id").to_pylist() == first.sort_by(
+        [("release_date", "ascending"), ("movie_id", "ascending")]).column("movie_id").to_pylist()
+    # another seed picks other movies; more than the table gives the whole table
+    assert sample.stratified_sample(table, 30, 8).column("movie_id").to_pylist() != first.column(
+        "movie_id").to_pylist()
+    assert sample.stratified_sample(table, 10_000).num_rows == table.num_rows
+
+
+# -- profile ------------------------------------------------------------------------------------------
+def test_profile_contents_and_determinism(lake):
+    path, profile, table = write_profile(lake)
+    text = path.read_text()
+    assert json.loads(text) == profile
+    write_profile(lake)
+    assert path.read_text() == text
+    assert profile["rows"] == table.num_rows == 204
+    assert profile["columns"] == table.num_columns
+    assert profile["dtypes"]["release_date"] == "date32[day]"
+    assert profile["nulls"]["release_date"] == 4 and profile["release_date"]["undated"] == 4
+    assert profile["release_date"]["min"].startswith("2019") and profile["release_date"]["max"].startswith("2022")
+    assert profile["rows_per_year"] == {"2019": 5, "2020": 40, "2021": 120, "2022": 35, "undated": 4}
+    no_cast = sum(1 for r in table.column("cast").to_pylist() if not r)
+    assert profile["empty_lists"]["cast"] == no_cast
+    assert profile["missing_rates"]["cast"] == round(no_cast / table.num_rows, 6)
+    assert profile["uniques"]["movie_id"] == table.num_rows
+    assert profile["uniques"]["genre_ids"] <= 2
+    assert profile["top_original_languages"][0]["language"] == "en"
+    coverage = profile["credits_coverage"]
+    assert coverage["with_cast"] == table.num_rows - no_cast
+    assert 0.5 < coverage["with_cast_share"] < 1
+    assert list(json.loads(text)) == sorted(json.loads(text))  # sorted keys
+    assert "harvested" not in text.split('"dtypes"')[0]  # no timestamps at the top level
+
+
+def test_profile_of_an_empty_table():
+    profile = build_profile(movies_table([]))
+    assert profile["rows"] == 0 and profile["release_date"]["min"] is None
+    assert profile["credits_coverage"]["with_cast_share"] == 0.0
+
+
+# -- splits -------------------------------------------------------------------------------------------
+def test_default_splits_are_disjoint_complete_and_ordered(lake):
+    table = read_consolidated(lake)
+    result = splits.build_splits(table)
+    assert "0.8 quantile" in result.source
+    counts = result.counts
+    assert sum(counts.values()) == table.num_rows and counts["undated"] == 4
+    assert counts["train"] > counts["val"] > 0 and counts["test"] > 0
+    train_max = pc.max(result.tables["train"].column("release_date")).as_py()
+    val = result.tables["val"].column("release_date")
+    test_min = pc.min(result.tables["test"].column("release_date")).as_py()
+    assert train_max < result.val_start <= pc.min(val).as_py()
+    assert pc.max(val).as_py() < result.test_start <= test_min
+    outcome = validation.check_splits(result.tables, table.column("movie_id"), result.val_start, result.test_start)
+    assert outcome.passed, outcome.description
+
+
+def test_configured_cutoffs_and_bad_config(lake):
+    table = read_consolidated(lake)
+    result = splits.build_splits(table, "2021-01-01", "2022-01-01")
+    assert result.source == "config"
+    assert result.counts["train"] == 45 and result.counts["val"] == 120 and result.counts["test"] == 35
+    splits.write_splits(lake, result)
+    manifest = splits.read_manifest(lake)
+    assert manifest["val_start"] == "2021-01-01" and manifest["leaky_columns"] == list(splits.LEAKY_COLUMNS)
+    assert sorted(p.name for p in lake.splits_dir.iterdir()) == [
+        "manifest.json", "test.parquet", "train.parquet", "undated.parquet", "val.parquet"]
+    with pytest.raises(ConfigValueError, match="val_start"):
+        splits.build_splits(table, "2021-13-01", None)
+    with pytest.raises(ConfigValueError, match="val_start=2022-01-01 is after test_start=2021-01-01"):
+        splits.build_splits(table, "2022-01-01", "2021-01-01")
+
+
+# -- CSV export ---------------------------------------------------------------------------------------
+def test_csv_export_layout_and_json_lists(lake):
+    table = read_consolidated(lake)
+    window = export.resolve_window(table, "2020-01-01", "2021-12-31")
+    path, selected = export.export_csv(lake, table, window)
+    assert path == lake.root / "movies_2020-01-01_2021-12-31.csv"
+    first_bytes = path.read_bytes()
+    export.export_csv(lake, table, window)
+    assert path.read_bytes() == first_bytes
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert tuple(reader.fieldnames) == export.EXPORT_COLUMNS
+        rows = list(reader)
+    assert len(rows) == selected.num_rows > 0
+    assert all("2020-01-01" <= r["release_date"] <= "2021-12-31" for r in rows)
+    assert all(r["adult"] == "False" for r in rows)  # adult titles excluded by default
+    source = {r["movie_id"]: r for r in selected.to_pylist()}
+    for row in rows:
+        original = source[int(row["id"])]
+        assert json.loads(row["genre_ids"]) == original["genre_ids"]
+        assert row["genre_ids"] in ("[]", "[18]", "[18, 53]")
+        assert json.loads(row["actors"]) == [c["name"] for c in original["cast"]]
+        assert json.loads(row["directors"]) == [d["name"] for d in original["directors"]]
+        assert row["runtime"] == ("" if original["runtime"] is None else str(original["runtime"]))
+        assert row["poster_path"] == (original["poster_path"] or "")
+        assert row["overview"] == (original["overview"] or "")
+    assert any(", Jr." in r["actors"] for r in rows)  # a comma inside a name survives
+    with_adult = export.select_rows(table, export.resolve_window(table, "2020-01-01", "2021-12-31", True))
+    assert with_adult.num_rows > selected.num_rows
+
+
+def test_csv_export_validates_dates(lake):
+    table = read_consolidated(lake)
+    with pytest.raises(ConfigValueError, match="start_date='2021-02-30'"):
+        export.resolve_window(table, "2021-02-30", None)
+    with pytest.raises(ConfigValueError, match="end_date='tomorrow'"):
+        export.resolve_window(table, None, "tomorrow")
+    with pytest.raises(ConfigValueError, match="start_date=2022-01-01 is after end_date=2021-01-01"):
+        export.resolve_window(table, "2022-01-01", "2021-01-01")
+    default = export.resolve_window(table, None, None)
+    assert (default.start, default.end) == (pc.min(table.column("release_date")).as_py(),
+                                            pc.max(table.column("release_date")).as_py())
+
+
+def test_list_format_detection():
+    assert export.detect_list_format(["", '["A, Jr.", "B"]', "[]"]) == export.JSON
+    assert export.detect_list_format(["", "A, B", '["x"]']) == export.COMMA
+    assert export.detect_list_format(["", " "]) is None
+    assert export.format_names(["A", "B"], export.COMMA) == "A, B"
+    assert export.format_names(["Zoë"], export.JSON) == '["Zoë"]'
+    assert export.is_blank_list_cell("[ ]") and export.is_blank_list_cell("  ") and not export.is_blank_list_cell("A")
+
+
+# -- check logic on bad data ----------------------------------------------------------------------------
+def test_unique_ids_check_fails_on_duplicates():
+    assert validation.check_unique_ids(pa.array([1, 2, 3])).passed
+    outcome = validation.check_unique_ids(pa.array([1, 2, 2, 3, 3, 3]))
+    assert not outcome.passed and outcome.metadata["duplicated_ids"] == 2 and outcome.metadata["examples"] == [2, 3]
+    assert not validation.check_unique_ids(pa.array([1, None])).passed
+
+
+def test_row_drop_check():
+    assert validation.check_row_drop(100, None).passed
+    assert validation.check_row_drop(96, 100).passed
+    assert validation.check_row_drop(150, 100).passed
+    outcome = validation.check_row_drop(90, 100)
+    assert not outcome.passed and outcome.metadata["drop"] == 0.1
+    assert validation.check_row_drop(90, 100, max_drop=0.2).passed
+
+
+def test_image_url_check_fails_on_url_without_path():
+    rows = synthetic_rows({2020: 10})
+    assert validation.check_image_urls(movies_table(rows)).passed
+    rows[0] = {**rows[0], "poster_path": None, "poster_url": "https://image.example/t/p/w500None"}
+    rows[1] = {**rows[1], "backdrop_path": "/x.jpg", "backdrop_url": None}
+    outcome = validation.check_image_urls(movies_table(rows))
+    assert not outcome.passed
+    assert outcome.metadata["poster_mismatches"] == 1 and outcome.metadata["backdrop_mismatches"] == 1
+    assert outcome.metadata["poster_examples"] == [rows[0]["movie_id"]]
+
+
+def test_credits_coverage_check_fails_when_low():
+    rows = synthetic_rows({2020: 20})
+    assert validation.check_credits_coverage(movies_table(rows)).passed
+    stripped = [{**r, "cast": [], "directors": []} if i % 4 else r for i, r in enumerate(rows)]
+    outcome = validation.check_credits_coverage(movies_table(stripped))
+    assert not outcome.passed and outcome.metadata["with_cast_share"] < 0.5
+
+
+def test_split_check_fails_on_overlap_gap_and_misplacement(lake):
+    table = read_consolidated(lake)
+    result = splits.build_splits(table)
+    ids = table.column("movie_id")
+    tables = dict(result.tables)
+    overlapping = {**tables, "val": pa.concat_tables([tables["val"], tables["train"].slice(0, 2)])}
+    outcome = validation.check_splits(overlapping, ids, result.val_start, result.test_start)
+    assert not outcome.passed and outcome.metadata["overlaps"] == 2 and outcome.metadata["misplaced"] == 2
+    gap = {**tables, "test": tables["test"].slice(1)}
+    outcome = validation.check_splits(gap, ids, result.val_start, result.test_start)
+    assert not outcome.passed and outcome.metadata["missing"] == 1
+
+
+def test_null_spike_check_warns_on_a_rise():
+    assert validation.check_null_spikes({"a": 0.5}, None).passed
+    assert validation.check_null_spikes({"a": 0.12, "b": 0.0}, {"a": 0.1, "b": 0.0}).passed
+    outcome = validation.check_null_spikes({"a": 0.3, "b": 0.0, "new": 1.0}, {"a": 0.1, "b": 0.0})
+    assert not outcome.passed and list(outcome.metadata["spikes"]) == ["a"]
+
+
+def test_dates_are_real_dates(lake):
+    assert isinstance(read_consolidated(lake).column("release_date").drop_null()[0].as_py(), dt.date)
