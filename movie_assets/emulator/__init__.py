@@ -1,0 +1,29 @@
+"""A deterministic TMDb v3 emulator (aiohttp) over a lazily generated movie catalog.
+
+Use `running_emulator` in-process (tests, the pipeline without credentials) or
+``python -m movie_assets.emulator`` standalone.
+"""
+
+from .catalog import Catalog, MovieSummary
+from .runner import (
+    RunningEmulator,
+    add_emulator_arguments,
+    catalog_from_args,
+    options_from_args,
+    running_emulator,
+    serve,
+)
+from .server import EmulatorOptions, build_app
+
+__all__ = [
+    "Catalog",
+    "EmulatorOptions",
+    "MovieSummary",
+    "RunningEmulator",
+    "add_emulator_arguments",
+    "build_app",
+    "catalog_from_args",
+    "options_from_args",
+    "running_emulator",
+    "serve",
+]
