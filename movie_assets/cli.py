@@ -14,6 +14,9 @@ from collections.abc import Sequence
 
 from dotenv import load_dotenv
 
+from movie_assets.backfill_credits import register_cli as register_backfill_credits
+from movie_assets.embeddings.search import register_cli as register_similar
+from movie_assets.emulator.runner import add_emulator_arguments, catalog_from_args, options_from_args, serve
 from movie_assets.tmdb.config import SettingsError, TMDbSettings
 from movie_assets.tmdb.connect import open_client
 from movie_assets.tmdb.errors import TMDbError, redact
@@ -47,6 +50,12 @@ def tmdb_check(args: argparse.Namespace) -> int:
         return 1
 
 
+def run_emulator(args: argparse.Namespace) -> int:
+    """Serve the emulator in the foreground until Ctrl-C."""
+    serve(args.host, args.port, catalog_from_args(args), options_from_args(args))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="movie-assets", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -58,18 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--attempts", type=int, default=2, help="attempts per request before giving up (default 2)")
     check.set_defaults(handler=tmdb_check)
 
-    from movie_assets.emulator.runner import add_emulator_arguments, run_from_args
-
     emulator = commands.add_parser("emulator", help="serve the built-in TMDb emulator over HTTP")
     add_emulator_arguments(emulator)
-    emulator.set_defaults(handler=run_from_args)
+    emulator.set_defaults(handler=run_emulator)
 
-    try:
-        from movie_assets.embeddings.cli import register_cli
-    except ImportError:  # the [embeddings] extra is not installed
-        pass
-    else:
-        register_cli(commands)
+    register_backfill_credits(commands)
+
+    register_similar(commands)
     return parser
 
 

@@ -8,7 +8,10 @@ from dotenv import load_dotenv
 
 load_dotenv()  # `.env` in the working directory: TMDB_* settings (dagster dev also reads it)
 
+from movie_assets.assets.embeddings import EMBEDDING_ASSETS, EMBEDDING_CHECKS  # noqa: E402
 from movie_assets.assets.ingest import INGEST_ASSETS  # noqa: E402
+from movie_assets.assets.release import RELEASE_ASSETS  # noqa: E402
+from movie_assets.checks import RELEASE_CHECKS  # noqa: E402
 from movie_assets.resources import LakeResource, TMDbResource, data_dir_from_env, duckdb_resource  # noqa: E402
 
 ingest_job = dg.define_asset_job(
@@ -20,7 +23,8 @@ ingest_job = dg.define_asset_job(
 _data_dir = data_dir_from_env()
 
 defs = dg.Definitions(
-    assets=[*INGEST_ASSETS],
+    assets=[*INGEST_ASSETS, *RELEASE_ASSETS, *EMBEDDING_ASSETS],
+    asset_checks=[*RELEASE_CHECKS, *EMBEDDING_CHECKS],
     jobs=[ingest_job],
     resources={
         "tmdb": TMDbResource.from_environment(),

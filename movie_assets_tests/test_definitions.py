@@ -77,6 +77,7 @@ def test_wrong_key_fails_the_run_naming_the_setting(tmp_path):
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     text = str(failure.event_specific_data.error)
+    assert failure.event_specific_data.user_failure_data is not None  # a dg.Failure: not retried
     assert "TMDB_API_KEY" in text and "wrong-key-123456" not in text
 
 

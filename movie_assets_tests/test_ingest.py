@@ -42,16 +42,19 @@ def test_window_bisects_dates_then_vote_counts():
 
 
 @pytest.mark.slow
-async def test_year_above_the_cap_is_complete_with_drift():
+@pytest.mark.parametrize(("drift", "max_overhead"), [(0.0, 1.02), (0.05, 3.0), (0.3, 4.0)])
+async def test_year_above_the_cap_is_complete_with_drift(drift, max_overhead):
     catalog = Catalog(seed=3, movies_per_year=14_000)
-    truth = set(catalog.discover_ids(dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31)))
+    truth = catalog.discover_ids(dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31))
     assert len(truth) > RESULT_CAP
-    with running_emulator(catalog=catalog, options=EmulatorOptions(drift=0.3, seed=9)) as emu:
+    with running_emulator(catalog=catalog, options=EmulatorOptions(drift=drift, seed=9)) as emu:
         async with client_for(emu) as client:
             snapshot = await DiscoverHarvester(client).harvest_year(YEAR)
-    assert set(snapshot.items) == truth
+    assert sorted(snapshot.items) == sorted(truth)  # every movie, each once
     assert snapshot.children  # the year was split before paging
-    assert snapshot.requests <= len(truth) / 20 * 1.1 + 20
+    # Without drift paging costs one request per 20 movies plus the windows' first pages; movies shifting
+    # between pages cost re-queries of the affected days (measured in benchmarks/bench_harvest.py).
+    assert snapshot.requests <= len(truth) / 20 * max_overhead + 10
 
 
 @pytest.mark.slow

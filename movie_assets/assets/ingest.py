@@ -4,7 +4,9 @@ Thin wiring over `movie_assets.ingest`: each asset reads its partition's year, c
 stage, and reports row counts, schema, request counters and a preview.
 """
 
+import contextlib
 import time
+from collections.abc import Iterator
 
 import dagster as dg
 import pyarrow.parquet as pq
@@ -13,8 +15,11 @@ from pydantic import Field
 
 from movie_assets import ingest
 from movie_assets.assets.metadata import ATTRIBUTION, counter_metadata, table_metadata
+from movie_assets.lake import LakeError
 from movie_assets.partitions import partition_year, yearly_partitions
 from movie_assets.resources import LakeResource, TMDbResource
+from movie_assets.tmdb.errors import TMDbAuthError, TMDbRequestError
+from movie_assets.tmdb.harvest.discover import WindowTooDense
 from movie_assets.tmdb.records import COLUMN_DESCRIPTIONS
 
 GROUP = "ingest"
@@ -23,6 +28,17 @@ DUCKDB_POOL = "duckdb"
 
 # Transient failures the client could not absorb (e.g. TMDb down for minutes) get a second chance.
 TMDB_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.FULL)
+# Failures that a retry cannot fix: the user has to change a setting first.
+PERMANENT_ERRORS = (TMDbAuthError, TMDbRequestError, WindowTooDense, LakeError, ValueError)
+
+
+@contextlib.contextmanager
+def fail_fast_on_bad_input() -> Iterator[None]:
+    """Turn errors that need a user's fix into a `dg.Failure` that the retry policy does not retry."""
+    try:
+        yield
+    except PERMANENT_ERRORS as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
 
 class DiscoverConfig(dg.Config):
     include_adult: bool = Field(default=False, description="include adult titles (TMDb's include_adult)")
@@ -47,18 +63,19 @@ class DetailsConfig(dg.Config):
 async def discover_movies(
     context: dg.AssetExecutionContext, config: DiscoverConfig, tmdb: TMDbResource, lake: LakeResource
 ) -> dg.MaterializeResult:
-    year = partition_year(context.partition_key)
     started = time.monotonic()
-    async with tmdb.client(context.log) as client:
-        summary = await ingest.run_discover(
-            client,
-            lake.lake(),
-            year,
-            include_adult=config.include_adult,
-            include_video=config.include_video,
-            progress=context.log.debug,
-        )
-        stats = client.stats.as_dict()
+    with fail_fast_on_bad_input():
+        year = partition_year(context.partition_key)
+        async with tmdb.client(context.log) as client:
+            summary = await ingest.run_discover(
+                client,
+                lake.lake(),
+                year,
+                include_adult=config.include_adult,
+                include_video=config.include_video,
+                progress=context.log.debug,
+            )
+            stats = client.stats.as_dict()
     table = pq.read_table(summary.path)
     context.log.info(
         f"{year}: {summary.movies} movies from {summary.windows} windows "
@@ -91,20 +108,21 @@ async def discover_movies(
 async def movie_details(
     context: dg.AssetExecutionContext, config: DetailsConfig, tmdb: TMDbResource, lake: LakeResource
 ) -> dg.MaterializeResult:
-    year = partition_year(context.partition_key)
     started = time.monotonic()
-    async with tmdb.client(context.log) as client:
-        summary = await ingest.run_details(
-            client,
-            lake.lake(),
-            year,
-            batch_size=config.batch_size,
-            concurrency=config.concurrency,
-            refetch_all=config.refetch_all,
-            progress=lambda p: context.log.info(f"{year} details {p.describe()}"),
-            logger=context.log,
-        )
-        stats = client.stats.as_dict()
+    with fail_fast_on_bad_input():
+        year = partition_year(context.partition_key)
+        async with tmdb.client(context.log) as client:
+            summary = await ingest.run_details(
+                client,
+                lake.lake(),
+                year,
+                batch_size=config.batch_size,
+                concurrency=config.concurrency,
+                refetch_all=config.refetch_all,
+                progress=lambda p: context.log.info(f"{year} details {p.describe()}"),
+                logger=context.log,
+            )
+            stats = client.stats.as_dict()
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": summary.movies,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +59,13 @@ class Window:
         gte, lte = (dt.date.fromisoformat(d) for d in dates.split(".."))
         vote_range = tuple(int(v) for v in votes.split("..")) if votes else None
         return cls(gte, lte, vote_range)  # type: ignore[arg-type]
+
+    def holds(self, item: dict[str, Any]) -> bool:
+        """Whether a discover result item falls inside this window."""
+        released = item.get("release_date") or ""
+        if not self.gte.isoformat() <= released <= self.lte.isoformat():
+            return False
+        return self.votes is None or self.votes[0] <= (item.get("vote_count") or 0) <= self.votes[1]
 
     def params(self) -> dict[str, Any]:
         if self.votes is None:
@@ -127,7 +135,7 @@ class DiscoverHarvester:
         *,
         include_adult: bool = False,
         include_video: bool = False,
-        max_passes: int = 3,
+        max_passes: int = 10,
         previous: DiscoverSnapshot | None = None,
         progress: ProgressFn | None = None,
     ):
@@ -191,31 +199,98 @@ class DiscoverHarvester:
         return True
 
     async def _page_window(self, window: Window, first: dict[str, Any], total: int) -> None:
+        found, total = await self._collect(window, first, total)
+        self.snapshot.totals[window.key] = total
+        self.snapshot.items.update((i, {**item, "_window": window.key}) for i, item in found.items())
+        self.snapshot.repaged_windows += 1
+        self.progress(f"window {window.key}: {len(found)} movies")
+
+    async def _collect(
+        self, window: Window, first: dict[str, Any], total: int, known: dict[int, dict[str, Any]] | None = None
+    ) -> tuple[dict[int, dict[str, Any]], int]:
+        """Page a window that fits under the cap; repair a shortfall; return (items by id, total).
+
+        ``known`` holds movies of this window already seen elsewhere: when they and page 1 account for
+        ``total_results``, the window needs no further pages.
+        """
         pages = min(math.ceil(total / PAGE_SIZE), MAX_PAGE)
-        found: dict[int, dict[str, Any]] = {}
-        responses = [first]
-        for attempt in range(1, self.max_passes + 1):
-            if attempt > 1 or pages > 1:
-                start = 1 if attempt > 1 else 2
-                responses += await asyncio.gather(*(self._page(window, p) for p in range(start, pages + 1)))
-            for response in responses:
-                for item in response.get("results", []):
-                    found[int(item["id"])] = {**item, "_window": window.key}
-            # The API may change underneath: the newest page 1 carries the current total.
-            total = int(responses[0]["total_results"])
+        results = {1: first.get("results", [])}
+        found = {**(known or {}), **{int(item["id"]): item for item in results[1]}}
+        if pages > 1 and len(found) < total and not (known and window.gte == window.lte):
+            later = await asyncio.gather(*(self._page(window, p) for p in range(2, pages + 1)))
+            results.update((p, r.get("results", [])) for p, r in zip(range(2, pages + 1), later, strict=True))
+            found.update((int(item["id"]), item) for items in results.values() for item in items)
+        for _ in range(self.max_passes):
             if len(found) >= total:
-                break
-            self.progress(
-                f"window {window.key}: {len(found)} unique ids < total_results {total} after pass {attempt}; "
-                "re-reading its pages"
-            )
-            responses = []
-        else:
+                return found, total
+            self.progress(f"window {window.key}: {len(found)} unique ids < total_results {total}; repairing")
+            repaired = await self._repair(window, results, found)
+            if repaired is not None:
+                found.update(repaired)
+                continue
+            # Nothing narrower to ask for (one day, one vote count): read the whole window again.
+            fresh = await asyncio.gather(*(self._page(window, p) for p in range(1, pages + 1)))
+            total = int(fresh[0]["total_results"])  # the API may change underneath
+            results = {p: r.get("results", []) for p, r in enumerate(fresh, start=1)}
+            found.update((int(item["id"]), item) for items in results.values() for item in items)
+        if len(found) < total:
             raise DiscoverShortfall(
                 f"discover window {window.key}: {len(found)} unique ids after {self.max_passes} passes, "
                 f"total_results says {total}; refusing to continue with a short window"
             )
-        self.snapshot.totals[window.key] = total
-        self.snapshot.items.update(found)
-        self.snapshot.repaged_windows += 1
-        self.progress(f"window {window.key}: {len(found)} movies in {pages} pages")
+        return found, total
+
+    async def _repair(
+        self, window: Window, results: dict[int, list[dict[str, Any]]], found: dict[int, dict[str, Any]]
+    ) -> dict[int, dict[str, Any]] | None:
+        """Re-ask for the movies that can have slipped between pages, in queries small enough to be exact.
+
+        The sort is by date and ties may reorder between page reads, so only dates shared by adjacent
+        pages can lose movies. Those dates are re-queried as one-day windows; within one day, movies are
+        cut into ``vote_count`` cells of at most a page each, which one request answers atomically.
+        """
+        if window.gte == window.lte:
+            parts = _vote_cells(window, [item.get("vote_count") or 0 for item in found.values()])
+            if len(parts) < 2:
+                return None
+        else:
+            shared = sorted(_dates_shared_by_pages(results))
+            parts = [Window(d, d, window.votes) for d in map(dt.date.fromisoformat, shared)]
+            if not parts:
+                return None
+
+        async def exact(part: Window) -> dict[int, dict[str, Any]]:
+            first = await self._page(part, 1)
+            known = {i: item for i, item in found.items() if part.holds(item)}
+            part_items, _ = await self._collect(part, first, int(first["total_results"]), known)
+            return part_items
+
+        repaired: dict[int, dict[str, Any]] = {}
+        for part_items in await asyncio.gather(*(exact(part) for part in parts)):
+            repaired.update(part_items)
+        return repaired
+
+
+def _dates_shared_by_pages(results: dict[int, list[dict[str, Any]]]) -> set[str]:
+    """Release dates that appear at the end of one page and the start of the next."""
+    pages = sorted(p for p, items in results.items() if items)
+    return {
+        results[p][-1].get("release_date")
+        for p, q in zip(pages, pages[1:], strict=False)
+        if q == p + 1 and results[p][-1].get("release_date") == results[q][0].get("release_date")
+    }
+
+
+def _vote_cells(window: Window, vote_counts: list[int], per_cell: int = PAGE_SIZE * 3 // 4) -> list[Window]:
+    """Cut a one-day window into vote_count ranges holding at most ``per_cell`` of the known movies."""
+    lo, hi = window.votes or (0, VOTE_COUNT_MAX)
+    counts = Counter(v for v in vote_counts if lo <= v <= hi)
+    cells: list[Window] = []
+    start, in_cell = lo, 0
+    for value in sorted(counts):
+        if in_cell and in_cell + counts[value] > per_cell:
+            cells.append(Window(window.gte, window.lte, (start, value - 1)))
+            start, in_cell = value, 0
+        in_cell += counts[value]
+    cells.append(Window(window.gte, window.lte, (start, hi)))
+    return cells
