@@ -42,6 +42,16 @@ def write_json_atomic(data: Any, target: Path) -> None:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def read_parquet(path: Path, **kwargs: Any) -> pa.Table:
+    """Read one lake file; an unreadable one is an `IngestError` that says how to rebuild it."""
+    try:
+        return pq.read_table(path, **kwargs)
+    except (OSError, pa.ArrowException) as exc:
+        raise IngestError(
+            f"{path} is unreadable ({exc}); delete it and re-materialize the asset that writes it"
+        ) from None
+
+
 def read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -126,7 +136,7 @@ def discover_ids(lake: Lake, year: int) -> list[int]:
     path = lake.discover_file(year)
     if not path.exists():
         raise IngestError(f"no discover output for {year} at {path}; materialize discover_movies for {year} first")
-    return pq.read_table(path, columns=["movie_id"]).column("movie_id").to_pylist()
+    return read_parquet(path, columns=["movie_id"]).column("movie_id").to_pylist()
 
 
 # -- details ----------------------------------------------------------------------------------------
@@ -197,7 +207,7 @@ def build_movies_year(lake: Lake, year: int, *, poster_size: str = "w500", backd
     records = DetailsCheckpoint(lake.details_checkpoint_dir(year)).load()
     rows = []
     missing = []
-    for summary in pq.read_table(discover_path).to_pylist():
+    for summary in read_parquet(discover_path).to_pylist():
         record = records.get(summary["movie_id"])
         if record is None or record.status == FAILED:
             missing.append(summary["movie_id"])
@@ -250,7 +260,7 @@ def read_movies(lake: Lake) -> pa.Table:
     tables = []
     for path in files:
         year = int(path.parent.name.split("=", 1)[1])
-        part = pq.read_table(path)
+        part = read_parquet(path)
         with_year = part.append_column("year", pa.array([year] * part.num_rows, pa.int16()))
         tables.append(with_year.select(MOVIES_SCHEMA.names).cast(MOVIES_SCHEMA))
     return pa.concat_tables(tables).sort_by([("release_date", "ascending"), ("movie_id", "ascending")])

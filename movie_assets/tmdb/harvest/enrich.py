@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..client import TMDbClient
@@ -80,6 +80,18 @@ async def fetch_one(client: TMDbClient, movie_id: int) -> DetailsRecord:
     return DetailsRecord(movie_id, OK, response.server_time, payload, None)
 
 
+async def gather_or_cancel(coroutines: Iterable[Awaitable[DetailsRecord]]) -> list[DetailsRecord]:
+    """Like `asyncio.gather`, but the first exception (e.g. a 401) cancels the calls still in flight."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 async def enrich(
     client: TMDbClient,
     movie_ids: Iterable[int],
@@ -106,7 +118,7 @@ async def enrich(
     batches = max(1, -(-len(todo) // batch_size))
     done = 0
     for number, batch in enumerate(chunks(todo, batch_size), start=1):
-        fetched = await asyncio.gather(*(bounded(i) for i in batch))
+        fetched = await gather_or_cancel(bounded(i) for i in batch)
         checkpoint.append(fetched)
         records.update((r.movie_id, r) for r in fetched)
         done += len(batch)
