@@ -11,6 +11,7 @@ load_dotenv()  # `.env` in the working directory: TMDB_* settings (dagster dev a
 from movie_assets.assets.embeddings import EMBEDDING_ASSETS, EMBEDDING_CHECKS  # noqa: E402
 from movie_assets.assets.ingest import INGEST_ASSETS  # noqa: E402
 from movie_assets.assets.release import RELEASE_ASSETS  # noqa: E402
+from movie_assets.automation import SCHEDULES, SENSORS, with_automation_conditions  # noqa: E402
 from movie_assets.checks import RELEASE_CHECKS  # noqa: E402
 from movie_assets.resources import LakeResource, TMDbResource, data_dir_from_env, duckdb_resource  # noqa: E402
 
@@ -23,9 +24,12 @@ ingest_job = dg.define_asset_job(
 _data_dir = data_dir_from_env()
 
 defs = dg.Definitions(
-    assets=[*INGEST_ASSETS, *RELEASE_ASSETS, *EMBEDDING_ASSETS],
+    # movies_db and the release/embedding assets follow their upstreams (movie_assets.automation).
+    assets=with_automation_conditions([*INGEST_ASSETS, *RELEASE_ASSETS, *EMBEDDING_ASSETS]),
     asset_checks=[*RELEASE_CHECKS, *EMBEDDING_CHECKS],
     jobs=[ingest_job],
+    schedules=SCHEDULES,
+    sensors=SENSORS,
     resources={
         "tmdb": TMDbResource.from_environment(),
         "lake": LakeResource(data_dir=_data_dir),

@@ -48,6 +48,9 @@ class DetailsConfig(dg.Config):
     concurrency: int = Field(default=20, ge=1, le=200, description="details calls in flight at once")
     batch_size: int = Field(default=500, ge=1, description="movies per checkpoint shard")
     refetch_all: bool = Field(default=False, description="ignore the checkpoint and fetch every movie again")
+    refetch_ids: list[int] = Field(
+        default=[], description="fetch these movies again even if checkpointed (set by changes_sensor)"
+    )
 
 @dg.asset(
     group_name=GROUP,
@@ -119,6 +122,7 @@ async def movie_details(
                 batch_size=config.batch_size,
                 concurrency=config.concurrency,
                 refetch_all=config.refetch_all,
+                refetch=set(config.refetch_ids),
                 progress=lambda p: context.log.info(f"{year} details {p.describe()}"),
                 logger=context.log,
             )
