@@ -12,7 +12,7 @@ DEMO_EMBED_CONFIG ?= {"ops": {"movie_embeddings": {"config": {"years": [1925, 19
 DEMO_ENV := TMDB_EMULATOR_MOVIES_PER_YEAR=$${TMDB_EMULATOR_MOVIES_PER_YEAR:-12000}
 PYTEST_ARGS ?=
 
-.PHONY: install demo test ui lint bench clean-data
+.PHONY: install demo test test-browser ui lint bench drills clean-data
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,8 +48,17 @@ ui: install $(DAGSTER_HOME)/dagster.yaml
 lint: install
 	$(BIN)/ruff check .
 
+## Benchmarks → BENCHMARKS.md + benchmarks/results.json (BENCH_ARGS=--quick: CI sizes, ~5 min; full ~30 min).
 bench: install
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
+
+## Fault drills (5xx/hangs/drops/429s, SIGKILL resume, no secret in any log) against the emulator.
+drills: install
+	$(BIN)/python drills/run.py $(DRILLS_ARGS)
+
+## Only the browser test (needs Debian chromium: apt-get install chromium).
+test-browser: install
+	$(BIN)/python -m pytest -m browser -s $(PYTEST_ARGS)
 
 clean-data:
 	rm -rf data/raw data/staging data/processed data/index data/movies.duckdb reports
