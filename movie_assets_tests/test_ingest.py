@@ -12,8 +12,10 @@ from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator
 from movie_assets.lake import Lake
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings
+from movie_assets.tmdb.errors import TMDbAuthError
 from movie_assets.tmdb.harvest.checkpoint import DetailsCheckpoint
 from movie_assets.tmdb.harvest.discover import RESULT_CAP, DiscoverHarvester, Window
+from movie_assets.tmdb.harvest.enrich import enrich
 
 YEAR = 2023
 
@@ -186,3 +188,19 @@ def test_discover_output_parquet_is_read_back(tmp_path):
     lake = Lake.at(tmp_path)
     with pytest.raises(ingest.IngestError, match="materialize discover_movies"):
         ingest.discover_ids(lake, YEAR)
+
+
+async def test_a_401_stops_the_whole_batch(tmp_path):
+    catalog = Catalog(seed=11, movies_per_year=300)
+    ids = catalog.discover_ids(dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31))
+    options = EmulatorOptions(api_keys={"the-right-key"}, latency=0.01)
+    with running_emulator(catalog=catalog, options=options) as emu:
+        async with client_for(emu, api_key="a-wrong-key") as client:
+            checkpoint = DetailsCheckpoint(tmp_path / "shards")
+            with pytest.raises(TMDbAuthError):
+                await enrich(client, ids, checkpoint, batch_size=len(ids), concurrency=20)
+            sent = emu.stats()["requests_total"]
+            await asyncio.sleep(0.3)
+            assert emu.stats()["requests_total"] == sent  # no call of the batch goes on in the background
+    assert sent <= 1 + 20
+    assert checkpoint.shard_paths() == []
