@@ -62,6 +62,7 @@ class EnrichResult:
 
 
 def chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    """Consecutive slices of at most ``size`` items."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -80,7 +81,7 @@ async def fetch_one(client: TMDbClient, movie_id: int) -> DetailsRecord:
     return DetailsRecord(movie_id, OK, response.server_time, payload, None)
 
 
-async def gather_or_cancel(coroutines: Iterable[Awaitable[DetailsRecord]]) -> list[DetailsRecord]:
+async def gather_or_cancel(coroutines: Iterable[Awaitable[object]]) -> list[object]:
     """Like `asyncio.gather`, but the first exception (e.g. a 401) cancels the calls still in flight."""
     tasks = [asyncio.ensure_future(c) for c in coroutines]
     try:
@@ -102,28 +103,47 @@ async def enrich(
     refetch: Iterable[int] = (),
     progress: Callable[[BatchProgress], None] | None = None,
 ) -> EnrichResult:
-    """Fetch details for every id in ``movie_ids`` that the checkpoint does not already hold."""
+    """Fetch details for every id in ``movie_ids`` that the checkpoint does not already hold.
+
+    ``concurrency`` workers pull ids without pausing between batches (a batch barrier would drain the
+    pipeline and waste rate); finished records are flushed as a shard whenever ``batch_size -
+    concurrency`` have piled up, so a kill loses at most ``batch_size`` movies: the unflushed ones plus
+    those in flight.
+    """
     wanted = sorted(set(movie_ids))
     records = checkpoint.load()
     refetch_ids = set(refetch)
     todo = [i for i in wanted if i in refetch_ids or records.get(i, None) is None
             or records[i].status not in DONE_STATUSES]
-    semaphore = asyncio.Semaphore(concurrency)
-
-    async def bounded(movie_id: int) -> DetailsRecord:
-        async with semaphore:
-            return await fetch_one(client, movie_id)
-
+    concurrency = max(1, min(concurrency, len(todo)))
+    flush_at = max(1, batch_size - concurrency)
+    pending = iter(todo)
+    buffer: list[DetailsRecord] = []
     started = time.monotonic()
-    batches = max(1, -(-len(todo) // batch_size))
-    done = 0
-    for number, batch in enumerate(chunks(todo, batch_size), start=1):
-        fetched = await gather_or_cancel(bounded(i) for i in batch)
-        checkpoint.append(fetched)
-        records.update((r.movie_id, r) for r in fetched)
-        done += len(batch)
+    batches = max(1, -(-len(todo) // flush_at))
+    flushed = {"shards": 0, "done": 0}
+
+    def flush() -> None:
+        if not buffer:
+            return
+        checkpoint.append(buffer)
+        records.update((r.movie_id, r) for r in buffer)
+        flushed["shards"] += 1
+        flushed["done"] += len(buffer)
+        buffer.clear()
         if progress:
-            progress(BatchProgress(number, batches, done, len(todo), time.monotonic() - started))
+            elapsed = time.monotonic() - started
+            progress(BatchProgress(flushed["shards"], batches, flushed["done"], len(todo), elapsed))
+
+    async def worker() -> None:
+        for movie_id in pending:  # a shared iterator: each id goes to exactly one worker
+            buffer.append(await fetch_one(client, movie_id))
+            if len(buffer) >= flush_at:
+                flush()
+
+    if todo:
+        await gather_or_cancel(worker() for _ in range(concurrency))
+        flush()
     wanted_set = set(wanted)
     result = {i: r for i, r in records.items() if i in wanted_set}
     return EnrichResult(records=result, requested=len(todo), discarded_shards=checkpoint.discarded_shards)
