@@ -85,7 +85,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--with-db", action="store_true",
-                        help="also time build_movies_db (read_movies holds every year in memory)")
+                        help="also time build_movies_db (it streams year by year)")
     args = parser.parse_args()
     per_year = args.movies_per_year or (3_040 if args.quick else FULL_MOVIES_PER_YEAR)
     checkpoint = args.checkpoint_movies or (30_000 if args.quick else 100_000)

@@ -11,7 +11,7 @@ import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -252,24 +252,43 @@ def write_year_partition(lake: Lake, year: int, table: pa.Table) -> Path:
 HIVE_GLOB = "year=*/*.parquet"
 
 
-def read_movies(lake: Lake) -> pa.Table:
-    """All materialized years as one table with `MOVIES_SCHEMA`, sorted by (release_date, movie_id)."""
+def movie_year_tables(lake: Lake) -> Iterator[pa.Table]:
+    """Each materialized year as a `MOVIES_SCHEMA` table, oldest first — so, concatenated, they are sorted
+    by (release_date, movie_id) like each year file."""
     files = sorted(lake.movies_dataset_dir.glob(HIVE_GLOB))
     if not files:
         raise IngestError(f"no materialized years under {lake.movies_dataset_dir}; materialize `movies` first")
-    tables = []
     for path in files:
         year = int(path.parent.name.split("=", 1)[1])
         part = read_parquet(path)
         with_year = part.append_column("year", pa.array([year] * part.num_rows, pa.int16()))
-        tables.append(with_year.select(MOVIES_SCHEMA.names).cast(MOVIES_SCHEMA))
-    return pa.concat_tables(tables).sort_by([("release_date", "ascending"), ("movie_id", "ascending")])
+        yield with_year.select(MOVIES_SCHEMA.names).cast(MOVIES_SCHEMA)
 
 
-def build_movies_db(lake: Lake, connection: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Write the consolidated ``movies.parquet`` and (re)create DuckDB views over the lake."""
-    table = read_movies(lake)
-    write_parquet_atomic(table, lake.movies_file)
+def read_movies(lake: Lake) -> pa.Table:
+    """All materialized years as one table with `MOVIES_SCHEMA`, sorted by (release_date, movie_id)."""
+    return pa.concat_tables(movie_year_tables(lake))
+
+
+@dataclass
+class MoviesDbSummary:
+    rows: int
+    head: pa.Table  # the first rows, for previews and the schema
+
+
+def build_movies_db(lake: Lake, connection: duckdb.DuckDBPyConnection) -> MoviesDbSummary:
+    """Write the consolidated ``movies.parquet`` year by year (memory bounded by the largest year) and
+    (re)create the DuckDB views over the lake."""
+    summary = MoviesDbSummary(rows=0, head=MOVIES_SCHEMA.empty_table())
+
+    def counted(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
+        for table in tables:
+            if summary.head.num_rows < 5:
+                summary.head = pa.concat_tables([summary.head, table.slice(0, 5)]).slice(0, 5)
+            summary.rows += table.num_rows
+            yield table
+
+    write_parquet_atomic(counted(movie_year_tables(lake)), lake.movies_file, schema=MOVIES_SCHEMA)
     dataset_glob = (lake.movies_dataset_dir / HIVE_GLOB).resolve().as_posix()
     consolidated = lake.movies_file.resolve().as_posix()
     # Views store their SQL text, so paths are inlined (DuckDB does not allow parameters in a view).
@@ -286,4 +305,4 @@ def build_movies_db(lake: Lake, connection: duckdb.DuckDBPyConnection) -> pa.Tab
         "CREATE OR REPLACE VIEW movies_per_year AS "
         "SELECT year, count(*) AS movies FROM movies GROUP BY year ORDER BY year"
     )
-    return table
+    return summary

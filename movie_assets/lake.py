@@ -11,7 +11,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,17 +123,25 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
             tmp.unlink()
 
 
-def write_parquet_atomic(table: pa.Table, target: str | os.PathLike, *, row_group_size: int = 64_000) -> Path:
-    """Write ``table`` deterministically (fixed codec, no wall-clock metadata) and atomically."""
-    with atomic_path(target) as tmp:
-        pq.write_table(
-            table,
-            tmp,
-            compression="zstd",
-            row_group_size=row_group_size,
-            write_statistics=True,
-            store_schema=True,
-        )
+def write_parquet_atomic(
+    data: pa.Table | Iterable[pa.Table],
+    target: str | os.PathLike,
+    *,
+    schema: pa.Schema | None = None,
+    row_group_size: int = 64_000,
+) -> Path:
+    """Write deterministically (fixed codec, no wall-clock metadata) and atomically.
+
+    ``data`` is one table, or tables written one after another so that only one is in memory at a time
+    (then ``schema`` is required).
+    """
+    tables = [data] if isinstance(data, pa.Table) else data
+    schema = schema if schema is not None else data.schema  # type: ignore[union-attr]
+    with atomic_path(target) as tmp, pq.ParquetWriter(
+        tmp, schema, compression="zstd", write_statistics=True, store_schema=True
+    ) as writer:
+        for table in tables:
+            writer.write_table(table, row_group_size=row_group_size)
     return Path(target)
 
 

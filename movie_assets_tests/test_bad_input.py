@@ -309,10 +309,10 @@ def test_read_only_data_dir_is_a_clear_error(lake):
 
 # 12 -----------------------------------------------------------------------------------------------------
 def enospc_writer(real):
-    """A `pq.write_table` that writes half a file, then fails like a full disk."""
+    """A `pq.ParquetWriter.write_table` that writes half the rows, then fails like a full disk."""
 
-    def write_table(table, where, **kwargs):
-        real(table.slice(0, max(1, table.num_rows // 2)), where, **kwargs)
+    def write_table(self, table, *args, **kwargs):
+        real(self, table.slice(0, max(1, table.num_rows // 2)), *args, **kwargs)
         raise OSError(errno.ENOSPC, "No space left on device")
 
     return write_table
@@ -320,7 +320,7 @@ def enospc_writer(real):
 
 def test_disk_full_while_writing_keeps_the_previous_files(lake, monkeypatch):
     before = fingerprint(lake.root)
-    monkeypatch.setattr(lake_module.pq, "write_table", enospc_writer(pq.write_table))
+    monkeypatch.setattr(lake_module.pq.ParquetWriter, "write_table", enospc_writer(pq.ParquetWriter.write_table))
     with pytest.raises(OSError) as year_error:
         ingest.build_movies_year(lake, YEAR)
     with duckdb.connect(str(lake.duckdb_file)) as connection, pytest.raises(OSError) as db_error:

@@ -199,8 +199,7 @@ async def test_a_401_stops_the_whole_batch(tmp_path):
             checkpoint = DetailsCheckpoint(tmp_path / "shards")
             with pytest.raises(TMDbAuthError):
                 await enrich(client, ids, checkpoint, batch_size=len(ids), concurrency=20)
+            await asyncio.sleep(0.5)  # without cancellation the other 299 calls would go on in the background
             sent = emu.stats()["requests_total"]
-            await asyncio.sleep(0.3)
-            assert emu.stats()["requests_total"] == sent  # no call of the batch goes on in the background
-    assert sent <= 1 + 20
+    assert sent <= 1 + 20  # the failing call and, at most, those already in flight
     assert checkpoint.shard_paths() == []

@@ -174,12 +174,13 @@ def movies(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Material
 )
 def movies_db(context: dg.AssetExecutionContext, lake: LakeResource, duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as connection:
-        table = ingest.build_movies_db(lake.lake(), connection)
+        summary = ingest.build_movies_db(lake.lake(), connection)
         per_year = connection.execute("SELECT year, movies FROM movies_per_year").fetchall()
-    context.log.info(f"movies_db: {table.num_rows} movies over {len(per_year)} years")
+    context.log.info(f"movies_db: {summary.rows} movies over {len(per_year)} years")
     return dg.MaterializeResult(
         metadata={
-            **table_metadata(table, descriptions=COLUMN_DESCRIPTIONS),
+            **table_metadata(summary.head, descriptions=COLUMN_DESCRIPTIONS),
+            "dagster/row_count": summary.rows,
             "dagster/uri": str(lake.lake().movies_file),
             "years": dg.MetadataValue.md(
                 "| year | movies |\n|---|---|\n" + "\n".join(f"| {y} | {n} |" for y, n in per_year)
