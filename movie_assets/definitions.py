@@ -10,6 +10,7 @@ load_dotenv()  # `.env` in the working directory: TMDB_* settings (dagster dev a
 
 from movie_assets.assets.embeddings import EMBEDDING_ASSETS, EMBEDDING_CHECKS  # noqa: E402
 from movie_assets.assets.ingest import INGEST_ASSETS  # noqa: E402
+from movie_assets.assets.posters import POSTER_ASSETS  # noqa: E402
 from movie_assets.assets.release import RELEASE_ASSETS  # noqa: E402
 from movie_assets.automation import SCHEDULES, SENSORS, with_automation_conditions  # noqa: E402
 from movie_assets.checks import RELEASE_CHECKS  # noqa: E402
@@ -25,7 +26,8 @@ _data_dir = data_dir_from_env()
 
 defs = dg.Definitions(
     # movies_db and the release/embedding assets follow their upstreams (movie_assets.automation).
-    assets=with_automation_conditions([*INGEST_ASSETS, *RELEASE_ASSETS, *EMBEDDING_ASSETS]),
+    # Posters stay manual: downloading images is a decision, not a side effect.
+    assets=[*with_automation_conditions([*INGEST_ASSETS, *RELEASE_ASSETS, *EMBEDDING_ASSETS]), *POSTER_ASSETS],
     asset_checks=[*RELEASE_CHECKS, *EMBEDDING_CHECKS],
     jobs=[ingest_job],
     schedules=SCHEDULES,

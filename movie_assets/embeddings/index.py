@@ -24,7 +24,8 @@ import pyarrow.parquet as pq
 from movie_assets.lake import Lake, replace_dir_atomic
 
 INDEX_SUBDIR = "movies"
-INDEX_FILE = "movies.faiss"
+INDEX_FILE = f"{INDEX_SUBDIR}.faiss"
+ASSETS_BUILDING = {"movies": "movie_embeddings and movie_index", "posters": "movie_posters and poster_embeddings"}
 IDMAP_FILE = "id_map.parquet"
 MANIFEST_FILE = "manifest.json"
 FLAT = "flat_ip"
@@ -126,9 +127,9 @@ def recall_at_k(
     return hits / (len(rows) * k)
 
 
-def index_dir(lake: Lake) -> Path:
-    """Directory of the movie index inside the lake."""
-    return lake.index_dir / INDEX_SUBDIR
+def index_dir(lake: Lake, name: str = INDEX_SUBDIR) -> Path:
+    """Directory of an index inside the lake (``movies`` for text; other names for other modalities)."""
+    return lake.index_dir / name
 
 
 def dir_size(path: Path) -> int:
@@ -143,8 +144,10 @@ def build_index_files(
     titles: pa.Table | None = None,
     params: IndexParams = IndexParams(),
     extra_manifest: dict[str, Any] | None = None,
+    name: str = INDEX_SUBDIR,
 ) -> IndexReport:
-    """Build the index over ``vectors`` (row i ↔ ``movie_ids[i]``), measure it, save it atomically.
+    """Build the index over ``vectors`` (row i ↔ ``movie_ids[i]``), measure it, save it atomically under
+    ``index/<name>/`` as ``<name>.faiss`` plus id map and manifest.
 
     ``titles`` (columns movie_id, title, year) fills the id map's title/year columns for search.
     """
@@ -162,13 +165,14 @@ def build_index_files(
         recall = recall_at_k(index, vectors, n_queries=params.recall_queries, k=params.recall_k, seed=params.seed)
 
     idmap = _id_map(movie_ids, titles)
-    target = index_dir(lake)
+    target = index_dir(lake, name)
+    index_file = f"{name}.faiss"
     target.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{INDEX_SUBDIR}.build-"))
+    build = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{name}.build-"))
     try:
-        faiss.write_index(index, str(build / INDEX_FILE))
+        faiss.write_index(index, str(build / index_file))
         pq.write_table(idmap, build / IDMAP_FILE, compression="zstd", store_schema=True)
-        size = (build / INDEX_FILE).stat().st_size + (build / IDMAP_FILE).stat().st_size
+        size = (build / index_file).stat().st_size + (build / IDMAP_FILE).stat().st_size
         report = IndexReport(
             index_type=kind,
             vectors=len(movie_ids),
@@ -222,14 +226,13 @@ def read_manifest(lake: Lake) -> dict[str, Any]:
     return json.loads((index_dir(lake) / MANIFEST_FILE).read_text())
 
 
-def load_index(lake: Lake) -> tuple[faiss.Index, pa.Table, dict[str, Any]]:
-    """(index, id map, manifest) of the saved index; efSearch restored from the manifest."""
-    where = index_dir(lake)
-    if not (where / INDEX_FILE).is_file():
-        raise FileNotFoundError(
-            f"no movie index under {str(where)!r}; materialize movie_embeddings and movie_index first"
-        )
-    index = faiss.read_index(str(where / INDEX_FILE))
+def load_index(lake: Lake, name: str = INDEX_SUBDIR) -> tuple[faiss.Index, pa.Table, dict[str, Any]]:
+    """(index, id map, manifest) of a saved index; efSearch restored from the manifest."""
+    where = index_dir(lake, name)
+    if not (where / f"{name}.faiss").is_file():
+        builders = ASSETS_BUILDING.get(name, f"the assets building the {name} index")
+        raise FileNotFoundError(f"no {name.rstrip('s')} index under {str(where)!r}; materialize {builders} first")
+    index = faiss.read_index(str(where / f"{name}.faiss"))
     idmap = pq.read_table(where / IDMAP_FILE)
     manifest = json.loads((where / MANIFEST_FILE).read_text())
     ef = manifest.get("report", {}).get("params", {}).get("ef_search")

@@ -15,8 +15,6 @@ import json
 import logging
 import os
 import random
-import shutil
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -28,10 +26,9 @@ import aiohttp
 import faiss
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from movie_assets.embeddings import index as text_index
-from movie_assets.lake import Lake, atomic_path, replace_dir_atomic, write_parquet_atomic
+from movie_assets.lake import Lake, atomic_path, write_parquet_atomic
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +36,6 @@ DEFAULT_SIZE = "w185"
 DEFAULT_CONCURRENCY = 8
 DEFAULT_BATCH_SIZE = 32
 INDEX_SUBDIR = "posters"
-INDEX_FILE = "posters.faiss"
 MAX_ATTEMPTS = 4
 BACKOFF_BASE = 0.25
 BACKOFF_MAX = 8.0
@@ -118,9 +114,7 @@ async def fetch_image(
     5xx, 429, timeouts and dropped connections are retried with full-jitter exponential backoff (429
     also slows the shared bucket); anything else, or exhausted retries, raises `PosterFetchError`.
     """
-    session = client._session
-    if session is None:
-        raise RuntimeError("the TMDb client must be used inside 'async with'")
+    session = client.session
     last = "no attempt"
     for attempt in range(max_attempts):
         if attempt:
@@ -377,7 +371,7 @@ def embed_posters(
 
 # --------------------------------------------------------------------------------------------- index
 def poster_index_dir(lake: Lake) -> Path:
-    return lake.index_dir / INDEX_SUBDIR
+    return text_index.index_dir(lake, INDEX_SUBDIR)
 
 
 def build_poster_index(
@@ -388,56 +382,10 @@ def build_poster_index(
     params: text_index.IndexParams = text_index.IndexParams(),
     extra_manifest: dict[str, Any] | None = None,
 ) -> text_index.IndexReport:
-    """The text index's build (`index.build_index`, recall check, id map) saved under ``index/posters``.
-
-    Same files as the text index (``posters.faiss``, ``id_map.parquet``, ``manifest.json``), swapped in
-    with one rename. (`index.build_index_files` hard-codes the ``movies`` directory, hence this wrapper.)
-    """
-    movie_ids = np.asarray(movie_ids, dtype=np.int64)
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    if vectors.ndim != 2 or len(movie_ids) != vectors.shape[0]:
-        raise ValueError("movie_ids and vectors disagree in length")
-    kind = text_index.index_type_for(len(movie_ids), params)
-    started = time.perf_counter()
-    built = text_index.build_index(vectors, params, kind)
-    build_seconds = time.perf_counter() - started
-    recall = 1.0
-    if kind != text_index.FLAT:
-        recall = text_index.recall_at_k(
-            built, vectors, n_queries=params.recall_queries, k=params.recall_k, seed=params.seed
-        )
-    idmap = text_index._id_map(movie_ids, titles)
-    target = poster_index_dir(lake)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{INDEX_SUBDIR}.build-"))
-    try:
-        faiss.write_index(built, str(build / INDEX_FILE))
-        pq.write_table(idmap, build / text_index.IDMAP_FILE, compression="zstd", store_schema=True)
-        report = text_index.IndexReport(
-            index_type=kind,
-            vectors=len(movie_ids),
-            dimension=int(vectors.shape[1]),
-            build_seconds=round(build_seconds, 4),
-            size_bytes=(build / INDEX_FILE).stat().st_size + (build / text_index.IDMAP_FILE).stat().st_size,
-            recall_at_k=round(float(recall), 6),
-            recall_k=params.recall_k,
-            recall_queries=min(params.recall_queries, len(movie_ids)),
-            params=asdict(params),
-        )
-        manifest = {"report": report.to_dict(), **(extra_manifest or {})}
-        (build / text_index.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        os.chmod(build, 0o755)
-        replace_dir_atomic(build, target)
-    finally:
-        if build.exists():
-            shutil.rmtree(build, ignore_errors=True)
-    return report
+    """The text index's machinery (flat or HNSW, recall check, id map) saved under ``index/posters``."""
+    return text_index.build_index_files(lake, movie_ids, vectors, titles, params, extra_manifest, name=INDEX_SUBDIR)
 
 
 def load_poster_index(lake: Lake) -> tuple[faiss.Index, pa.Table, dict[str, Any]]:
     """(index, id map, manifest) of the saved poster index."""
-    where = poster_index_dir(lake)
-    if not (where / INDEX_FILE).is_file():
-        raise FileNotFoundError(f"no poster index under {str(where)!r}; materialize poster_embeddings first")
-    idx = faiss.read_index(str(where / INDEX_FILE))
-    return idx, pq.read_table(where / text_index.IDMAP_FILE), json.loads((where / text_index.MANIFEST_FILE).read_text())
+    return text_index.load_index(lake, INDEX_SUBDIR)

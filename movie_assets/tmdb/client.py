@@ -117,6 +117,15 @@ class TMDbClient:
         self.stats = ClientStats()
         self.log = logger or log
         self._session: aiohttp.ClientSession | None = None
+        token = settings.read_access_token
+        self._auth_headers = {"Authorization": f"Bearer {token}"} if token else None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The open aiohttp session (no credentials attached: those go on API requests only)."""
+        if self._session is None:
+            raise RuntimeError("TMDbClient must be used inside 'async with'")
+        return self._session
 
     def __repr__(self) -> str:
         return f"TMDbClient(base_url={self.base_url!r}, rps={self.limiter.target_rate:g})"
@@ -126,8 +135,6 @@ class TMDbClient:
             total=None, connect=self.settings.connect_timeout, sock_read=self.settings.read_timeout
         )
         headers = {"Accept": "application/json", "User-Agent": "movie_assets/0.1"}
-        if self.settings.read_access_token:
-            headers["Authorization"] = f"Bearer {self.settings.read_access_token}"
         connector = aiohttp.TCPConnector(limit=self.settings.max_connections, ttl_dns_cache=300)
         self._session = aiohttp.ClientSession(timeout=timeout, headers=headers, connector=connector)
         return self
@@ -238,7 +245,7 @@ class TMDbClient:
         await self.limiter.acquire()
         self.stats.requests += 1
         try:
-            async with self._session.get(self.base_url + path, params=query) as resp:
+            async with self._session.get(self.base_url + path, params=query, headers=self._auth_headers) as resp:
                 raw = await resp.read()
                 status, headers = resp.status, resp.headers
         except TimeoutError:

@@ -109,10 +109,22 @@ def tiny_clip_dir(tmp_path_factory):
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
     config = CLIPConfig(
-        text_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
-                     "num_attention_heads": 2, "vocab_size": 100, "max_position_embeddings": 16},
-        vision_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
-                       "num_attention_heads": 2, "image_size": 32, "patch_size": 8},
+        text_config={
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "vocab_size": 100,
+            "max_position_embeddings": 16,
+        },
+        vision_config={
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "image_size": 32,
+            "patch_size": 8,
+        },
         projection_dim=16,
     )
     where = tmp_path_factory.mktemp("tiny-clip")
@@ -148,3 +160,46 @@ async def test_embed_posters_and_index_with_tiny_clip(emulator, tmp_path, tiny_c
     assert manifest["report"]["vectors"] == len(movies)
     _, found = idx.search(vecs[:1], 1)
     assert int(found[0][0]) == 0
+
+
+def test_poster_assets_materialize(emulator, tmp_path, tiny_clip_dir):
+    import dagster as dg
+    import pyarrow as pa
+
+    from movie_assets.assets.posters import POSTER_ASSETS
+    from movie_assets.lake import write_parquet_atomic
+    from movie_assets.resources import LakeResource, TMDbResource
+
+    lake = Lake.at(tmp_path / "data")
+    movies = _movies(emulator.catalog, 8)
+    rows = [
+        {"movie_id": m, "poster_path": p, "year": 2000, "popularity": float(i), "title": f"M{m}"}
+        for i, (m, p) in enumerate(movies)
+    ]
+    rows.append({"movie_id": 5, "poster_path": None, "year": 2000, "popularity": 99.0, "title": "No poster"})
+    write_parquet_atomic(pa.Table.from_pylist(rows), lake.movies_file)
+    resources = {
+        "tmdb": TMDbResource(base_url=emulator.base_url, requests_per_second=500),
+        "lake": LakeResource(data_dir=str(lake.root)),
+    }
+
+    def run(model_path):
+        config = {
+            "ops": {
+                "movie_posters": {"config": {"limit": 5}},
+                "poster_embeddings": {"config": {"model_path": model_path}},
+            }
+        }
+        result = dg.materialize(POSTER_ASSETS, resources=resources, run_config=config)
+        assert result.success
+        events = [e.materialization for e in result.get_asset_materialization_events()]
+        return {m.asset_key.path[-1]: m.metadata for m in events}
+
+    skipped = run(None)
+    assert skipped["movie_posters"]["downloaded"].value == 5
+    assert skipped["poster_embeddings"]["skipped"].value is True
+    assert "no CLIP weights" in skipped["poster_embeddings"]["reason"].value
+    done = run(str(tiny_clip_dir))
+    assert done["movie_posters"]["skipped_cached"].value == 5
+    assert done["poster_embeddings"]["dagster/row_count"].value == 5
+    assert posters.load_poster_index(lake)[0].ntotal == 5
