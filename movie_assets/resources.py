@@ -60,14 +60,17 @@ class TMDbResource(dg.ConfigurableResource):
         def env(name: str) -> dg.EnvVar | None:
             return dg.EnvVar(name) if os.environ.get(name, "").strip() else None
 
-        rps = os.environ.get("TMDB_REQUESTS_PER_SECOND", "").strip()
+        settings = TMDbSettings.from_env()  # validates the numbers, naming the variable on a bad one
         return cls(
             base_url=env("TMDB_BASE_URL"),
             read_access_token=env("TMDB_READ_ACCESS_TOKEN"),
             api_key=env("TMDB_API_KEY"),
-            requests_per_second=float(rps) if rps else None,
-            emulator_movies_per_year=int(os.environ.get("TMDB_EMULATOR_MOVIES_PER_YEAR") or 30_000),
-            emulator_seed=int(os.environ.get("TMDB_EMULATOR_SEED") or 42),
+            requests_per_second=settings.requests_per_second,
+            max_connections=settings.max_connections,
+            max_attempts=settings.max_attempts,
+            read_timeout=settings.read_timeout,
+            emulator_movies_per_year=settings.emulator_movies_per_year,
+            emulator_seed=settings.emulator_seed,
         )
 
 

@@ -113,8 +113,7 @@ async def enrich(
     wanted = sorted(set(movie_ids))
     records = checkpoint.load()
     refetch_ids = set(refetch)
-    todo = [i for i in wanted if i in refetch_ids or records.get(i, None) is None
-            or records[i].status not in DONE_STATUSES]
+    todo = [i for i in wanted if i in refetch_ids or i not in records or records[i].status not in DONE_STATUSES]
     concurrency = max(1, min(concurrency, len(todo)))
     flush_at = max(1, batch_size - concurrency)
     pending = iter(todo)
