@@ -36,7 +36,7 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 	@echo "== building movies_db, the release and the embeddings/index"
 	$(DEMO_ENV) $(BIN)/dagster asset materialize -m movie_assets.definitions \
 	  --select 'movies_db,group:release,group:embeddings' --config-json '$(DEMO_EMBED_CONFIG)'
-	@$(BIN)/python -m movie_assets.demo_summary
+	@$(BIN)/python -m movie_assets.cli.demo_summary
 
 ## Run the whole test suite (slow tests included; add PYTEST_ARGS="-m 'not slow'" to skip them).
 test: install

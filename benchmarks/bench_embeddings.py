@@ -26,7 +26,7 @@ from movie_assets.embeddings import index as ix  # noqa: E402
 from movie_assets.embeddings.encode import embed_movies  # noqa: E402
 from movie_assets.embeddings.model import load_model  # noqa: E402
 from movie_assets.embeddings.text import documents  # noqa: E402
-from movie_assets.tmdb.records import MOVIES_SCHEMA  # noqa: E402
+from movie_assets.lake.schema import MOVIES_SCHEMA  # noqa: E402
 
 WORDS = [
     "love", "war", "city", "night", "family", "secret", "young", "old", "man", "woman", "detective", "killer",

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import emulator_process, emulator_stats, peak_rss_mb, report, reset_emulator  # noqa: E402
 
-from movie_assets import ingest  # noqa: E402
+from movie_assets.harvest import stages  # noqa: E402
 from movie_assets.lake import Lake  # noqa: E402
 from movie_assets.tmdb.client import TMDbClient  # noqa: E402
 from movie_assets.tmdb.config import TMDbSettings  # noqa: E402
@@ -29,12 +29,12 @@ async def harvest(base_url: str, lake: Lake, year: int, rate: float, concurrency
     reset_emulator(base_url)
     started = time.monotonic()
     async with TMDbClient(settings) as client:
-        discover = await ingest.run_discover(client, lake, year)
+        discover = await stages.run_discover(client, lake, year)
         discover_seconds = time.monotonic() - started
-        details = await ingest.run_details(client, lake, year, concurrency=concurrency, batch_size=1000)
+        details = await stages.run_details(client, lake, year, concurrency=concurrency, batch_size=1000)
         stats = client.stats.as_dict()
     harvest_seconds = time.monotonic() - started
-    table = ingest.build_movies_year(lake, year)
+    table = stages.build_movies_year(lake, year)
     server = emulator_stats(base_url)
     return {
         "movies": table.num_rows,

@@ -25,7 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import emulator_process, emulator_stats, report, reset_emulator  # noqa: E402
 
-from movie_assets import ingest, refresh  # noqa: E402
+from movie_assets.harvest import changes as refresh  # noqa: E402
+from movie_assets.harvest import stages  # noqa: E402
 from movie_assets.lake import Lake  # noqa: E402
 from movie_assets.tmdb.client import TMDbClient  # noqa: E402
 from movie_assets.tmdb.config import TMDbSettings  # noqa: E402
@@ -39,36 +40,29 @@ def requests_by_path(base_url: str) -> dict[str, int]:
     return {"total": stats["requests_total"], **stats["by_path"]}
 
 
-async def materialize_year(client: TMDbClient, lake: Lake, year: int, refetch: set[int] | None = None) -> None:
-    """What `ingest_job` runs for one year: discover → details (→ refetch) → typed year."""
-    await ingest.run_discover(client, lake, year)
-    await ingest.run_details(client, lake, year, refetch=refetch, concurrency=50, batch_size=1000)
-    ingest.build_movies_year(lake, year)
-
-
 async def run(base_url: str, lake: Lake, year: int, days: int, rate: float) -> dict:
     settings = TMDbSettings(base_url=base_url, requests_per_second=rate, max_connections=50)
     async with TMDbClient(settings) as client:
         reset_emulator(base_url)
         started = time.monotonic()
-        await materialize_year(client, lake, year)
+        await stages.harvest_year(client, lake, year, concurrency=50, batch_size=1000)
         full_seconds = time.monotonic() - started
         full = requests_by_path(base_url)
-        movies = len(ingest.discover_ids(lake, year))
+        movies = len(stages.discover_ids(lake, year))
 
         reset_emulator(base_url)
         started = time.monotonic()
-        await materialize_year(client, lake, year)
+        await stages.harvest_year(client, lake, year, concurrency=50, batch_size=1000)
         unchanged_seconds = time.monotonic() - started
         unchanged = requests_by_path(base_url)
 
         reset_emulator(base_url)
         started = time.monotonic()
-        today, _ = await refresh.server_today(client)
+        today = await refresh.server_today(client)
         changes = await refresh.changed_ids_since(client, today - dt.timedelta(days=days - 1), today)
         changes_requests = requests_by_path(base_url)["total"]
         ids = refresh.affected_years(lake, changes.ids).get(year, [])
-        await materialize_year(client, lake, year, refetch=set(ids))
+        await stages.harvest_year(client, lake, year, refetch=set(ids), concurrency=50, batch_size=1000)
         refresh_seconds = time.monotonic() - started
         refreshed = requests_by_path(base_url)
 

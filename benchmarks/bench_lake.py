@@ -4,9 +4,9 @@
     python benchmarks/bench_lake.py --quick
 
 A year is harvested once from an in-process emulator into a temporary lake. Then, best of ``--rounds``:
-* ``build``: `ingest.build_movies_year` — read the checkpoint and discover output, build typed rows, sort,
+* ``build``: `stages.build_movies_year` — read the checkpoint and discover output, build typed rows, sort,
   write deterministic Parquet atomically and swap the Hive ``year=Y/`` directory in;
-* ``write``: `ingest.write_year_partition` alone (the atomic, deterministic write of the built table);
+* ``write``: `stages.write_year_partition` alone (the atomic, deterministic write of the built table);
 * ``bare``: `pyarrow.parquet.write_table(table, path)` with pyarrow's defaults.
 The figures are ``build / bare`` (the whole stage) and ``write / bare`` (the cost of atomic, deterministic
 writing on its own), measured in one run.
@@ -27,8 +27,8 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import report  # noqa: E402
 
-from movie_assets import ingest  # noqa: E402
 from movie_assets.emulator import Catalog, running_emulator  # noqa: E402
+from movie_assets.harvest import stages  # noqa: E402
 from movie_assets.lake import Lake  # noqa: E402
 from movie_assets.tmdb.client import TMDbClient  # noqa: E402
 from movie_assets.tmdb.config import TMDbSettings  # noqa: E402
@@ -37,8 +37,7 @@ from movie_assets.tmdb.config import TMDbSettings  # noqa: E402
 async def harvest(base_url: str, lake: Lake, year: int) -> None:
     settings = TMDbSettings(base_url=base_url, requests_per_second=5000, max_connections=64)
     async with TMDbClient(settings) as client:
-        await ingest.run_discover(client, lake, year)
-        await ingest.run_details(client, lake, year, concurrency=64, batch_size=2000)
+        await stages.harvest_year(client, lake, year, concurrency=64, batch_size=2000)
 
 
 def best_of(rounds: int, fn) -> float:
@@ -63,16 +62,16 @@ def main() -> None:
         lake = Lake.at(Path(tmp) / "data")
         with running_emulator(catalog=Catalog(seed=42, movies_per_year=per_year)) as emu:
             asyncio.run(harvest(emu.base_url, lake, args.year))
-        table = ingest.build_movies_year(lake, args.year)
+        table = stages.build_movies_year(lake, args.year)
         digests = set()
 
         def build() -> None:
-            ingest.build_movies_year(lake, args.year)
+            stages.build_movies_year(lake, args.year)
             digests.add(hashlib.sha256(lake.movies_year_file(args.year).read_bytes()).hexdigest())
 
         bare_path = Path(tmp) / "bare.parquet"
         build_s = best_of(rounds, build)
-        write_s = best_of(rounds, lambda: ingest.write_year_partition(lake, args.year, table))
+        write_s = best_of(rounds, lambda: stages.write_year_partition(lake, args.year, table))
         bare_s = best_of(rounds, lambda: pq.write_table(table, bare_path))
         size = lake.movies_year_file(args.year).stat().st_size
         bare_size = bare_path.stat().st_size

@@ -27,11 +27,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import emulator_process, emulator_stats, report  # noqa: E402
 
-from movie_assets import ingest  # noqa: E402
 from movie_assets.emulator import Catalog  # noqa: E402
+from movie_assets.harvest import stages  # noqa: E402
 from movie_assets.lake import Lake  # noqa: E402
 from movie_assets.tmdb.client import TMDbClient  # noqa: E402
 from movie_assets.tmdb.config import TMDbSettings  # noqa: E402
+from movie_assets.warehouse import build as warehouse  # noqa: E402
 
 FULL_MOVIES_PER_YEAR = 30_000
 
@@ -57,12 +58,11 @@ async def harvest_catalog(base_url: str, lake: Lake, years: list[int], args: arg
     started = time.monotonic()
     for year in years:
         async with TMDbClient(settings) as client:
-            await ingest.run_discover(client, lake, year)
-            await ingest.run_details(client, lake, year, concurrency=args.concurrency, batch_size=args.batch_size)
-        table = ingest.build_movies_year(lake, year)
-        table_rows = table.num_rows
+            harvest = await stages.harvest_year(client, lake, year, concurrency=args.concurrency,
+                                                batch_size=args.batch_size)
+        table_rows = harvest.table.num_rows
         cumulative += table_rows
-        del table
+        del harvest
         largest = max(table_rows, rows[-1]["largest_year"] if rows else 0)
         rows.append({"year": year, "movies": cumulative, "largest_year": largest, "seconds": time.monotonic() - started,
                      "rss_mb": rss_mb(), "peak_mb": peak_mb()})
@@ -109,7 +109,7 @@ def main() -> None:
 
             started = time.monotonic()
             with duckdb.connect(str(lake.duckdb_file)) as connection:
-                ingest.build_movies_db(lake, connection)
+                warehouse.build_movies_db(lake, connection)
             db_seconds, db_peak = time.monotonic() - started, peak_mb()
         lake_bytes = sum(p.stat().st_size for p in lake.root.rglob("*") if p.is_file())
     total = rows[-1]["movies"]

@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import json
 
-from movie_assets import ingest
+from movie_assets.harvest import stages
 from movie_assets.lake import Lake
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings
@@ -21,7 +21,7 @@ async def main_async(args: argparse.Namespace) -> dict:
     settings = TMDbSettings(base_url=args.base_url, requests_per_second=args.rate, backoff_base=0.01,
                             backoff_max=0.2, max_attempts=10)
     async with TMDbClient(settings) as client:
-        summary = await ingest.run_details(client, Lake.at(args.data_dir), args.year,
+        summary = await stages.run_details(client, Lake.at(args.data_dir), args.year,
                                            batch_size=args.batch_size, concurrency=args.concurrency)
     return {"movies": summary.movies, "requested": summary.requested, "ok": summary.ok,
             "not_found": summary.not_found, "discarded_shards": summary.discarded_shards}

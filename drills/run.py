@@ -42,8 +42,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import emulator_process, emulator_stats, reset_emulator  # noqa: E402
-from movie_assets import ingest  # noqa: E402
 from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator  # noqa: E402
+from movie_assets.harvest import stages  # noqa: E402
 from movie_assets.lake import Lake  # noqa: E402
 from movie_assets.tmdb.client import TMDbClient  # noqa: E402
 from movie_assets.tmdb.config import TMDbSettings  # noqa: E402
@@ -104,11 +104,8 @@ async def harvest_year(base_url: str, lake: Lake, year: int, batch_size: int, **
                   max_attempts=12, read_timeout=5.0)
     values.update(overrides)
     async with TMDbClient(TMDbSettings(**values)) as client:
-        await ingest.run_discover(client, lake, year)
-        await ingest.run_details(client, lake, year, batch_size=batch_size, concurrency=20)
-        stats = client.stats.as_dict()
-    ingest.build_movies_year(lake, year)
-    return stats
+        await stages.harvest_year(client, lake, year, batch_size=batch_size, concurrency=20)
+        return client.stats.as_dict()
 
 
 def fault_drills(sizes: Sizes, tmp: Path, only: list[str] | None = None) -> list[Outcome]:
@@ -117,7 +114,7 @@ def fault_drills(sizes: Sizes, tmp: Path, only: list[str] | None = None) -> list
     with running_emulator(catalog=catalog) as emu:
         asyncio.run(harvest_year(emu.base_url, clean, YEAR, sizes.batch_size))
     reference = sha256(clean.movies_year_file(YEAR))
-    movies = len(ingest.discover_ids(clean, YEAR))
+    movies = len(stages.discover_ids(clean, YEAR))
     outcomes = []
     for name, (options, overrides) in FAULTS.items():
         if only and name not in only:
@@ -173,12 +170,12 @@ def kill_drills(sizes: Sizes, tmp: Path) -> list[Outcome]:
                           "--latency", "0.002") as base_url:
         template = Lake.at(tmp / "template")
         asyncio.run(_discover(base_url, template))
-        movies = len(ingest.discover_ids(template, YEAR))
+        movies = len(stages.discover_ids(template, YEAR))
         clean = copy_lake(template, tmp / "clean")
         reset_emulator(base_url)
         run_worker(base_url, clean, sizes.batch_size)
         clean_requests = movie_requests(base_url)
-        ingest.build_movies_year(clean, YEAR)
+        stages.build_movies_year(clean, YEAR)
         reference = sha256(clean.movies_year_file(YEAR))
         outcomes.append(Outcome("kills/clean", clean_requests == movies,
                                 {"movies": movies, "details_requests": clean_requests}))
@@ -199,7 +196,7 @@ def kill_drills(sizes: Sizes, tmp: Path) -> list[Outcome]:
             error = ""
             try:
                 rerun = run_worker(base_url, lake, sizes.batch_size)
-                ingest.build_movies_year(lake, YEAR)
+                stages.build_movies_year(lake, YEAR)
                 identical = sha256(lake.movies_year_file(YEAR)) == reference
             except Exception as exc:  # reported as a FAIL
                 rerun, identical, error = {}, False, f"{type(exc).__name__}: {exc}"
@@ -222,7 +219,7 @@ def kill_drills(sizes: Sizes, tmp: Path) -> list[Outcome]:
 
 async def _discover(base_url: str, lake: Lake) -> None:
     async with TMDbClient(TMDbSettings(base_url=base_url, requests_per_second=2000.0)) as client:
-        await ingest.run_discover(client, lake, YEAR)
+        await stages.run_discover(client, lake, YEAR)
 
 
 def copy_lake(template: Lake, root: Path) -> Lake:

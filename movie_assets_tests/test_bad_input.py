@@ -29,13 +29,17 @@ import pyarrow.parquet as pq
 import pytest
 from aiohttp import web
 
-from movie_assets import ingest
-from movie_assets import lake as lake_module
+from movie_assets.defs.ingest.partitions import partition_year
 from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator
-from movie_assets.lake import Lake, LakeError, write_parquet_atomic
-from movie_assets.partitions import partition_year, start_year_from_env
+from movie_assets.harvest import stages
+from movie_assets.harvest.checkpoint import DetailsCheckpoint
+from movie_assets.harvest.records import movie_row, movies_table
+from movie_assets.lake import Lake, LakeError, write_json_atomic, write_parquet_atomic
+from movie_assets.lake import files as lake_files
+from movie_assets.lake.schema import MOVIES_SCHEMA
 from movie_assets.release.common import ConfigValueError
 from movie_assets.release.export import export_csv, resolve_window
+from movie_assets.settings import start_year_from_env
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import SettingsError, TMDbSettings
 from movie_assets.tmdb.errors import (
@@ -45,8 +49,7 @@ from movie_assets.tmdb.errors import (
     TMDbRequestError,
     TMDbUnavailable,
 )
-from movie_assets.tmdb.harvest.checkpoint import DetailsCheckpoint
-from movie_assets.tmdb.records import MOVIES_SCHEMA, movie_row, movies_table
+from movie_assets.warehouse import build as warehouse
 
 from .helpers import free_port, serve_handler
 
@@ -82,9 +85,7 @@ def leftovers(root: Path) -> list[str]:
 
 async def harvest(base_url: str, lake: Lake, **overrides) -> None:
     async with TMDbClient(settings(base_url, **overrides)) as client:
-        await ingest.run_discover(client, lake, YEAR)
-        await ingest.run_details(client, lake, YEAR, batch_size=40)
-    ingest.build_movies_year(lake, YEAR)
+        await stages.harvest_year(client, lake, YEAR, batch_size=40)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +96,7 @@ def harvested(tmp_path_factory) -> Path:
     with running_emulator(catalog=CATALOG, options=EmulatorOptions(api_keys={SECRET})) as emu:
         asyncio.run(harvest(emu.base_url, lake, api_key=SECRET))
     with duckdb.connect(str(lake.duckdb_file)) as connection:
-        ingest.build_movies_db(lake, connection)
+        warehouse.build_movies_db(lake, connection)
     return root
 
 
@@ -129,10 +130,10 @@ async def test_missing_or_wrong_credentials_fail_fast_naming_the_setting(secured
     caplog.set_level(logging.DEBUG)
     async with TMDbClient(settings(secured.base_url, **credentials)) as client:
         with pytest.raises(TMDbAuthError) as info:
-            await ingest.run_discover(client, lake, YEAR)
+            await stages.run_discover(client, lake, YEAR)
         assert secured.stats()["requests_total"] == 1  # a 401 is never retried
         with pytest.raises(TMDbAuthError):
-            await ingest.run_details(client, lake, YEAR, refetch_all=True, concurrency=1)
+            await stages.run_details(client, lake, YEAR, refetch_all=True, concurrency=1)
         # The first 401 cancels the batch: at most the call that had already taken the free slot follows it.
         assert secured.stats()["requests_total"] <= 3
     assert_clear(str(info.value), *needles)
@@ -145,12 +146,12 @@ async def test_wrong_base_url_names_the_setting_and_writes_nothing(secured, lake
     before = fingerprint(lake.root)
     async with TMDbClient(settings(secured.root_url, api_key=SECRET)) as client:  # missing the /3
         with pytest.raises(TMDbRequestError) as info:
-            await ingest.run_discover(client, lake, YEAR)
+            await stages.run_discover(client, lake, YEAR)
     assert_clear(str(info.value), "HTTP 404", f"TMDB_BASE_URL={secured.root_url}", "end in /3")
     assert fingerprint(lake.root) == before and not leftovers(lake.root)
     for bad in ("api.themoviedb.org/3", "ftp://example.org/3"):
         with pytest.raises(SettingsError, match=r"TMDB_BASE_URL=.* must start with http"):
-            TMDbSettings.from_env({"TMDB_BASE_URL": bad, "TMDB_API_KEY": SECRET})
+            TMDbSettings.from_mapping({"TMDB_BASE_URL": bad, "TMDB_API_KEY": SECRET})
 
 
 # 4 ------------------------------------------------------------------------------------------------------
@@ -159,7 +160,7 @@ async def test_host_down_is_a_bounded_connection_error(lake):
     down = f"http://127.0.0.1:{free_port()}/3"
     async with TMDbClient(settings(down, api_key=SECRET, max_attempts=3)) as client:
         with pytest.raises(TMDbConnectionError) as info:
-            await ingest.run_discover(client, lake, YEAR)
+            await stages.run_discover(client, lake, YEAR)
         assert client.stats.requests == 3
     assert_clear(str(info.value), "after 3 attempts", "cannot connect", "check TMDB_BASE_URL")
     assert fingerprint(lake.root) == before and not leftovers(lake.root)
@@ -178,7 +179,7 @@ async def test_host_down_is_a_bounded_connection_error(lake):
 )
 def test_invalid_tmdb_settings_name_the_variable(env, pattern):
     with pytest.raises(SettingsError) as info:
-        TMDbSettings.from_env({**env, "TMDB_API_KEY": SECRET})
+        TMDbSettings.from_mapping({**env, "TMDB_API_KEY": SECRET})
     assert_clear(str(info.value), pattern)
 
 
@@ -192,7 +193,7 @@ def test_invalid_tmdb_settings_name_the_variable(env, pattern):
     ],
 )
 def test_invalid_csv_export_dates_name_the_field_and_write_nothing(lake, start, end, pattern):
-    table = ingest.read_movies(lake)
+    table = warehouse.read_movies(lake)
     with pytest.raises(ConfigValueError) as info:
         resolve_window(table, start, end)
     assert_clear(str(info.value), pattern)
@@ -228,8 +229,8 @@ def test_corrupt_checkpoint_shard_is_set_aside_and_never_becomes_output(lake, ca
     shard = DetailsCheckpoint(lake.details_checkpoint_dir(YEAR)).shard_paths()[0]
     good_year = lake.movies_year_file(YEAR).read_bytes()
     shard.write_bytes(shard.read_bytes()[:-100])  # truncated: the footer is gone
-    with caplog.at_level(logging.WARNING), pytest.raises(ingest.IngestError) as info:
-        ingest.build_movies_year(lake, YEAR)
+    with caplog.at_level(logging.WARNING), pytest.raises(stages.IngestError) as info:
+        stages.build_movies_year(lake, YEAR)
     assert_clear(str(info.value), "have no details yet", f"materialize movie_details for {YEAR} first")
     assert shard.name in caplog.text and "fetched again" in caplog.text
     assert shard.with_suffix(".corrupt").exists() and not shard.exists()  # kept aside, not deleted
@@ -242,8 +243,8 @@ def test_corrupt_year_parquet_fails_movies_db_naming_the_file(lake):
     part = lake.movies_year_file(YEAR)
     part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])
     consolidated = lake.movies_file.read_bytes()
-    with duckdb.connect(str(lake.duckdb_file)) as connection, pytest.raises(ingest.IngestError) as info:
-        ingest.build_movies_db(lake, connection)
+    with duckdb.connect(str(lake.duckdb_file)) as connection, pytest.raises(stages.IngestError) as info:
+        warehouse.build_movies_db(lake, connection)
     assert_clear(str(info.value), str(part))
     assert "re-materialize" in str(info.value)
     assert lake.movies_file.read_bytes() == consolidated  # the last good consolidated file survives
@@ -253,22 +254,22 @@ def test_corrupt_year_parquet_fails_movies_db_naming_the_file(lake):
 # 10 -----------------------------------------------------------------------------------------------------
 async def test_corrupt_windows_json_means_a_fresh_discover_with_identical_output(lake, caplog):
     discover = lake.discover_file(YEAR).read_bytes()
-    (lake.discover_dir(YEAR) / ingest.WINDOWS_FILE).write_text('{"windows": [tru')
-    assert ingest.load_discover_snapshot(lake, YEAR) is None
+    (lake.discover_windows_file(YEAR)).write_text('{"windows": [tru')
+    assert stages.load_discover_snapshot(lake, YEAR) is None
     assert "unreadable" in caplog.text and "harvesting from scratch" in caplog.text
     with running_emulator(catalog=CATALOG) as emu:
         async with TMDbClient(settings(emu.base_url)) as client:
-            summary = await ingest.run_discover(client, lake, YEAR)
+            summary = await stages.run_discover(client, lake, YEAR)
     assert summary.reused_windows == 0
     assert lake.discover_file(YEAR).read_bytes() == discover
 
 
 def test_corrupt_reference_json_names_the_file_and_the_fix(lake):
     good_year = lake.movies_year_file(YEAR).read_bytes()
-    reference = lake.discover_dir(YEAR) / ingest.REFERENCE_FILE
+    reference = lake.discover_reference_file(YEAR)
     reference.write_text('{"genres": {"28": "Act')
-    with pytest.raises(ingest.IngestError) as info:
-        ingest.build_movies_year(lake, YEAR)
+    with pytest.raises(stages.IngestError) as info:
+        stages.build_movies_year(lake, YEAR)
     assert_clear(str(info.value), str(reference), "is corrupt", "re-materialize the partition")
     assert lake.movies_year_file(YEAR).read_bytes() == good_year
 
@@ -277,9 +278,9 @@ def test_truncated_discover_parquet_fails_naming_the_file(lake):
     good_year = lake.movies_year_file(YEAR).read_bytes()
     path = lake.discover_file(YEAR)
     path.write_bytes(path.read_bytes()[:200])
-    assert ingest.load_discover_snapshot(lake, YEAR) is None  # a re-discover starts from scratch
+    assert stages.load_discover_snapshot(lake, YEAR) is None  # a re-discover starts from scratch
     with pytest.raises(Exception) as info:
-        ingest.discover_ids(lake, YEAR)
+        stages.discover_ids(lake, YEAR)
     assert_clear(str(info.value), str(path))
     assert lake.movies_year_file(YEAR).read_bytes() == good_year
 
@@ -290,7 +291,7 @@ async def test_unwritable_data_dir_fails_before_any_request(tmp_path, secured):
     blocker.write_text("a file where the data directory should be")
     async with TMDbClient(settings(secured.base_url, api_key=SECRET)) as client:
         with pytest.raises(LakeError) as info:
-            await ingest.run_discover(client, Lake.at(blocker / "data"), YEAR)
+            await stages.run_discover(client, Lake.at(blocker / "data"), YEAR)
     assert_clear(str(info.value), "is not writable", "MOVIE_ASSETS_DATA_DIR")
     assert secured.stats()["requests_total"] == 0
     assert blocker.read_text() == "a file where the data directory should be"
@@ -320,11 +321,11 @@ def enospc_writer(real):
 
 def test_disk_full_while_writing_keeps_the_previous_files(lake, monkeypatch):
     before = fingerprint(lake.root)
-    monkeypatch.setattr(lake_module.pq.ParquetWriter, "write_table", enospc_writer(pq.ParquetWriter.write_table))
+    monkeypatch.setattr(lake_files.pq.ParquetWriter, "write_table", enospc_writer(pq.ParquetWriter.write_table))
     with pytest.raises(OSError) as year_error:
-        ingest.build_movies_year(lake, YEAR)
+        stages.build_movies_year(lake, YEAR)
     with duckdb.connect(str(lake.duckdb_file)) as connection, pytest.raises(OSError) as db_error:
-        ingest.build_movies_db(lake, connection)
+        warehouse.build_movies_db(lake, connection)
     with pytest.raises(OSError):
         DetailsCheckpoint(lake.details_checkpoint_dir(YEAR)).append([])
     for info in (year_error, db_error):
@@ -336,7 +337,7 @@ def test_disk_full_while_writing_keeps_the_previous_files(lake, monkeypatch):
 
 
 def test_disk_full_while_writing_json_keeps_the_previous_file(lake, monkeypatch):
-    target = lake.discover_dir(YEAR) / ingest.REFERENCE_FILE
+    target = lake.discover_reference_file(YEAR)
     good = target.read_bytes()
 
     def full(self, *args, **kwargs):
@@ -344,7 +345,7 @@ def test_disk_full_while_writing_json_keeps_the_previous_file(lake, monkeypatch)
 
     monkeypatch.setattr(Path, "write_text", full)
     with pytest.raises(OSError, match="No space left"):
-        ingest.write_json_atomic({"genres": {}}, target)
+        write_json_atomic({"genres": {}}, target)
     assert target.read_bytes() == good and not leftovers(lake.root)
 
 
@@ -354,7 +355,7 @@ async def test_malformed_json_is_retried_then_a_typed_error(lake):
     with running_emulator(catalog=CATALOG, options=EmulatorOptions(truncate_rate=1.0)) as emu:
         async with TMDbClient(settings(emu.base_url, api_key=SECRET, max_attempts=4)) as client:
             with pytest.raises(TMDbUnavailable) as info:
-                await client.movie_details(ingest.discover_ids(lake, YEAR)[0])
+                await client.movie_details(stages.discover_ids(lake, YEAR)[0])
             assert client.stats.retries["bad_json"] == 3
         assert emu.stats()["faults"]["truncate"] == 4
     assert_clear(str(info.value), "after 4 attempts", "not a JSON object")

@@ -15,7 +15,7 @@ KEY = "fedcba9876543210fedcba9876543210"
 def clean_env(monkeypatch):
     for name in ("TMDB_API_KEY", "TMDB_READ_ACCESS_TOKEN", "TMDB_BASE_URL", "TMDB_REQUESTS_PER_SECOND"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr("movie_assets.cli.load_dotenv", lambda: None)  # a developer's .env must not leak in
+    monkeypatch.setattr("movie_assets.cli.load_env_file", lambda: None)  # a developer's .env must not leak in
     return monkeypatch
 
 

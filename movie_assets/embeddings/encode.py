@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from movie_assets.embeddings.model import DIMENSION
 from movie_assets.embeddings.text import content_hash, documents
 from movie_assets.lake import write_parquet_atomic
 
@@ -37,7 +38,7 @@ class Encoder(Protocol):
     def encode(self, sentences: list[str], **kwargs: Any) -> Any: ...
 
 
-def embeddings_schema(dimension: int = 384) -> pa.Schema:
+def embeddings_schema(dimension: int = DIMENSION) -> pa.Schema:
     """Schema of the embeddings Parquet file."""
     return pa.schema(
         [
@@ -152,7 +153,7 @@ def embed_movies(
     encoder: Encoder,
     model_id: str,
     *,
-    dimension: int = 384,
+    dimension: int = DIMENSION,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: ProgressCallback | None = None,
 ) -> EmbedResult:

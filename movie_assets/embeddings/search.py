@@ -3,15 +3,13 @@
 `MovieSearch.load(lake)` reads the index, its id map and titles once; `similar()` then answers in
 milliseconds. Titles match exactly, ignoring case and surrounding spaces. An unknown title raises
 `TitleNotFound` (with close matches), a title shared by several movies raises `AmbiguousTitle` (with the
-candidates and their years). `register_cli` adds the ``similar`` subcommand to an argparse parser.
+candidates and their years). The ``movie-assets similar`` command is in `movie_assets.cli.similar`.
 """
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import os
-import sys
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -20,7 +18,6 @@ import numpy as np
 from movie_assets.embeddings.index import load_index
 from movie_assets.lake import Lake
 
-DATA_DIR_ENV = "MOVIE_ASSETS_DATA_DIR"
 DIFFLIB_FULL_SCAN_MAX = 50_000
 
 
@@ -160,89 +157,16 @@ class MovieSearch:
         """Index row of a TMDb movie id (KeyError when not indexed)."""
         return self._row_of_id[int(movie_id)]
 
-    def neighbours_of_id(self, movie_id: int, k: int = 10) -> list[Neighbour]:
-        """Like `neighbours_of_row`, by TMDb movie id (KeyError when not indexed)."""
-        return self.neighbours_of_row(self.row_of(movie_id), k)
-
     def similar(self, title: str, year: int | None = None, k: int = 10) -> tuple[Movie, list[Neighbour]]:
         """(the movie asked about, its ``k`` nearest neighbours); raises `SearchError` subclasses."""
         row = self.find(title, year)
         return self.movies[row], self.neighbours_of_row(row, k)
 
 
-def default_data_dir() -> str:
-    return os.environ.get(DATA_DIR_ENV, "").strip() or "data"
-
-
-def similar(
-    title: str, year: int | None = None, k: int = 10, data_dir: str | os.PathLike | None = None
-) -> list[Neighbour]:
-    """Load the index under ``data_dir`` (default ``$MOVIE_ASSETS_DATA_DIR`` or ``data``) and answer once."""
-    search = MovieSearch.load(Lake.at(data_dir or default_data_dir()))
+def similar(title: str, year: int | None = None, k: int = 10, *, data_dir: str | os.PathLike) -> list[Neighbour]:
+    """Load the index under ``data_dir`` and answer once."""
+    search = MovieSearch.load(Lake.at(data_dir))
     return search.similar(title, year, k)[1]
 
 
-def format_neighbours(movie: Movie, neighbours: list[Neighbour]) -> str:
-    """Plain-text answer for the terminal."""
-    lines = [f"Movies similar to {movie.label()} [id {movie.movie_id}]:"]
-    width = max((len(n.movie.label()) for n in neighbours), default=0)
-    for n in neighbours:
-        lines.append(f"{n.rank:>3}. {n.movie.label():<{width}}  cos {n.score:.3f}  id {n.movie.movie_id}")
-    return "\n".join(lines)
-
-
-def run_similar(args: argparse.Namespace) -> int:
-    """Handler of ``movie-assets similar``: 0 answered, 1 title unknown/ambiguous, 2 no index."""
-    lake = Lake.at(args.data_dir or default_data_dir())
-    # One query at a time: a single OpenMP thread is several times faster than a team (and the CLI owns its
-    # process, so changing the global setting here is safe).
-    import faiss
-
-    faiss.omp_set_num_threads(1)
-    try:
-        search = MovieSearch.load(lake)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        movie, neighbours = search.similar(args.title, args.year, args.k)
-    except SearchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(format_neighbours(movie, neighbours))
-    return 0
-
-
-def register_cli(subparsers) -> argparse.ArgumentParser:
-    """Add ``similar "TITLE" [--year Y] [-k 10] [--data-dir DIR]`` to an argparse subparsers object.
-
-    The handler is stored as ``handler`` (and ``func``) in the parsed namespace; it returns an exit code.
-    """
-    parser = subparsers.add_parser(
-        "similar",
-        help="movies most similar to a title (from the FAISS index)",
-        description="Nearest movies by text embedding, answered from data/index/. "
-        "This product uses the TMDB API but is not endorsed or certified by TMDB.",
-    )
-    parser.add_argument("title", help="exact title, case-insensitive")
-    parser.add_argument("--year", type=int, default=None, help="release year, to choose among movies sharing a title")
-    parser.add_argument("-k", type=int, default=10, help="number of neighbours (default 10)")
-    parser.add_argument(
-        "--data-dir", default=None, type=str, help=f"data root (default ${DATA_DIR_ENV} or 'data')"
-    )
-    parser.set_defaults(handler=run_similar, func=run_similar)
-    return parser
-
-
-__all__ = [
-    "AmbiguousTitle",
-    "Movie",
-    "MovieSearch",
-    "Neighbour",
-    "SearchError",
-    "TitleNotFound",
-    "register_cli",
-    "run_similar",
-    "similar",
-]
-
+__all__ = ["AmbiguousTitle", "Movie", "MovieSearch", "Neighbour", "SearchError", "TitleNotFound", "similar"]

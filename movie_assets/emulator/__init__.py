@@ -4,7 +4,8 @@ Use `running_emulator` in-process (tests, the pipeline without credentials) or
 ``python -m movie_assets.emulator`` standalone.
 """
 
-from .catalog import Catalog, MovieSummary
+from .catalog import Catalog
+from .options import EmulatorOptions
 from .runner import (
     RunningEmulator,
     add_emulator_arguments,
@@ -13,7 +14,8 @@ from .runner import (
     running_emulator,
     serve,
 )
-from .server import EmulatorOptions, build_app
+from .server import build_app
+from .years import MovieSummary
 
 __all__ = [
     "Catalog",

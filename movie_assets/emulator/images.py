@@ -1,14 +1,59 @@
-"""Tiny deterministic PNG images for the emulator's ``/t/p/{size}/{file}`` image server (no PIL needed)."""
+"""Images: the TMDb-style file paths the catalog hands out, and the tiny PNGs served for them (no PIL needed).
+
+A path is ``/<21 noise chars><6 code chars>.<ext>``: the code is a reversible base62 encoding of
+``(kind, entity id)`` and the noise a seeded digest of the same, so the image server can tell the paths it
+handed out from any others without keeping a list.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import struct
 import zlib
 
 from .hashing import mix64
 
+# Image path kinds (encoded in the path so the image server can validate it).
+PATH_POSTER, PATH_BACKDROP, PATH_PROFILE, PATH_LOGO, PATH_COLLECTION = 1, 2, 3, 4, 5
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_B64_TO_62 = str.maketrans("+/", "xQ")
+_PATH_MOD = 62**6
+_PATH_MULT = 2_654_435_761  # coprime with 62**6, so the id code is a bijection
+_PATH_MULT_INV = pow(_PATH_MULT, -1, _PATH_MOD)
 # Pixel sizes by image kind (kept tiny: the pipeline only needs valid, distinct images).
 _SHAPES = {"poster": (20, 30), "backdrop": (32, 18), "profile": (16, 24), "logo": (24, 12)}
+
+
+def _base62(n: int, width: int) -> str:
+    chars = []
+    for _ in range(width):
+        n, r = divmod(n, 62)
+        chars.append(_BASE62[r])
+    return "".join(chars)
+
+
+def image_path(seed: int, kind: int, entity_id: int, ext: str = "jpg") -> str:
+    """Deterministic TMDb-style file path (``/<27 base62 chars>.jpg``) for an entity's image."""
+    code = (entity_id * 8 + kind) * _PATH_MULT % _PATH_MOD
+    digest = hashlib.blake2b(f"{seed}:{kind}:{entity_id}".encode(), digest_size=16).digest()
+    noise = base64.b64encode(digest).decode()[:21].translate(_B64_TO_62)
+    return f"/{noise}{_base62(code, 6)}.{ext}"
+
+
+def parse_image_path(seed: int, path: str) -> tuple[int, int] | None:
+    """Inverse of `image_path`: ``(kind, entity_id)`` if ``path`` is one of ours, else None."""
+    token, _, ext = path[1:].partition(".")
+    if not path.startswith("/") or len(token) != 27 or any(c not in _BASE62 for c in token):
+        return None
+    code = 0
+    for c in reversed(token[21:]):
+        code = code * 62 + _BASE62.index(c)
+    n = code * _PATH_MULT_INV % _PATH_MOD
+    kind, entity_id = n % 8, n // 8
+    if image_path(seed, kind, entity_id, ext) != path:
+        return None
+    return kind, entity_id
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

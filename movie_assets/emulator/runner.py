@@ -15,7 +15,9 @@ from typing import Any
 from aiohttp import web
 
 from .catalog import Catalog
-from .server import EmulatorOptions, app_state, build_app
+from .options import EmulatorOptions
+from .server import build_app
+from .state import app_state
 
 
 @dataclass
@@ -33,10 +35,6 @@ class RunningEmulator:
     def stats(self) -> dict[str, Any]:
         """Request counters, read directly from memory (same shape as ``GET /__emulator/stats``)."""
         return app_state(self.app).stats.snapshot()
-
-    def reset_stats(self) -> None:
-        """Zero the request counters."""
-        app_state(self.app).stats.reset()
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -1,4 +1,4 @@
-"""Release stage as plain Python (design §7): sample, profile, splits, CSV export, checksums, check logic.
+"""Release stage as plain Python: sample, profile, splits, CSV export, checksums, check logic.
 
-Nothing here imports Dagster; `movie_assets.assets.release` and `movie_assets.checks` are thin wrappers.
+Nothing here imports Dagster; `movie_assets.defs.release` (assets, checks) is thin wiring.
 """

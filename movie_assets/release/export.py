@@ -1,4 +1,4 @@
-"""CSV export in the earlier tool's flat layout (design §6), for people who consume that file.
+"""CSV export in the earlier tool's flat layout, for people who consume that file.
 
 Columns (in this order): ``adult, backdrop_path, genre_ids, id, original_language, original_title, overview,
 popularity, poster_path, release_date, title, video, vote_average, vote_count, runtime, actors, directors``.
@@ -36,7 +36,6 @@ SOURCE_COLUMNS = (
     "cast", "directors",
 )
 JSON, COMMA = "json", "comma"
-EXPORT_GLOB = "movies_*_*.csv"
 
 
 # -- list cells (shared with the credit backfill) ------------------------------------------------------
@@ -157,11 +156,6 @@ def export_csv(lake: Lake, table: pa.Table, window: ExportWindow) -> tuple[Path,
     columns = [c for c in SOURCE_COLUMNS if c in selected.column_names]
     rows = (csv_row(r) for batch in selected.select(columns).to_batches(max_chunksize=5_000)
             for r in batch.to_pylist())
-    target = lake.root / window.filename
+    target = lake.export_file(window.filename)
     write_csv(rows, EXPORT_COLUMNS, target)
     return target, selected
-
-
-def export_files(lake: Lake) -> list[Path]:
-    """CSV exports present in the data dir."""
-    return sorted(p for p in lake.root.glob(EXPORT_GLOB) if p.is_file())

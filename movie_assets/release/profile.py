@@ -17,13 +17,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from movie_assets.ingest import write_json_atomic
-from movie_assets.lake import Lake
+from movie_assets.lake import Lake, write_json_atomic
 
 from .common import list_lengths, read_consolidated, rows_per_year
 
 TOP_LANGUAGES = 10
-PROFILE_FILE = "data_profile.json"
 
 
 def _rate(count: int, rows: int) -> float:
@@ -128,6 +126,6 @@ def write_profile(lake: Lake) -> tuple[Path, dict[str, Any], pa.Table]:
     """Profile the consolidated table into ``reports/data_profile.json``."""
     table = read_consolidated(lake)
     profile = build_profile(table)
-    target = lake.reports_dir / PROFILE_FILE
+    target = lake.profile_file
     write_json_atomic(profile, target)
     return target, profile, table

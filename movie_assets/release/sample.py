@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pyarrow as pa
 
+from movie_assets.common.hashing import MASK64, splitmix64
 from movie_assets.lake import Lake, write_parquet_atomic
 
 from .common import read_consolidated, year_key
@@ -20,20 +21,8 @@ from .common import read_consolidated, year_key
 DEFAULT_SAMPLE_SIZE = 10_000
 DEFAULT_SEED = 42
 
-_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
-def splitmix64(values: np.ndarray) -> np.ndarray:
-    """Vectorised splitmix64 finaliser over uint64 (wrapping arithmetic)."""
-    with np.errstate(over="ignore"):
-        z = values.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return (z ^ (z >> np.uint64(31))) & _MASK
-
-
 def sample_keys(movie_ids: np.ndarray, seed: int) -> np.ndarray:
-    seeded = splitmix64(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
+    seeded = splitmix64(np.array([seed & MASK64], dtype=np.uint64))[0]
     return splitmix64(movie_ids.astype(np.int64).view(np.uint64) ^ seeded)
 
 

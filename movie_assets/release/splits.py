@@ -1,4 +1,4 @@
-"""Time-based splits on one global timeline (design §7, leakage rules of the prior-art notes §3.4).
+"""Time-based splits on one global timeline.
 
 ``train`` holds movies released before ``val_start``, ``val`` those in ``[val_start, test_start)``, ``test``
 those on or after ``test_start``; movies without a release date go to ``undated`` and never to train. Every
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,12 +22,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from movie_assets.lake import Lake, atomic_path, replace_dir_atomic, write_parquet_atomic
+from movie_assets.lake import Lake, atomic_dir, write_json_atomic, write_parquet_atomic
 
 from .common import ConfigValueError, ReleaseError, parse_iso_date
 
 SPLITS = ("train", "val", "test", "undated")
-MANIFEST = "manifest.json"
 TIME_FIELD = "release_date"
 DEFAULT_QUANTILES = (0.8, 0.9)
 LEAKY_COLUMNS = ("popularity", "vote_average", "vote_count")
@@ -113,27 +110,20 @@ def build_splits(table: pa.Table, val_start: str | None = None, test_start: str 
 def write_splits(lake: Lake, result: SplitResult) -> Path:
     """Write ``{train,val,test,undated}.parquet`` and ``manifest.json`` and swap the directory in at once."""
     target = lake.splits_dir
-    target.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(dir=target.parent, prefix=".splits."))
-    try:
+    with atomic_dir(target) as build:
         for name in SPLITS:
-            write_parquet_atomic(result.tables[name], build / f"{name}.parquet")
-        with atomic_path(build / MANIFEST) as tmp:
-            tmp.write_text(json.dumps(result.manifest(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        replace_dir_atomic(build, target)
-    finally:
-        if build.exists():
-            shutil.rmtree(build)
+            write_parquet_atomic(result.tables[name], build / lake.split_file(name).name)
+        write_json_atomic(result.manifest(), build / lake.splits_manifest_file.name)
     return target
 
 
 def read_split_ids(lake: Lake) -> dict[str, pa.Table]:
     """``movie_id`` and ``release_date`` of each split file."""
-    missing = [n for n in SPLITS if not (lake.splits_dir / f"{n}.parquet").exists()]
+    missing = [n for n in SPLITS if not lake.split_file(n).exists()]
     if missing:
         raise ReleaseError(f"split files missing under {lake.splits_dir}: {missing}; materialize movie_splits")
-    return {n: pq.read_table(lake.splits_dir / f"{n}.parquet", columns=["movie_id", TIME_FIELD]) for n in SPLITS}
+    return {n: pq.read_table(lake.split_file(n), columns=["movie_id", TIME_FIELD]) for n in SPLITS}
 
 
 def read_manifest(lake: Lake) -> dict[str, Any]:
-    return json.loads((lake.splits_dir / MANIFEST).read_text(encoding="utf-8"))
+    return json.loads(lake.splits_manifest_file.read_text(encoding="utf-8"))

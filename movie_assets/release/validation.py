@@ -1,4 +1,4 @@
-"""Pure logic of the release asset checks; `movie_assets.checks` wraps each in ``@asset_check``.
+"""Pure logic of the asset checks on movies_db and the release; `movie_assets.defs` wraps each in ``@asset_check``.
 
 Each function returns a `CheckOutcome` (passed, a one-line description, plain-data metadata) so tests can
 feed it bad data directly.

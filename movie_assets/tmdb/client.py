@@ -1,6 +1,6 @@
 """Async TMDb v3 client: one aiohttp session, a shared rate limit, bounded retries, typed errors.
 
-Status handling (design §3):
+Status handling:
 - 429 → wait ``Retry-After`` if sent (else exponential backoff), slow the shared bucket, retry;
 - 5xx, timeouts, dropped connections, truncated or invalid JSON → backoff with full jitter, bounded;
 - 401 → `TMDbAuthError` at once; 404 with status_code 34 → `TMDbNotFound`, not retried;

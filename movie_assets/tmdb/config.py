@@ -1,10 +1,16 @@
-"""Client settings: where TMDb is, how to authenticate, and how hard to push it."""
+"""Client settings: where TMDb is, how to authenticate, and how hard to push it.
+
+`TMDbSettings` declares every setting once: its default, its environment variable and its help text
+(field metadata). `TMDbSettings.from_mapping` parses a mapping of variables (``os.environ`` is read in
+`movie_assets.settings`, nowhere else); the Dagster resource derives its fields from the same table.
+"""
 
 from __future__ import annotations
 
-import os
+import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import Any
 
 DEFAULT_BASE_URL = "https://api.themoviedb.org/3"
 # TMDb documents "somewhere in the 40 requests per second range" per IP; stay just under it.
@@ -17,17 +23,13 @@ class SettingsError(ValueError):
     """A setting has a value the client cannot use; the message names the setting."""
 
 
-def _number(env: Mapping[str, str], name: str, kind: type, default):
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be positive, got {raw!r}")
-    return value
+def setting(default: Any, env: str, help: str, *, secret: bool = False, positive: bool = True) -> Any:
+    """A `TMDbSettings` field: its default, the variable that sets it, and what it means."""
+    return field(
+        default=default,
+        repr=not secret,
+        metadata={"env": env, "help": help, "secret": secret, "positive": positive},
+    )
 
 
 @dataclass(frozen=True)
@@ -37,19 +39,25 @@ class TMDbSettings:
     With no credentials and no base URL the pipeline uses the built-in emulator (`uses_emulator`).
     """
 
-    base_url: str | None = None
-    read_access_token: str | None = field(default=None, repr=False)
-    api_key: str | None = field(default=None, repr=False)
-    requests_per_second: float | None = None
-    max_connections: int = 20
-    max_attempts: int = 6
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    backoff_base: float = 0.5
-    backoff_max: float = 30.0
-    language: str = "en-US"
-    emulator_movies_per_year: int = 30_000
-    emulator_seed: int = 42
+    base_url: str | None = setting(None, "TMDB_BASE_URL", "TMDb-compatible API root; default " + DEFAULT_BASE_URL)
+    read_access_token: str | None = setting(
+        None, "TMDB_READ_ACCESS_TOKEN", "v4 read token, sent as Authorization: Bearer (preferred)", secret=True
+    )
+    api_key: str | None = setting(None, "TMDB_API_KEY", "v3 key, sent as the api_key parameter", secret=True)
+    requests_per_second: float | None = setting(
+        None, "TMDB_REQUESTS_PER_SECOND", "client token bucket; default 35 for TMDb, 400 for the emulator"
+    )
+    max_connections: int = setting(20, "TMDB_MAX_CONNECTIONS", "open connections per client")
+    max_attempts: int = setting(6, "TMDB_MAX_ATTEMPTS", "attempts per request before a typed error")
+    connect_timeout: float = setting(10.0, "TMDB_CONNECT_TIMEOUT", "seconds to open a connection")
+    read_timeout: float = setting(30.0, "TMDB_READ_TIMEOUT", "seconds to wait for a response")
+    backoff_base: float = setting(0.5, "TMDB_BACKOFF_BASE", "first retry delay in seconds (exponential, jittered)")
+    backoff_max: float = setting(30.0, "TMDB_BACKOFF_MAX", "longest retry delay in seconds")
+    language: str = setting("en-US", "TMDB_LANGUAGE", "language of titles and overviews")
+    emulator_movies_per_year: int = setting(
+        30_000, "TMDB_EMULATOR_MOVIES_PER_YEAR", "the built-in emulator's movies in a peak year"
+    )
+    emulator_seed: int = setting(42, "TMDB_EMULATOR_SEED", "the built-in emulator's catalog seed", positive=False)
 
     def __post_init__(self) -> None:
         if self.requests_per_second is not None and self.requests_per_second <= 0:
@@ -62,26 +70,19 @@ class TMDbSettings:
             raise SettingsError(f"TMDB_BASE_URL={self.base_url!r} must start with http:// or https://")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> TMDbSettings:
-        """Read ``TMDB_*`` variables (blank values count as unset)."""
-        env = os.environ if env is None else env
+    def fields(cls) -> tuple[dataclasses.Field, ...]:
+        return dataclasses.fields(cls)
 
-        def text(name: str) -> str | None:
-            value = env.get(name, "").strip()
-            return value or None
-
-        return cls(
-            base_url=text("TMDB_BASE_URL"),
-            read_access_token=text("TMDB_READ_ACCESS_TOKEN"),
-            api_key=text("TMDB_API_KEY"),
-            requests_per_second=_number(env, "TMDB_REQUESTS_PER_SECOND", float, None),
-            max_connections=_number(env, "TMDB_MAX_CONNECTIONS", int, 20),
-            max_attempts=_number(env, "TMDB_MAX_ATTEMPTS", int, 6),
-            connect_timeout=_number(env, "TMDB_CONNECT_TIMEOUT", float, 10.0),
-            read_timeout=_number(env, "TMDB_READ_TIMEOUT", float, 30.0),
-            emulator_movies_per_year=_number(env, "TMDB_EMULATOR_MOVIES_PER_YEAR", int, 30_000),
-            emulator_seed=int(env.get("TMDB_EMULATOR_SEED") or 42),
-        )
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str]) -> TMDbSettings:
+        """Parse ``TMDB_*`` variables from ``env`` (blank values count as unset); a bad value raises
+        `SettingsError` naming the variable."""
+        values = {}
+        for f in cls.fields():
+            raw = (env.get(f.metadata["env"]) or "").strip()
+            if raw:
+                values[f.name] = _parse(f, raw)
+        return cls(**values)
 
     @property
     def has_credentials(self) -> bool:
@@ -106,5 +107,19 @@ class TMDbSettings:
     def secrets(self) -> tuple[str, ...]:
         return tuple(s for s in (self.read_access_token, self.api_key) if s)
 
-    def with_base_url(self, base_url: str) -> TMDbSettings:
-        return replace(self, base_url=base_url)
+
+def value_type(f: dataclasses.Field) -> type:
+    """The non-optional Python type of a settings field (its annotation is a string here)."""
+    annotation = str(f.type).replace(" | None", "")
+    return {"str": str, "int": int, "float": float}[annotation]
+
+
+def _parse(f: dataclasses.Field, raw: str) -> Any:
+    kind, name = value_type(f), f.metadata["env"]
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
+    if kind is not str and f.metadata["positive"] and value <= 0:
+        raise SettingsError(f"{name} must be positive, got {raw!r}")
+    return value

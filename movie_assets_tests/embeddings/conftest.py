@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from movie_assets.lake import Lake, write_parquet_atomic
-from movie_assets.tmdb.records import MOVIES_SCHEMA
+from movie_assets.lake.schema import MOVIES_SCHEMA
 
 CATALOG = [
     # (id, title, date, genres, directors, cast, keywords, overview, popularity)

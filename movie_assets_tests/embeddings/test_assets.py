@@ -6,22 +6,17 @@ import pyarrow.parquet as pq
 import pytest
 from dagster import AssetKey, materialize
 
-from movie_assets.assets.embeddings import (
-    EMBEDDING_ASSETS,
-    EMBEDDING_CHECKS,
-    movie_embeddings,
-    movie_index,
-    movie_index_recall,
-    similar_movies_preview,
-)
-from movie_assets.assets.metadata import ATTRIBUTION
+from movie_assets.defs.embeddings.assets import movie_embeddings, movie_index, similar_movies_preview
+from movie_assets.defs.embeddings.checks import movie_index_recall
 from movie_assets.embeddings.encode import embeddings_schema, write_embeddings
 from movie_assets.embeddings.index import FLAT, HNSW, read_manifest
-from movie_assets.resources import LakeResource
+from movie_assets.wiring.metadata import ATTRIBUTION
+from movie_assets.wiring.resources import LakeResource
 
 from .conftest import catalog_rows, write_catalog
 
-ALL = [*EMBEDDING_ASSETS, *EMBEDDING_CHECKS]
+EMBEDDING_ASSETS = [movie_embeddings, movie_index, similar_movies_preview]
+ALL = [*EMBEDDING_ASSETS, movie_index_recall]
 
 
 def _metadata(result, key: str) -> dict:
@@ -37,9 +32,6 @@ def _check(result):
 def test_descriptions_carry_attribution():
     for asset in EMBEDDING_ASSETS:
         assert ATTRIBUTION in asset.specs_by_key[asset.key].description
-    assert [a.key.to_user_string() for a in EMBEDDING_ASSETS] == [
-        "movie_embeddings", "movie_index", "similar_movies_preview"
-    ]
     assert movie_embeddings.specs_by_key[movie_embeddings.key].group_name == "embeddings"
 
 

@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from movie_assets.cli import similar as similar_cli
 from movie_assets.embeddings import search
 from movie_assets.embeddings.encode import embed_movies, vectors_of
 from movie_assets.embeddings.index import IndexParams, build_index_files
@@ -70,7 +71,7 @@ def test_module_level_similar(data_dir):
 def _cli(argv):
     parser = argparse.ArgumentParser(prog="movie-assets")
     sub = parser.add_subparsers(dest="command", required=True)
-    search.register_cli(sub)
+    similar_cli.register_cli(sub)
     args = parser.parse_args(argv)
     return args.handler(args)
 

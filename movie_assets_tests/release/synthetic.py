@@ -9,9 +9,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from movie_assets.ingest import read_movies, write_year_partition
+from movie_assets.harvest.records import movies_table
+from movie_assets.harvest.stages import write_year_partition
 from movie_assets.lake import Lake, write_parquet_atomic
-from movie_assets.tmdb.records import movies_table
+from movie_assets.warehouse.build import read_movies
 
 YEARS = {2019: 5, 2020: 40, 2021: 120, 2022: 35}
 IMAGE_BASE = "https://image.example/t/p"

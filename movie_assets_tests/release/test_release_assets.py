@@ -10,14 +10,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from movie_assets.assets.ingest import movies_db
-from movie_assets.assets.release import RELEASE_ASSETS, data_profile, movie_splits, movies_csv_export, movies_sample
-from movie_assets.checks import RELEASE_CHECKS, data_profile_null_spikes, movie_splits_disjoint_complete
+from movie_assets.defs.release import assets as release_assets
+from movie_assets.defs.release import checks as release_checks
+from movie_assets.defs.release.assets import data_profile, movie_splits, movies_csv_export, movies_sample
+from movie_assets.defs.release.checks import data_profile_null_spikes, movie_splits_disjoint_complete
+from movie_assets.defs.warehouse import checks as warehouse_checks
+from movie_assets.defs.warehouse.assets import movies_db
 from movie_assets.lake import Lake, write_parquet_atomic
 from movie_assets.release.common import read_consolidated
-from movie_assets.resources import LakeResource, duckdb_resource
+from movie_assets.wiring.resources import LakeResource, duckdb_resource
 
 from .synthetic import synthetic_rows, write_lake
+
+RELEASE_ASSETS = dg.load_assets_from_modules([release_assets])
+# the release's checks and the blocking checks on movies_db that the release depends on
+RELEASE_CHECKS = dg.load_asset_checks_from_modules([warehouse_checks, release_checks])
 
 
 def resources(data_dir) -> dict:
@@ -170,10 +177,11 @@ def test_null_spike_check_warns_without_failing(data_dir):
 
 
 def test_definitions_load_with_ingest_assets(tmp_path):
-    from movie_assets.assets.ingest import INGEST_ASSETS
-    from movie_assets.resources import TMDbResource
+    from movie_assets.defs.ingest import assets as ingest_assets
+    from movie_assets.wiring.resources import TMDbResource
 
-    defs = dg.Definitions(assets=[*INGEST_ASSETS, *RELEASE_ASSETS], asset_checks=RELEASE_CHECKS,
+    ingest = dg.load_assets_from_modules([ingest_assets])
+    defs = dg.Definitions(assets=[*ingest, movies_db, *RELEASE_ASSETS], asset_checks=RELEASE_CHECKS,
                           resources={**resources(tmp_path / "data"), "tmdb": TMDbResource()})
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()

@@ -10,10 +10,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from movie_assets.harvest.records import movies_table
 from movie_assets.release import export, sample, splits, validation
 from movie_assets.release.common import ConfigValueError, read_consolidated, rows_per_year
 from movie_assets.release.profile import build_profile, write_profile
-from movie_assets.tmdb.records import movies_table
 
 from .synthetic import synthetic_rows, write_lake
 

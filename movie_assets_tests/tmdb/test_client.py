@@ -213,11 +213,11 @@ async def test_rate_limiter_halves_on_429_and_recovers():
 
 def test_settings_from_env_validate_and_hide_secrets():
     env = {"TMDB_API_KEY": FAKE_KEY, "TMDB_REQUESTS_PER_SECOND": "12"}
-    settings = TMDbSettings.from_env(env)
+    settings = TMDbSettings.from_mapping(env)
     assert settings.effective_rps == 12 and not settings.uses_emulator
     assert FAKE_KEY not in repr(settings)
-    assert TMDbSettings.from_env({}).uses_emulator
+    assert TMDbSettings.from_mapping({}).uses_emulator
     with pytest.raises(ValueError, match="TMDB_REQUESTS_PER_SECOND"):
-        TMDbSettings.from_env({"TMDB_REQUESTS_PER_SECOND": "fast"})
+        TMDbSettings.from_mapping({"TMDB_REQUESTS_PER_SECOND": "fast"})
     with pytest.raises(ValueError, match="TMDB_BASE_URL"):
         dataclasses.replace(settings, base_url="api.themoviedb.org")

@@ -1,0 +1,45 @@
+"""``movie-assets`` console script: TMDb smoke check, the emulator, similar-movie search, credit backfill.
+
+Each subcommand lives in its own module of this package; this one only assembles the parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from movie_assets.cli import backfill_credits, similar, tmdb_check
+from movie_assets.emulator.runner import add_emulator_arguments, catalog_from_args, options_from_args, serve
+from movie_assets.settings import load_env_file
+
+
+def run_emulator(args: argparse.Namespace) -> int:
+    """Serve the emulator in the foreground until Ctrl-C."""
+    serve(args.host, args.port, catalog_from_args(args), options_from_args(args))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="movie-assets", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+    tmdb_check.register_cli(commands)
+    emulator = commands.add_parser("emulator", help="serve the built-in TMDb emulator over HTTP")
+    add_emulator_arguments(emulator)
+    emulator.set_defaults(handler=run_emulator)
+    backfill_credits.register_cli(commands)
+    similar.register_cli(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    load_env_file()
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
+    return int(args.handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The embeddings domain's Dagster definitions (loaded by `dg.load_from_defs_folder`)."""

@@ -1,0 +1,83 @@
+"""Per-app mutable state of the emulator (catalog, options, counters, fault-stream position, caches)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import threading
+from collections import Counter, OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from .catalog import Catalog
+from .options import EmulatorOptions
+
+if TYPE_CHECKING:
+    from .faults import TokenBucket
+
+FAULT_KINDS = ("rate_limited", "unauthorized", "error", "hang", "drop", "truncate")
+
+
+class EmulatorStats:
+    """Thread-safe request counters (read from any thread via `snapshot`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Zero every counter."""
+        with self._lock:
+            self.requests_total = 0
+            self.by_path: Counter[str] = Counter()
+            self.by_status: Counter[str] = Counter()
+            self.faults: Counter[str] = Counter()
+
+    def request(self, kind: str) -> None:
+        """Count one incoming request of endpoint family ``kind``."""
+        with self._lock:
+            self.requests_total += 1
+            self.by_path[kind] += 1
+
+    def status(self, status: int) -> None:
+        """Count one response status."""
+        with self._lock:
+            self.by_status[str(status)] += 1
+
+    def fault(self, kind: str) -> None:
+        """Count one injected fault."""
+        with self._lock:
+            self.faults[kind] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-ready copy of the counters."""
+        with self._lock:
+            return {
+                "requests_total": self.requests_total,
+                "by_path": dict(sorted(self.by_path.items())),
+                "by_status": dict(sorted(self.by_status.items())),
+                "faults": {k: self.faults.get(k, 0) for k in FAULT_KINDS},
+            }
+
+
+class AppState:
+    """Mutable per-app state: counters, the fault stream, caches."""
+
+    def __init__(self, catalog: Catalog, options: EmulatorOptions) -> None:
+        self.catalog = catalog
+        self.options = options
+        self.stats = EmulatorStats()
+        self.request_seq = 0  # sequence number of the last API request (keys the fault stream)
+        self.discover_epoch = 0  # number of discover pages served (keys the popularity drift)
+        self.bucket: TokenBucket | None = None  # the rate limiter, created by the first API request
+        self.changes_cache: OrderedDict[tuple[dt.date, dt.date], list[int]] = OrderedDict()
+        self.date_header = email.utils.format_datetime(options.as_of.astimezone(dt.UTC), usegmt=True)
+
+
+STATE_KEY: web.AppKey[AppState] = web.AppKey("emulator_state", AppState)
+
+
+def app_state(app: web.Application) -> AppState:
+    """The emulator state of an app made by `build_app` (catalog, options, stats)."""
+    return app[STATE_KEY]

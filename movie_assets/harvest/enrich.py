@@ -1,0 +1,136 @@
+"""Details for every movie of a year — one call each, in checkpointed batches.
+
+Only movies without an ``ok``/``not_found`` record (plus any ids in ``refetch``) are requested. Each
+batch runs concurrently through the shared client and is written as one checkpoint shard, so a killed
+run loses at most the batch in flight. A movie whose call still fails after the client's retries is
+recorded as ``failed``; the caller decides to fail the step (`EnrichResult.failed`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from movie_assets.common.concurrency import gather_or_cancel
+from movie_assets.harvest.checkpoint import DONE_STATUSES, FAILED, NOT_FOUND, OK, DetailsCheckpoint, DetailsRecord
+from movie_assets.tmdb.client import TMDbClient
+from movie_assets.tmdb.errors import TMDbAuthError, TMDbError, TMDbNotFound
+
+
+@dataclass
+class BatchProgress:
+    """What a progress callback receives after each batch."""
+
+    batch: int
+    batches: int
+    done: int
+    total: int
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float:
+        return (self.total - self.done) / self.rate if self.rate > 0 else float("inf")
+
+    def describe(self) -> str:
+        eta = f"{self.eta_seconds:.0f}s" if self.eta_seconds != float("inf") else "?"
+        return (
+            f"batch {self.batch}/{self.batches}: {self.done}/{self.total} movies, "
+            f"{self.rate:.1f} movies/s, ETA {eta}"
+        )
+
+
+@dataclass
+class EnrichResult:
+    """Final state of a year's details."""
+
+    records: dict[int, DetailsRecord]
+    requested: int = 0
+    discarded_shards: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[int]:
+        return sorted(i for i, r in self.records.items() if r.status == FAILED)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.records.values() if r.status == status)
+
+
+def chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    """Consecutive slices of at most ``size`` items."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def fetch_one(client: TMDbClient, movie_id: int) -> DetailsRecord:
+    """One details call → one record. Auth errors propagate: no point continuing with a bad key."""
+    try:
+        response = await client.movie_details(movie_id)
+    except TMDbNotFound:
+        return DetailsRecord(movie_id, NOT_FOUND, None, None, None)
+    except TMDbAuthError:
+        raise
+    except TMDbError as exc:
+        return DetailsRecord(movie_id, FAILED, None, None, str(exc)[:500])
+    payload = json.dumps(response.data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return DetailsRecord(movie_id, OK, response.server_time, payload, None)
+
+
+async def enrich(
+    client: TMDbClient,
+    movie_ids: Iterable[int],
+    checkpoint: DetailsCheckpoint,
+    *,
+    batch_size: int = 500,
+    concurrency: int = 20,
+    refetch: Iterable[int] = (),
+    progress: Callable[[BatchProgress], None] | None = None,
+) -> EnrichResult:
+    """Fetch details for every id in ``movie_ids`` that the checkpoint does not already hold.
+
+    ``concurrency`` workers pull ids without pausing between batches (a batch barrier would drain the
+    pipeline and waste rate); finished records are flushed as a shard whenever ``batch_size -
+    concurrency`` have piled up, so a kill loses at most ``batch_size`` movies: the unflushed ones plus
+    those in flight.
+    """
+    wanted = sorted(set(movie_ids))
+    records = checkpoint.load()
+    refetch_ids = set(refetch)
+    todo = [i for i in wanted if i in refetch_ids or i not in records or records[i].status not in DONE_STATUSES]
+    concurrency = max(1, min(concurrency, len(todo)))
+    flush_at = max(1, batch_size - concurrency)
+    pending = iter(todo)
+    buffer: list[DetailsRecord] = []
+    started = time.monotonic()
+    batches = max(1, -(-len(todo) // flush_at))
+    flushed = {"shards": 0, "done": 0}
+
+    def flush() -> None:
+        if not buffer:
+            return
+        checkpoint.append(buffer)
+        records.update((r.movie_id, r) for r in buffer)
+        flushed["shards"] += 1
+        flushed["done"] += len(buffer)
+        buffer.clear()
+        if progress:
+            elapsed = time.monotonic() - started
+            progress(BatchProgress(flushed["shards"], batches, flushed["done"], len(todo), elapsed))
+
+    async def worker() -> None:
+        for movie_id in pending:  # a shared iterator: each id goes to exactly one worker
+            buffer.append(await fetch_one(client, movie_id))
+            if len(buffer) >= flush_at:
+                flush()
+
+    if todo:
+        await gather_or_cancel(worker() for _ in range(concurrency))
+        flush()
+    wanted_set = set(wanted)
+    result = {i: r for i, r in records.items() if i in wanted_set}
+    return EnrichResult(records=result, requested=len(todo), discarded_shards=checkpoint.discarded_shards)

@@ -1,0 +1,254 @@
+"""The ingest stages as plain functions over a `Lake`: discover → details → typed year.
+
+Each function reads what the previous stage wrote, does its work through the TMDb client, writes its
+outputs atomically and returns a small summary. The Dagster assets in `movie_assets.defs.ingest` are
+thin wrappers around these.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from movie_assets.harvest.checkpoint import FAILED, DetailsCheckpoint
+from movie_assets.harvest.discover import DiscoverHarvester, DiscoverSnapshot
+from movie_assets.harvest.enrich import BatchProgress, EnrichResult, enrich
+from movie_assets.harvest.records import discover_row, movie_row, movies_table
+from movie_assets.lake import Lake, atomic_dir, write_json_atomic, write_parquet_atomic
+from movie_assets.lake.schema import DISCOVER_SCHEMA
+from movie_assets.tmdb.client import TMDbClient
+
+log = logging.getLogger(__name__)
+
+class IngestError(RuntimeError):
+    """A stage cannot run or finish; the message says what to fix."""
+
+
+def read_parquet(path: Path, **kwargs: Any) -> pa.Table:
+    """Read one lake file; an unreadable one is an `IngestError` that says how to rebuild it."""
+    try:
+        return pq.read_table(path, **kwargs)
+    except (OSError, pa.ArrowException) as exc:
+        raise IngestError(
+            f"{path} is unreadable ({exc}); delete it and re-materialize the asset that writes it"
+        ) from None
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise IngestError(f"{path} is corrupt ({exc}); delete it and re-materialize the partition") from None
+
+
+# -- discover ---------------------------------------------------------------------------------------
+@dataclass
+class DiscoverSummary:
+    year: int
+    movies: int
+    requests: int
+    windows: int
+    reused_windows: int
+    repaged_windows: int
+    path: Path
+
+
+def load_discover_snapshot(lake: Lake, year: int) -> DiscoverSnapshot | None:
+    """The previous harvest of ``year``, or None when there is none (or it is unreadable)."""
+    state_path, data_path = lake.discover_windows_file(year), lake.discover_file(year)
+    if not (state_path.exists() and data_path.exists()):
+        return None
+    try:
+        table = pq.read_table(data_path)
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except (OSError, pa.ArrowException, json.JSONDecodeError) as exc:
+        log.warning("previous discover snapshot of %s is unreadable (%s); harvesting from scratch", year, exc)
+        return None
+    items = [{**row, "id": row["movie_id"], "_window": row["discover_window"]} for row in table.to_pylist()]
+    return DiscoverSnapshot.from_state(state, items)
+
+
+async def run_discover(
+    client: TMDbClient,
+    lake: Lake,
+    year: int,
+    *,
+    include_adult: bool = False,
+    include_video: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> DiscoverSummary:
+    """Harvest the discover list of ``year`` into ``raw/discover/year=Y/``."""
+    lake.ensure_writable()
+    configuration = await client.configuration()
+    genres = await client.movie_genres()
+    harvester = DiscoverHarvester(
+        client,
+        include_adult=include_adult,
+        include_video=include_video,
+        previous=load_discover_snapshot(lake, year),
+        progress=progress,
+    )
+    snapshot = await harvester.harvest_year(year)
+    rows = []
+    for movie_id in sorted(snapshot.items):
+        item = snapshot.items[movie_id]
+        rows.append({**discover_row(item), "discover_window": item["_window"]})
+    schema = DISCOVER_SCHEMA.append(pa.field("discover_window", pa.string()))
+    write_parquet_atomic(pa.Table.from_pylist(rows, schema=schema), lake.discover_file(year))
+    write_json_atomic(snapshot.windows_state(), lake.discover_windows_file(year))
+    reference = {
+        "image_base_url": configuration.get("images", {}).get("secure_base_url"),
+        "genres": {str(k): v for k, v in sorted(genres.items())},
+    }
+    write_json_atomic(reference, lake.discover_reference_file(year))
+    return DiscoverSummary(
+        year=year,
+        movies=len(rows),
+        requests=snapshot.requests + 2,
+        windows=len(snapshot.totals),
+        reused_windows=snapshot.reused_windows,
+        repaged_windows=snapshot.repaged_windows,
+        path=lake.discover_file(year),
+    )
+
+
+def discover_ids(lake: Lake, year: int) -> list[int]:
+    path = lake.discover_file(year)
+    if not path.exists():
+        raise IngestError(f"no discover output for {year} at {path}; materialize discover_movies for {year} first")
+    return read_parquet(path, columns=["movie_id"]).column("movie_id").to_pylist()
+
+
+# -- details ----------------------------------------------------------------------------------------
+@dataclass
+class DetailsSummary:
+    year: int
+    movies: int
+    requested: int
+    ok: int
+    not_found: int
+    failed: int
+    discarded_shards: list[str] = field(default_factory=list)
+
+
+async def run_details(
+    client: TMDbClient,
+    lake: Lake,
+    year: int,
+    *,
+    batch_size: int = 500,
+    concurrency: int = 20,
+    refetch_all: bool = False,
+    refetch: set[int] | None = None,
+    progress: Callable[[BatchProgress], None] | None = None,
+    logger: logging.Logger | None = None,
+) -> DetailsSummary:
+    """Fetch missing details of ``year``'s movies into the checkpoint; raise if any movie still failed."""
+    ids = discover_ids(lake, year)
+    checkpoint = DetailsCheckpoint(lake.details_checkpoint_dir(year), logger=logger)
+    result: EnrichResult = await enrich(
+        client,
+        ids,
+        checkpoint,
+        batch_size=batch_size,
+        concurrency=concurrency,
+        refetch=set(ids) if refetch_all else (refetch or set()),
+        progress=progress,
+    )
+    checkpoint.compact(result.records)
+    summary = DetailsSummary(
+        year=year,
+        movies=len(result.records),
+        requested=result.requested,
+        ok=result.count("ok"),
+        not_found=result.count("not_found"),
+        failed=result.count(FAILED),
+        discarded_shards=result.discarded_shards,
+    )
+    if result.failed:
+        sample = ", ".join(str(i) for i in result.failed[:10])
+        reason = result.records[result.failed[0]].error
+        raise IngestError(
+            f"{len(result.failed)} of {len(ids)} movies of {year} still failed after retries "
+            f"(e.g. {sample}; first error: {reason}). The {summary.ok} that succeeded are checkpointed; "
+            "re-materialize to fetch only the failed ones."
+        )
+    return summary
+
+
+# -- typed year ---------------------------------------------------------------------------------------
+def build_movies_year(lake: Lake, year: int, *, poster_size: str = "w500", backdrop_size: str = "w780") -> pa.Table:
+    """Join discover and details of ``year`` into the typed contract and replace ``year=Y/`` atomically."""
+    discover_path = lake.discover_file(year)
+    if not discover_path.exists():
+        raise IngestError(f"no discover output for {year}; materialize discover_movies for {year} first")
+    reference = read_json(lake.discover_reference_file(year))
+    genre_names = {int(k): v for k, v in reference["genres"].items()}
+    records = DetailsCheckpoint(lake.details_checkpoint_dir(year)).load()
+    rows = []
+    missing = []
+    for summary in read_parquet(discover_path).to_pylist():
+        record = records.get(summary["movie_id"])
+        if record is None or record.status == FAILED:
+            missing.append(summary["movie_id"])
+            continue
+        rows.append(
+            movie_row(
+                summary,
+                record.details(),
+                status=record.status,
+                harvested_at=record.harvested_at,
+                genre_names=genre_names,
+                image_base_url=reference["image_base_url"],
+                poster_size=poster_size,
+                backdrop_size=backdrop_size,
+            )
+        )
+    if missing:
+        raise IngestError(
+            f"{len(missing)} movies of {year} have no details yet (e.g. {missing[:5]}); "
+            f"materialize movie_details for {year} first"
+        )
+    table = movies_table(rows)
+    write_year_partition(lake, year, table)
+    return table
+
+
+def write_year_partition(lake: Lake, year: int, table: pa.Table) -> Path:
+    """Write ``year=Y/part-0.parquet`` (partition column dropped, as Hive layout implies) and swap it in."""
+    target = lake.movies_year_file(year)
+    with atomic_dir(target.parent) as build:
+        write_parquet_atomic(table.drop_columns(["year"]), build / target.name)
+    return target
+
+
+# -- one year, end to end ---------------------------------------------------------------------------------
+@dataclass
+class YearHarvest:
+    """What `harvest_year` did: the discover and details summaries and the typed table it wrote."""
+
+    discover: DiscoverSummary
+    details: DetailsSummary
+    table: pa.Table
+
+
+async def harvest_year(
+    client: TMDbClient,
+    lake: Lake,
+    year: int,
+    *,
+    batch_size: int = 500,
+    concurrency: int = 20,
+    refetch: set[int] | None = None,
+) -> YearHarvest:
+    """What ``ingest_job`` runs for one year, in one call: discover → details → typed year."""
+    discover = await run_discover(client, lake, year)
+    details = await run_details(client, lake, year, batch_size=batch_size, concurrency=concurrency, refetch=refetch)
+    return YearHarvest(discover, details, build_movies_year(lake, year))

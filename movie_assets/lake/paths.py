@@ -1,0 +1,158 @@
+"""Where every file of the lake lives.
+
+One `Lake` object, built from a data root (default ``data/``), names every path the pipeline reads or
+writes, and lists what is on disk (the years of a dataset), so no other module spells a path or a glob.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class LakeError(RuntimeError):
+    """The data root cannot be used (missing permissions, not a directory, …)."""
+
+
+@dataclass(frozen=True)
+class Lake:
+    """Paths of the Parquet lake under one data root. Reports live beside the data root in ``reports/``."""
+
+    root: Path
+    reports_root: Path | None = None
+
+    @classmethod
+    def at(cls, root: str | os.PathLike, reports_root: str | os.PathLike | None = None) -> Lake:
+        root = Path(root)
+        reports = Path(reports_root) if reports_root is not None else root.resolve().parent / "reports"
+        return cls(root=root, reports_root=reports)
+
+    # -- raw harvest -------------------------------------------------------------------------------
+    def discover_dir(self, year: int | str) -> Path:
+        return self.root / "raw" / "discover" / f"year={year}"
+
+    def discover_file(self, year: int | str) -> Path:
+        return self.discover_dir(year) / "movies.parquet"
+
+    def discover_windows_file(self, year: int | str) -> Path:
+        """The discover windows and their totals (what a re-run may reuse)."""
+        return self.discover_dir(year) / "windows.json"
+
+    def discover_reference_file(self, year: int | str) -> Path:
+        """The image base URL and genre names the year was harvested with."""
+        return self.discover_dir(year) / "reference.json"
+
+    def discover_years(self) -> list[int]:
+        """Years that have a discover file, ascending."""
+        return [year for year, _ in _year_files(self.root / "raw" / "discover", "year=*/movies.parquet")]
+
+    def details_checkpoint_dir(self, year: int | str) -> Path:
+        return self.root / "staging" / "details" / f"year={year}"
+
+    # -- processed ---------------------------------------------------------------------------------
+    @property
+    def processed_dir(self) -> Path:
+        return self.root / "processed"
+
+    @property
+    def movies_dataset_dir(self) -> Path:
+        return self.processed_dir / "movies_parquet"
+
+    def movies_year_dir(self, year: int | str) -> Path:
+        return self.movies_dataset_dir / f"year={year}"
+
+    def movies_year_file(self, year: int | str) -> Path:
+        return self.movies_year_dir(year) / "part-0.parquet"
+
+    def movies_year_files(self) -> list[tuple[int, Path]]:
+        """``(year, file)`` of every materialized year of the typed dataset, oldest first."""
+        return _year_files(self.movies_dataset_dir, "year=*/*.parquet")
+
+    @property
+    def movies_dataset_glob(self) -> Path:
+        """The Hive glob over the typed dataset, for readers such as DuckDB's ``read_parquet``."""
+        return self.movies_dataset_dir / "year=*" / "*.parquet"
+
+    @property
+    def movies_file(self) -> Path:
+        return self.processed_dir / "movies.parquet"
+
+    @property
+    def duckdb_file(self) -> Path:
+        return self.root / "movies.duckdb"
+
+    @property
+    def sample_file(self) -> Path:
+        return self.processed_dir / "movies_sample.parquet"
+
+    @property
+    def splits_dir(self) -> Path:
+        return self.processed_dir / "splits"
+
+    def split_file(self, name: str) -> Path:
+        return self.splits_dir / f"{name}.parquet"
+
+    @property
+    def splits_manifest_file(self) -> Path:
+        return self.splits_dir / "manifest.json"
+
+    def export_file(self, name: str) -> Path:
+        """A CSV export in the data root (``movies_START_END.csv``)."""
+        return self.root / name
+
+    def export_files(self) -> list[Path]:
+        """CSV exports present in the data root."""
+        return sorted(p for p in self.root.glob("movies_*_*.csv") if p.is_file())
+
+    @property
+    def embeddings_file(self) -> Path:
+        return self.processed_dir / "movie_embeddings.parquet"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.root / "index"
+
+    @property
+    def posters_dir(self) -> Path:
+        return self.root / "posters"
+
+    @property
+    def poster_embeddings_file(self) -> Path:
+        return self.processed_dir / "poster_embeddings.parquet"
+
+    @property
+    def reports_dir(self) -> Path:
+        assert self.reports_root is not None
+        return self.reports_root
+
+    @property
+    def profile_file(self) -> Path:
+        return self.reports_dir / "data_profile.json"
+
+    @property
+    def checksums_file(self) -> Path:
+        return self.reports_dir / "checksums.txt"
+
+    def ensure_writable(self) -> None:
+        """Create the data root if needed and fail with a clear message when it cannot be written."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".write-test-"):
+                pass
+        except OSError as exc:
+            raise LakeError(
+                f"data directory {str(self.root)!r} is not writable ({exc.strerror or exc}); "
+                "set MOVIE_ASSETS_DATA_DIR (or the lake resource's data_dir) to a writable directory"
+            ) from exc
+
+
+def _year_files(root: Path, pattern: str) -> list[tuple[int, Path]]:
+    """``(year, path)`` for paths under ``root`` matching ``pattern`` whose first part is ``year=YYYY``."""
+    found = []
+    for path in root.glob(pattern) if root.exists() else []:
+        year = path.relative_to(root).parts[0].split("=", 1)[1]
+        if year.isdigit():
+            found.append((int(year), path))
+    return sorted(found)

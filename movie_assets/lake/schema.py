@@ -1,0 +1,92 @@
+"""The lake's table schemas: the typed `movies` contract and the raw discover rows.
+
+`MOVIES_SCHEMA` is the contract every consumer reads (one row per movie, sorted by ``(release_date,
+movie_id)``); `COLUMN_DESCRIPTIONS` documents its columns in the Dagster UI. `DISCOVER_SCHEMA` is one
+``/discover/movie`` result item as stored under ``raw/discover``.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+CAST_TYPE = pa.struct(
+    [
+        ("person_id", pa.int64()),
+        ("name", pa.string()),
+        ("character", pa.string()),
+        ("order", pa.int32()),
+    ]
+)
+DIRECTOR_TYPE = pa.struct([("person_id", pa.int64()), ("name", pa.string())])
+
+MOVIES_SCHEMA = pa.schema(
+    [
+        ("movie_id", pa.int64()),
+        ("title", pa.string()),
+        ("original_title", pa.string()),
+        ("original_language", pa.string()),
+        ("overview", pa.string()),
+        ("tagline", pa.string()),
+        ("status", pa.string()),
+        ("imdb_id", pa.string()),
+        ("release_date", pa.date32()),
+        ("year", pa.int16()),
+        ("adult", pa.bool_()),
+        ("video", pa.bool_()),
+        ("popularity", pa.float64()),
+        ("vote_average", pa.float64()),
+        ("vote_count", pa.int64()),
+        ("runtime", pa.int64()),
+        ("budget", pa.int64()),
+        ("revenue", pa.int64()),
+        ("genres", pa.list_(pa.string())),
+        ("genre_ids", pa.list_(pa.int32())),
+        ("cast", pa.list_(CAST_TYPE)),
+        ("directors", pa.list_(DIRECTOR_TYPE)),
+        ("keywords", pa.list_(pa.string())),
+        ("poster_path", pa.string()),
+        ("backdrop_path", pa.string()),
+        ("poster_url", pa.string()),
+        ("backdrop_url", pa.string()),
+        ("details_status", pa.string()),
+        ("harvested_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+COLUMN_DESCRIPTIONS: dict[str, str] = {
+    "movie_id": "TMDb movie id (unique)",
+    "release_date": "primary release date; null when TMDb has none",
+    "year": "partition key (release year)",
+    "popularity": "TMDb popularity as of harvested_at (leaks the future for release-time tasks)",
+    "vote_average": "as of harvested_at",
+    "vote_count": "as of harvested_at",
+    "runtime": "minutes; null when TMDb sends 0",
+    "budget": "USD; null when TMDb sends 0",
+    "revenue": "USD; null when TMDb sends 0",
+    "genres": "genre names",
+    "cast": "full cast by billing order",
+    "directors": "crew with job Director",
+    "poster_url": "absolute URL; null exactly when poster_path is null",
+    "backdrop_url": "absolute URL; null exactly when backdrop_path is null",
+    "details_status": "ok, or not_found when the details call answered 404",
+    "harvested_at": "server time of the details response",
+}
+
+DISCOVER_SCHEMA = pa.schema(
+    [
+        ("movie_id", pa.int64()),
+        ("title", pa.string()),
+        ("original_title", pa.string()),
+        ("original_language", pa.string()),
+        ("overview", pa.string()),
+        ("release_date", pa.string()),
+        ("adult", pa.bool_()),
+        ("video", pa.bool_()),
+        ("popularity", pa.float64()),
+        ("vote_average", pa.float64()),
+        ("vote_count", pa.int64()),
+        ("genre_ids", pa.list_(pa.int32())),
+        ("poster_path", pa.string()),
+        ("backdrop_path", pa.string()),
+    ]
+)

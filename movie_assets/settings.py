@@ -1,0 +1,56 @@
+"""The one place that reads environment variables (and ``.env``).
+
+Libraries take their settings as arguments; the Dagster definitions, the CLI, benchmarks and drills
+call these functions when they start, never at import time of a library module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+
+from dotenv import load_dotenv
+
+from movie_assets.tmdb.config import TMDbSettings
+
+DATA_DIR_ENV = "MOVIE_ASSETS_DATA_DIR"
+START_YEAR_ENV = "MOVIE_ASSETS_START_YEAR"
+DEFAULT_DATA_DIR = "data"
+DEFAULT_START_YEAR = 1900
+OLDEST_FILM_YEAR = 1874
+
+
+def load_env_file() -> None:
+    """Read ``.env`` in the working directory into the environment (variables already set win)."""
+    load_dotenv()
+
+
+def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if env is None else env
+
+
+def tmdb_settings_from_env(env: Mapping[str, str] | None = None) -> TMDbSettings:
+    """The ``TMDB_*`` settings; a bad value raises `SettingsError` naming the variable."""
+    return TMDbSettings.from_mapping(_env(env))
+
+
+def data_dir_from_env(env: Mapping[str, str] | None = None) -> str:
+    """``MOVIE_ASSETS_DATA_DIR`` (default ``data``): the lake's root."""
+    return _env(env).get(DATA_DIR_ENV, "").strip() or DEFAULT_DATA_DIR
+
+
+def start_year_from_env(env: Mapping[str, str] | None = None) -> int:
+    """``MOVIE_ASSETS_START_YEAR`` (default 1900), validated against the current year."""
+    raw = _env(env).get(START_YEAR_ENV, "").strip() or str(DEFAULT_START_YEAR)
+    try:
+        year = int(raw)
+    except ValueError:
+        raise ValueError(f"{START_YEAR_ENV}={raw!r} is not a year") from None
+    current = dt.datetime.now(dt.UTC).year
+    if not OLDEST_FILM_YEAR <= year <= current:
+        raise ValueError(
+            f"{START_YEAR_ENV}={year} must be between {OLDEST_FILM_YEAR} (the oldest films) and the current "
+            f"year {current}"
+        )
+    return year

@@ -1,0 +1,30 @@
+"""Turning a plain `validation.CheckOutcome` into a Dagster check result, and reading the previous
+materialization a check compares against."""
+
+import dagster as dg
+
+from movie_assets.release import validation
+
+
+def check_result(outcome: validation.CheckOutcome, severity=dg.AssetCheckSeverity.ERROR) -> dg.AssetCheckResult:
+    metadata = {
+        k: dg.MetadataValue.json(v) if isinstance(v, dict | list) else v for k, v in outcome.metadata.items()
+    }
+    return dg.AssetCheckResult(
+        passed=outcome.passed, severity=severity, description=outcome.description, metadata=metadata
+    )
+
+
+def previous_materialization(instance: dg.DagsterInstance, key: dg.AssetKey) -> dg.AssetMaterialization | None:
+    """The materialization before the latest one (the check runs after the latest), or None."""
+    records = instance.fetch_materializations(key, limit=2).records
+    if len(records) < 2:
+        return None
+    return records[1].asset_materialization
+
+
+def metadata_value(materialization: dg.AssetMaterialization | None, name: str):
+    if materialization is None or name not in materialization.metadata:
+        return None
+    value = materialization.metadata[name]
+    return getattr(value, "value", value)

@@ -1,0 +1,41 @@
+"""Pools, retry policies and run tags shared by the domains, defined once so a typo cannot create a new,
+unlimited pool or a second retry rule."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import dagster as dg
+
+from movie_assets.harvest.discover import WindowTooDense
+from movie_assets.lake import LakeError
+from movie_assets.tmdb.errors import TMDbAuthError, TMDbRequestError
+
+# dagster.yaml gives every pool a limit of 1: one TMDb-calling step and one DuckDB writer at a time.
+TMDB_POOL = "tmdb"
+DUCKDB_POOL = "duckdb"
+
+# Transient failures the client could not absorb (e.g. TMDb down for minutes) get a second chance.
+TMDB_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.FULL)
+# Failures that a retry cannot fix: the user has to change a setting first.
+PERMANENT_ERRORS = (TMDbAuthError, TMDbRequestError, WindowTooDense, LakeError, ValueError)
+
+# Retry a run once when the run itself died; step failures are retried by the assets' RetryPolicy.
+RUN_RETRY_TAGS = {
+    "dagster/max_retries": "1",
+    "dagster/retry_strategy": "FROM_FAILURE",
+    "dagster/retry_on_asset_or_op_failure": "false",
+}
+
+# Assets downstream of unpartitioned assets follow them as soon as they update.
+FOLLOW_UPSTREAM = dg.AutomationCondition.eager()
+
+
+@contextlib.contextmanager
+def fail_fast_on_bad_input() -> Iterator[None]:
+    """Turn errors that need a user's fix into a `dg.Failure` that the retry policy does not retry."""
+    try:
+        yield
+    except PERMANENT_ERRORS as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None

@@ -1,0 +1,80 @@
+"""Dagster resources: TMDb access (thin over `movie_assets.tmdb`), the lake's data root and DuckDB."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import typing
+from collections.abc import AsyncIterator
+
+import dagster as dg
+import pydantic
+from dagster_duckdb import DuckDBResource
+
+from movie_assets.lake import Lake
+from movie_assets.settings import DEFAULT_DATA_DIR, tmdb_settings_from_env
+from movie_assets.tmdb.client import TMDbClient
+from movie_assets.tmdb.config import TMDbSettings, value_type
+from movie_assets.tmdb.connect import open_client
+
+
+class _TMDbResourceBase(dg.ConfigurableResource):
+    """TMDb v3 access. With no credentials and no base URL, steps use the built-in emulator on loopback.
+
+    Its fields are `TMDbSettings`' fields (declared once, there), each described by its variable."""
+
+    def settings(self) -> TMDbSettings:
+        values = {f.name: getattr(self, f.name) for f in TMDbSettings.fields()}
+        # An unset EnvVar or an empty string means "not set", as in the environment.
+        return TMDbSettings(**{k: v for k, v in values.items() if v not in (None, "")})
+
+    @contextlib.asynccontextmanager
+    async def client(self, logger: logging.Logger | None = None) -> AsyncIterator[TMDbClient]:
+        """An open client for one step (and the emulator, if that is what the settings mean)."""
+        async with open_client(self.settings(), logger) as client:
+            yield client
+
+    @classmethod
+    def from_environment(cls) -> TMDbResource:
+        """Bind the ``TMDB_*`` variables that are set: secrets and the base URL stay `EnvVar`s, resolved
+        at launch; numbers are validated now, naming the variable on a bad one."""
+        settings = tmdb_settings_from_env()
+        values: dict[str, typing.Any] = {}
+        for f in TMDbSettings.fields():
+            if f.metadata["secret"] or f.name == "base_url":
+                if os.environ.get(f.metadata["env"], "").strip():
+                    values[f.name] = dg.EnvVar(f.metadata["env"])
+            else:
+                values[f.name] = getattr(settings, f.name)
+        return cls(**values)
+
+
+def _resource_field(f) -> tuple[typing.Any, typing.Any]:
+    kind = value_type(f)
+    optional = f.default is None
+    description = f"{f.metadata['env']}: {f.metadata['help']}"
+    return (kind | None if optional else kind), pydantic.Field(default=f.default, description=description)
+
+
+TMDbResource = pydantic.create_model(
+    "TMDbResource",
+    __base__=_TMDbResourceBase,
+    __module__=__name__,
+    **{f.name: _resource_field(f) for f in TMDbSettings.fields()},
+)
+TMDbResource.__doc__ = _TMDbResourceBase.__doc__
+
+
+class LakeResource(dg.ConfigurableResource):
+    """The data root of the Parquet lake (``MOVIE_ASSETS_DATA_DIR``, default ``data/``)."""
+
+    data_dir: str = DEFAULT_DATA_DIR
+    reports_dir: str | None = None
+
+    def lake(self) -> Lake:
+        return Lake.at(self.data_dir, self.reports_dir)
+
+
+def duckdb_resource(data_dir: str) -> DuckDBResource:
+    return DuckDBResource(database=str(Lake.at(data_dir).duckdb_file))

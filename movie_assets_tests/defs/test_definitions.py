@@ -1,0 +1,96 @@
+"""The Dagster wiring: definitions load, pools, partitions, and a real materialization on the emulator."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+from dagster_duckdb import DuckDBResource
+
+from movie_assets import definitions
+from movie_assets.defs.ingest.assets import discover_movies, movie_details, movies
+from movie_assets.defs.ingest.partitions import partition_year, start_year_from_env, yearly_partitions
+from movie_assets.defs.warehouse.assets import movies_db
+from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator
+from movie_assets.lake import Lake
+from movie_assets.wiring.resources import LakeResource, TMDbResource
+
+defs = definitions.defs()  # the project's one Definitions, loaded from movie_assets/defs/
+
+YEAR = "2020"
+INGEST = [discover_movies, movie_details, movies]
+
+
+def resources_for(emu, tmp_path, **tmdb) -> dict:
+    lake = Lake.at(tmp_path / "data")
+    return {
+        "tmdb": TMDbResource(base_url=emu.base_url, requests_per_second=2000, **tmdb),
+        "lake": LakeResource(data_dir=str(lake.root)),
+        "duckdb": DuckDBResource(database=str(lake.duckdb_file)),
+    }
+
+
+def test_definitions_load_with_expected_assets_pools_and_partitions():
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"discover_movies", "movie_details", "movies", "movies_db"} <= keys
+    pools = set().union(*(graph.get(dg.AssetKey(k)).pools or set() for k in keys))
+    assert pools == {"tmdb", "duckdb"}  # a typo would silently create a new, unlimited pool
+    keys_of_partitions = yearly_partitions.get_partition_keys()
+    assert keys_of_partitions[0] == "1900" and len(keys_of_partitions[-1]) == 4
+    for name in ("discover_movies", "movie_details"):
+        assert graph.get(dg.AssetKey(name)).pools == {"tmdb"}
+    for name in keys:
+        assert "not endorsed or certified by TMDB" in (graph.get(dg.AssetKey(name)).description or "")
+
+
+def test_bad_partitions_and_start_years_are_clear_errors(monkeypatch):
+    with pytest.raises(ValueError, match="unknown partition '1800'"):
+        partition_year("1800")
+    monkeypatch.setenv("MOVIE_ASSETS_START_YEAR", "3000")
+    with pytest.raises(ValueError, match="MOVIE_ASSETS_START_YEAR=3000"):
+        start_year_from_env()
+    monkeypatch.setenv("MOVIE_ASSETS_START_YEAR", "nineteen")
+    with pytest.raises(ValueError, match="not a year"):
+        start_year_from_env()
+
+
+def test_materialize_one_year_end_to_end(tmp_path):
+    with running_emulator(catalog=Catalog(seed=12, movies_per_year=800)) as emu:
+        resources = resources_for(emu, tmp_path)
+        result = dg.materialize(INGEST, resources=resources, partition_key=YEAR)
+        assert result.success
+        assert dg.materialize([movies_db], resources=resources).success
+    meta = {
+        e.asset_key.to_user_string(): e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+    assert meta["movies"]["dagster/row_count"].value > 0
+    assert meta["movies"]["dagster/row_count"].value == meta["discover_movies"]["dagster/row_count"].value
+    assert "dagster/column_schema" in meta["movies"]
+    assert meta["movie_details"]["tmdb/requests"].value >= meta["movies"]["dagster/row_count"].value
+    lake = Lake.at(tmp_path / "data")
+    assert lake.movies_file.exists() and lake.duckdb_file.exists()
+
+
+def test_wrong_key_fails_the_run_naming_the_setting(tmp_path):
+    options = EmulatorOptions(api_keys={"right-key"})
+    with running_emulator(catalog=Catalog(seed=12, movies_per_year=300), options=options) as emu:
+        resources = resources_for(emu, tmp_path, api_key="wrong-key-123456")
+        result = dg.materialize([discover_movies], resources=resources, partition_key=YEAR, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    text = str(failure.event_specific_data.error)
+    assert failure.event_specific_data.user_failure_data is not None  # a dg.Failure: not retried
+    assert "TMDB_API_KEY" in text and "wrong-key-123456" not in text
+
+
+def test_unwritable_data_dir_fails_naming_the_setting(tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a directory")
+    with running_emulator(catalog=Catalog(seed=12, movies_per_year=300)) as emu:
+        resources = resources_for(emu, tmp_path)
+        resources["lake"] = LakeResource(data_dir=str(blocker / "data"))
+        result = dg.materialize([discover_movies], resources=resources, partition_key=YEAR, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "MOVIE_ASSETS_DATA_DIR" in str(failure.event_specific_data.error)

@@ -1,0 +1,206 @@
+"""The ingest stages as plain Python against the emulator: completeness, resume, determinism."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+
+from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator
+from movie_assets.harvest import stages
+from movie_assets.harvest.checkpoint import DetailsCheckpoint
+from movie_assets.harvest.discover import RESULT_CAP, DiscoverHarvester, Window
+from movie_assets.harvest.enrich import enrich
+from movie_assets.lake import Lake
+from movie_assets.tmdb.client import TMDbClient
+from movie_assets.tmdb.config import TMDbSettings
+from movie_assets.tmdb.errors import TMDbAuthError
+from movie_assets.warehouse import build as warehouse
+
+YEAR = 2023
+
+
+def client_for(emu, **overrides) -> TMDbClient:
+    values = dict(base_url=emu.base_url, requests_per_second=2000, backoff_base=0.01, backoff_max=0.05,
+                  read_timeout=2.0, max_attempts=8)
+    values.update(overrides)
+    return TMDbClient(TMDbSettings(**values))
+
+
+def movie_requests(emu) -> int:
+    return emu.stats()["by_path"].get("movie", 0)
+
+
+def test_window_bisects_dates_then_vote_counts():
+    year = Window.for_year(2024)
+    left, right = year.split()
+    assert (left.gte, left.lte, right.gte, right.lte) == (
+        dt.date(2024, 1, 1), dt.date(2024, 7, 1), dt.date(2024, 7, 2), dt.date(2024, 12, 31))
+    day = Window(dt.date(2024, 1, 1), dt.date(2024, 1, 1))
+    low, high = day.split()
+    assert low.votes[0] == 0 and high.votes[0] == low.votes[1] + 1
+    assert Window.from_key(low.key) == low
+    assert Window(day.gte, day.lte, (5, 5)).split() is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("drift", "max_overhead"), [(0.0, 1.02), (0.05, 3.0), (0.3, 4.0)])
+async def test_year_above_the_cap_is_complete_with_drift(drift, max_overhead):
+    catalog = Catalog(seed=3, movies_per_year=14_000)
+    truth = catalog.discover_ids(dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31))
+    assert len(truth) > RESULT_CAP
+    with running_emulator(catalog=catalog, options=EmulatorOptions(drift=drift, seed=9)) as emu:
+        async with client_for(emu) as client:
+            snapshot = await DiscoverHarvester(client).harvest_year(YEAR)
+    assert sorted(snapshot.items) == sorted(truth)  # every movie, each once
+    assert snapshot.children  # the year was split before paging
+    # Without drift paging costs one request per 20 movies plus the windows' first pages; movies shifting
+    # between pages cost re-queries of the affected days (measured in benchmarks/bench_harvest.py).
+    assert snapshot.requests <= len(truth) / 20 * max_overhead + 10
+
+
+@pytest.mark.slow
+async def test_a_single_day_above_the_cap_is_split_on_vote_count():
+    catalog = Catalog(seed=4, movies_per_year=16_000, day_cluster=0.75)
+    day = dt.date(YEAR, 1, 1)
+    truth = set(catalog.discover_ids(day, day))
+    assert len(truth) > RESULT_CAP
+    with running_emulator(catalog=catalog) as emu:
+        async with client_for(emu) as client:
+            harvester = DiscoverHarvester(client)
+            await harvester._harvest(Window(day, day))
+    assert set(harvester.snapshot.items) == truth
+    assert any("votes=" in key for key in harvester.snapshot.totals)
+
+
+async def harvest_year(emu, lake: Lake, *, concurrency: int = 20, batch_size: int = 50) -> None:
+    async with client_for(emu) as client:
+        await stages.run_discover(client, lake, YEAR)
+        await stages.run_details(client, lake, YEAR, concurrency=concurrency, batch_size=batch_size)
+    stages.build_movies_year(lake, YEAR)
+
+
+async def test_killed_run_resumes_to_identical_output_refetching_at_most_one_batch(tmp_path):
+    catalog = Catalog(seed=5, movies_per_year=600)
+    clean, killed = Lake.at(tmp_path / "clean"), Lake.at(tmp_path / "killed")
+    batch = 40
+    with running_emulator(catalog=catalog, options=EmulatorOptions(latency=0.002)) as emu:
+        await harvest_year(emu, clean, batch_size=batch)
+        emu_total = movie_requests(emu)
+        movies_in_year = len(stages.discover_ids(clean, YEAR))
+        assert emu_total == movies_in_year
+
+        async with client_for(emu) as client:
+            await stages.run_discover(client, killed, YEAR)
+            before = movie_requests(emu)
+            task = asyncio.create_task(stages.run_details(client, killed, YEAR, batch_size=batch))
+            while movie_requests(emu) - before < 3 * batch + batch // 2:  # kill in the middle of batch 4
+                await asyncio.sleep(0.001)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        after_kill = movie_requests(emu)
+        await harvest_year(emu, killed, batch_size=batch)
+        refetched = movie_requests(emu) - before - movies_in_year
+    assert 0 <= refetched <= batch
+    assert after_kill > before
+    assert clean.movies_year_file(YEAR).read_bytes() == killed.movies_year_file(YEAR).read_bytes()
+
+
+async def test_concurrency_does_not_change_the_bytes(tmp_path):
+    catalog = Catalog(seed=6, movies_per_year=500)
+    one, many = Lake.at(tmp_path / "one"), Lake.at(tmp_path / "many")
+    with running_emulator(catalog=catalog) as emu:
+        await harvest_year(emu, one, concurrency=1, batch_size=7)
+        await harvest_year(emu, many, concurrency=50, batch_size=500)
+    assert one.movies_year_file(YEAR).read_bytes() == many.movies_year_file(YEAR).read_bytes()
+
+
+async def test_unchanged_year_costs_a_handful_of_requests(tmp_path):
+    catalog = Catalog(seed=7, movies_per_year=900)
+    lake = Lake.at(tmp_path)
+    with running_emulator(catalog=catalog) as emu:
+        await harvest_year(emu, lake)
+        first = emu.stats()["requests_total"]
+        await harvest_year(emu, lake)
+        second = emu.stats()["requests_total"] - first
+    assert second <= 5, second
+
+
+async def test_typed_output_follows_the_contract(tmp_path):
+    catalog = Catalog(seed=8, movies_per_year=700)
+    lake = Lake.at(tmp_path)
+    with running_emulator(catalog=catalog) as emu:
+        await harvest_year(emu, lake)
+    table = warehouse.read_movies(lake)
+    rows = table.to_pylist()
+    assert len({r["movie_id"] for r in rows}) == len(rows)
+    assert all((r["poster_url"] is None) == (r["poster_path"] is None) for r in rows)
+    assert all((r["backdrop_url"] is None) == (r["backdrop_path"] is None) for r in rows)
+    assert any(r["poster_path"] is None for r in rows)
+    assert all(r["runtime"] is None or r["runtime"] > 0 for r in rows)
+    assert all(r["year"] == YEAR and r["release_date"].year == YEAR for r in rows)
+    assert any(r["cast"] for r in rows) and any(r["directors"] for r in rows)
+    order = [(r["release_date"], r["movie_id"]) for r in rows]
+    assert order == sorted(order)
+    files = list(lake.movies_dataset_dir.rglob("*"))
+    assert [p.name for p in files if p.is_file()] == ["part-0.parquet"]
+
+
+async def test_corrupt_checkpoint_shard_is_discarded_and_refetched(tmp_path):
+    catalog = Catalog(seed=9, movies_per_year=400)
+    lake = Lake.at(tmp_path)
+    with running_emulator(catalog=catalog) as emu:
+        await harvest_year(emu, lake, batch_size=30)
+        shards = DetailsCheckpoint(lake.details_checkpoint_dir(YEAR)).shard_paths()
+        shards[0].write_bytes(b"PAR1 this is not parquet")
+        before = movie_requests(emu)
+        async with client_for(emu) as client:
+            summary = await stages.run_details(client, lake, YEAR)
+        assert summary.discarded_shards == [shards[0].name]
+        assert movie_requests(emu) - before == summary.movies  # the only shard held them all
+    stages.build_movies_year(lake, YEAR)
+
+
+async def test_failed_movies_fail_the_step_and_keep_what_succeeded(tmp_path):
+    catalog = Catalog(seed=10, movies_per_year=300)
+    lake = Lake.at(tmp_path)
+    with running_emulator(catalog=catalog, options=EmulatorOptions(error_rate=0.5, seed=1)) as emu:
+        async with client_for(emu, max_attempts=20) as client:
+            await stages.run_discover(client, lake, YEAR)
+        async with client_for(emu, max_attempts=1) as client:
+            with pytest.raises(stages.IngestError, match="still failed after retries"):
+                await stages.run_details(client, lake, YEAR)
+    records = DetailsCheckpoint(lake.details_checkpoint_dir(YEAR)).load()
+    assert {r.status for r in records.values()} >= {"ok", "failed"}
+    with pytest.raises(stages.IngestError, match="no details yet"):
+        stages.build_movies_year(lake, YEAR)
+
+
+def test_unwritable_data_dir_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(Exception, match="MOVIE_ASSETS_DATA_DIR"):
+        Lake.at(blocker / "data").ensure_writable()
+
+
+def test_discover_output_parquet_is_read_back(tmp_path):
+    lake = Lake.at(tmp_path)
+    with pytest.raises(stages.IngestError, match="materialize discover_movies"):
+        stages.discover_ids(lake, YEAR)
+
+
+async def test_a_401_stops_the_whole_batch(tmp_path):
+    catalog = Catalog(seed=11, movies_per_year=300)
+    ids = catalog.discover_ids(dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31))
+    options = EmulatorOptions(api_keys={"the-right-key"}, latency=0.01)
+    with running_emulator(catalog=catalog, options=options) as emu:
+        async with client_for(emu, api_key="a-wrong-key") as client:
+            checkpoint = DetailsCheckpoint(tmp_path / "shards")
+            with pytest.raises(TMDbAuthError):
+                await enrich(client, ids, checkpoint, batch_size=len(ids), concurrency=20)
+            await asyncio.sleep(0.5)  # without cancellation the other 299 calls would go on in the background
+            sent = emu.stats()["requests_total"]
+    assert sent <= 1 + 20  # the failing call and, at most, those already in flight
+    assert checkpoint.shard_paths() == []
