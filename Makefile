@@ -11,6 +11,8 @@ DEMO_YEARS ?= 1925 1975 2024
 DEMO_EMBED_CONFIG ?= {"ops": {"movie_embeddings": {"config": {"years": [1925, 1975]}}}}
 DEMO_ENV := TMDB_EMULATOR_MOVIES_PER_YEAR=$${TMDB_EMULATOR_MOVIES_PER_YEAR:-12000}
 PYTEST_ARGS ?=
+# dg finds the project from pyproject.toml ([tool.dg]); VIRTUAL_ENV tells it which environment to use.
+DG := VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg
 
 .PHONY: install demo test test-browser ui lint bench drills clean-data
 
@@ -29,21 +31,21 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 ## Materialize the demo years end to end (emulator when no key is in .env), then print where things are.
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	@for year in $(DEMO_YEARS); do \
-	  echo "== materializing ingest assets for $$year"; \
-	  $(DEMO_ENV) $(BIN)/dagster asset materialize -m movie_assets.definitions \
-	    --select discover_movies,movie_details,movies --partition $$year || exit 1; \
+	  echo "== ingest_job for $$year"; \
+	  $(DEMO_ENV) $(DG) launch --job ingest_job --partition $$year || exit 1; \
 	done
 	@echo "== building movies_db, the release and the embeddings/index"
-	$(DEMO_ENV) $(BIN)/dagster asset materialize -m movie_assets.definitions \
-	  --select 'movies_db,group:release,group:embeddings' --config-json '$(DEMO_EMBED_CONFIG)'
+	$(DEMO_ENV) $(DG) launch --assets 'movies_db,group:release,group:embeddings' --config-json '$(DEMO_EMBED_CONFIG)'
 	@$(BIN)/python -m movie_assets.cli.demo_summary
 
-## Run the whole test suite (slow tests included; add PYTEST_ARGS="-m 'not slow'" to skip them).
-test: install
+## Check that the definitions load (dg), then run the whole test suite (slow tests included; add
+## PYTEST_ARGS="-m 'not slow'" to skip them).
+test: install $(DAGSTER_HOME)/dagster.yaml
+	$(DG) check defs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ui: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml
+	$(DG) dev
 
 lint: install
 	$(BIN)/ruff check .

@@ -29,7 +29,8 @@ def main() -> None:
                 print(f"   {year}: {n:>6} movies")
     print(f"   typed Parquet lake : {lake.movies_dataset_dir}/year=*/part-0.parquet")
     print(f"   all years          : {lake.movies_file}")
-    print(f"   DuckDB views       : {lake.duckdb_file}  (duckdb {lake.duckdb_file} -c 'FROM movies LIMIT 5')")
+    query = f".venv/bin/duckdb -readonly {lake.duckdb_file} -c 'FROM movies LIMIT 5'"
+    print(f"   DuckDB views       : {lake.duckdb_file}  ({query})")
     if lake.reports_dir.exists():
         print(f"   reports            : {lake.reports_dir}/ (sha256sum -c reports/checksums.txt)")
     if (lake.index_dir / "movies").exists():
