@@ -30,6 +30,11 @@ def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
     return os.environ if env is None else env
 
 
+def is_set(name: str, env: Mapping[str, str] | None = None) -> bool:
+    """Whether variable ``name`` holds a non-blank value."""
+    return bool(_env(env).get(name, "").strip())
+
+
 def tmdb_settings_from_env(env: Mapping[str, str] | None = None) -> TMDbSettings:
     """The ``TMDB_*`` settings; a bad value raises `SettingsError` naming the variable."""
     return TMDbSettings.from_mapping(_env(env))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import typing
 from collections.abc import AsyncIterator
 
@@ -13,7 +12,7 @@ import pydantic
 from dagster_duckdb import DuckDBResource
 
 from movie_assets.lake import Lake
-from movie_assets.settings import DEFAULT_DATA_DIR, tmdb_settings_from_env
+from movie_assets.settings import DEFAULT_DATA_DIR, is_set, tmdb_settings_from_env
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings, value_type
 from movie_assets.tmdb.connect import open_client
@@ -43,7 +42,7 @@ class _TMDbResourceBase(dg.ConfigurableResource):
         values: dict[str, typing.Any] = {}
         for f in TMDbSettings.fields():
             if f.metadata["secret"] or f.name == "base_url":
-                if os.environ.get(f.metadata["env"], "").strip():
+                if is_set(f.metadata["env"]):
                     values[f.name] = dg.EnvVar(f.metadata["env"])
             else:
                 values[f.name] = getattr(settings, f.name)
