@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ from common import report  # noqa: E402
 
 from movie_assets.emulator import Catalog, running_emulator  # noqa: E402
 from movie_assets.harvest import stages  # noqa: E402
-from movie_assets.lake import Lake  # noqa: E402
+from movie_assets.lake import Lake, file_sha256  # noqa: E402
 from movie_assets.tmdb.client import TMDbClient  # noqa: E402
 from movie_assets.tmdb.config import TMDbSettings  # noqa: E402
 
@@ -67,7 +66,7 @@ def main() -> None:
 
         def build() -> None:
             stages.build_movies_year(lake, args.year)
-            digests.add(hashlib.sha256(lake.movies_year_file(args.year).read_bytes()).hexdigest())
+            digests.add(file_sha256(lake.movies_year_file(args.year)))
 
         bare_path = Path(tmp) / "bare.parquet"
         build_s = best_of(rounds, build)

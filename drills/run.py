@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hashlib
 import json
 import os
 import random
@@ -44,7 +43,7 @@ if str(ROOT) not in sys.path:
 from benchmarks.common import emulator_process, emulator_stats, reset_emulator  # noqa: E402
 from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator  # noqa: E402
 from movie_assets.harvest import stages  # noqa: E402
-from movie_assets.lake import Lake  # noqa: E402
+from movie_assets.lake import Lake, file_sha256  # noqa: E402
 from movie_assets.tmdb.client import TMDbClient  # noqa: E402
 from movie_assets.tmdb.config import TMDbSettings  # noqa: E402
 
@@ -78,8 +77,6 @@ class Sizes:
         return cls(movies_per_year=3000, kills=10, batch_size=100, secrets_movies_per_year=1000)
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # -- faults -------------------------------------------------------------------------------------------
@@ -113,7 +110,7 @@ def fault_drills(sizes: Sizes, tmp: Path, only: list[str] | None = None) -> list
     clean = Lake.at(tmp / "clean")
     with running_emulator(catalog=catalog) as emu:
         asyncio.run(harvest_year(emu.base_url, clean, YEAR, sizes.batch_size))
-    reference = sha256(clean.movies_year_file(YEAR))
+    reference = file_sha256(clean.movies_year_file(YEAR))
     movies = len(stages.discover_ids(clean, YEAR))
     outcomes = []
     for name, (options, overrides) in FAULTS.items():
@@ -131,7 +128,7 @@ def fault_drills(sizes: Sizes, tmp: Path, only: list[str] | None = None) -> list
             server = emu.stats()
         seconds = time.monotonic() - started
         injected = server["faults"][FAULT_COUNTER[name]]
-        identical = not error and sha256(lake.movies_year_file(YEAR)) == reference
+        identical = not error and file_sha256(lake.movies_year_file(YEAR)) == reference
         ok = identical and injected > 0
         detail = error or ("" if identical else "output differs from the clean run")
         if not injected:
@@ -176,7 +173,7 @@ def kill_drills(sizes: Sizes, tmp: Path) -> list[Outcome]:
         run_worker(base_url, clean, sizes.batch_size)
         clean_requests = movie_requests(base_url)
         stages.build_movies_year(clean, YEAR)
-        reference = sha256(clean.movies_year_file(YEAR))
+        reference = file_sha256(clean.movies_year_file(YEAR))
         outcomes.append(Outcome("kills/clean", clean_requests == movies,
                                 {"movies": movies, "details_requests": clean_requests}))
         for trial in range(1, sizes.kills + 1):
@@ -197,7 +194,7 @@ def kill_drills(sizes: Sizes, tmp: Path) -> list[Outcome]:
             try:
                 rerun = run_worker(base_url, lake, sizes.batch_size)
                 stages.build_movies_year(lake, YEAR)
-                identical = sha256(lake.movies_year_file(YEAR)) == reference
+                identical = file_sha256(lake.movies_year_file(YEAR)) == reference
             except Exception as exc:  # reported as a FAIL
                 rerun, identical, error = {}, False, f"{type(exc).__name__}: {exc}"
             total = movie_requests(base_url)

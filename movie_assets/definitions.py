@@ -11,17 +11,30 @@ from pathlib import Path
 
 import dagster as dg
 
+import movie_assets.defs
 from movie_assets.settings import data_dir_from_env, load_env_file
 from movie_assets.wiring.resources import LakeResource, TMDbResource, duckdb_resource
 
 load_env_file()  # `.env` in the working directory: TMDB_* settings (dagster dev also reads it)
 
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_domains() -> dg.Definitions:
+    """Everything under `movie_assets/defs/`: with dg's project config (pyproject.toml, in a checkout or an
+    editable install) through `dg.load_from_defs_folder`; from an installed wheel, which has no project
+    config, by walking the same package."""
+    if (PROJECT_ROOT / "pyproject.toml").is_file():
+        return dg.load_from_defs_folder(path_within_project=PROJECT_ROOT)
+    return dg.load_definitions_from_package_module(movie_assets.defs)
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
     data_dir = data_dir_from_env()
     return dg.Definitions.merge(
-        dg.load_from_defs_folder(path_within_project=Path(__file__).parent),
+        load_domains(),
         dg.Definitions(
             resources={
                 "tmdb": TMDbResource.from_environment(),

@@ -10,15 +10,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from movie_assets.cli import backfill_credits, similar, tmdb_check
-from movie_assets.emulator.runner import add_emulator_arguments, catalog_from_args, options_from_args, serve
+from movie_assets.cli import backfill_credits, emulator, similar, tmdb_check
 from movie_assets.settings import load_env_file
-
-
-def run_emulator(args: argparse.Namespace) -> int:
-    """Serve the emulator in the foreground until Ctrl-C."""
-    serve(args.host, args.port, catalog_from_args(args), options_from_args(args))
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,9 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
     tmdb_check.register_cli(commands)
-    emulator = commands.add_parser("emulator", help="serve the built-in TMDb emulator over HTTP")
-    add_emulator_arguments(emulator)
-    emulator.set_defaults(handler=run_emulator)
+    emulator.register_cli(commands)
     backfill_credits.register_cli(commands)
     similar.register_cli(commands)
     return parser

@@ -25,7 +25,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        result = asyncio.run(backfill.backfill_credits(args.csv, args.concurrency, args.batch_size, settings))
+        result = asyncio.run(backfill.backfill_credits(args.csv, settings, args.concurrency, args.batch_size))
     except backfill.BackfillInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from movie_assets.cli.similar import format_neighbours
+from movie_assets.embeddings.index import index_dir
 from movie_assets.embeddings.search import MovieSearch
 from movie_assets.lake import Lake
 from movie_assets.settings import data_dir_from_env
@@ -33,7 +34,7 @@ def main() -> None:
     print(f"   DuckDB views       : {lake.duckdb_file}  ({query})")
     if lake.reports_dir.exists():
         print(f"   reports            : {lake.reports_dir}/ (sha256sum -c reports/checksums.txt)")
-    if (lake.index_dir / "movies").exists():
+    if index_dir(lake).exists():
         show_similar(lake)
     print("   open the UI        : make ui   → http://127.0.0.1:3000")
     print("This product uses the TMDB API but is not endorsed or certified by TMDB.")

@@ -127,7 +127,7 @@ def recall_at_k(
 
 def index_dir(lake: Lake, name: str = INDEX_SUBDIR) -> Path:
     """Directory of an index inside the lake (``movies`` for text; other names for other modalities)."""
-    return lake.index_dir / name
+    return lake.index_dir_for(name)
 
 
 def dir_size(path: Path) -> int:

@@ -25,7 +25,6 @@ MARKER_FILES = (WEIGHTS_FILE, "config_sentence_transformers.json")
 PATH_SETTING = "model_path"
 SHA_SETTING = "model_sha256"
 
-_hash_cache: dict[tuple[str, int, int], str] = {}
 
 
 class ModelError(RuntimeError):
@@ -88,6 +87,14 @@ def resolve_model_dir(model_path: str | os.PathLike | None = None) -> Path:
     return found
 
 
+def stay_offline() -> None:
+    """Tell Hugging Face libraries, before they are imported, never to reach a hub: every model is loaded
+    from disk."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
 def verify_model(model_dir: Path, expected_sha256: str | None = DEFAULT_SHA256) -> str:
     """Check the weights file against ``expected_sha256`` and return its actual sha256.
 
@@ -115,9 +122,7 @@ def load_model(
     """Resolve, sha256-verify and load the SentenceTransformer, strictly offline."""
     model_dir = resolve_model_dir(model_path)
     sha = verify_model(model_dir, expected_sha256)
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    stay_offline()
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:  # pragma: no cover - depends on the environment

@@ -1,19 +1,12 @@
 """A deterministic TMDb v3 emulator (aiohttp) over a lazily generated movie catalog.
 
-Use `running_emulator` in-process (tests, the pipeline without credentials) or
-``python -m movie_assets.emulator`` standalone.
+Use `running_emulator` in-process (tests, the pipeline without credentials) or ``movie-assets emulator``
+(``python -m movie_assets.emulator``) standalone.
 """
 
 from .catalog import Catalog
 from .options import EmulatorOptions
-from .runner import (
-    RunningEmulator,
-    add_emulator_arguments,
-    catalog_from_args,
-    options_from_args,
-    running_emulator,
-    serve,
-)
+from .runner import RunningEmulator, running_emulator, serve
 from .server import build_app
 from .years import MovieSummary
 
@@ -22,10 +15,7 @@ __all__ = [
     "EmulatorOptions",
     "MovieSummary",
     "RunningEmulator",
-    "add_emulator_arguments",
     "build_app",
-    "catalog_from_args",
-    "options_from_args",
     "running_emulator",
     "serve",
 ]

@@ -8,7 +8,6 @@ half-written file) and a sidecar ``<csv>.credits-state.json`` records the movies
 truly have no credits (or are unknown to TMDb), so later runs do not fetch them again. Movies whose call
 failed are not recorded and are retried on the next run. Each list column keeps the file's own format.
 ``runtime`` is filled too when its cell is blank.
-
 """
 
 from __future__ import annotations
@@ -222,14 +221,13 @@ async def backfill_with_client(
 
 async def backfill_credits(
     csv_path: str | Path,
+    settings: TMDbSettings,
     concurrency: int = 10,
     batch_size: int = 500,
-    settings: TMDbSettings | None = None,
     logger: logging.Logger | None = None,
     progress: Callable[[BackfillProgress], Any] | None = None,
 ) -> BackfillResult:
-    """Open a client from ``settings`` (default: ``TMDB_*`` environment) and backfill ``csv_path``."""
-    settings = settings or TMDbSettings.from_env()
+    """Open a client from ``settings`` and backfill ``csv_path``."""
     async with open_client(settings, logger) as client:
         return await backfill_with_client(
             client, csv_path, concurrency=concurrency, batch_size=batch_size, progress=progress, logger=logger

@@ -50,29 +50,39 @@ def parse_credits(credits: Mapping[str, Any] | None) -> tuple[list[dict[str, Any
     """TMDb's ``credits`` block → (cast by billing order, directors once each in crew order).
 
     Cast members are sorted by ``(order, person id)``; one without an ``order`` goes last and keeps a
-    null order. Directors are the crew with job ``Director``, de-duplicated by person id (one person
-    can be listed twice, e.g. for two departments).
+    null order, one without an id keeps a null ``person_id``. Directors are the crew with job
+    ``Director``, once each: by person id (one person can be listed twice, e.g. for two departments), or
+    by name when TMDb gives no id.
     """
     credits = credits or {}
     cast = sorted(
         (
             {
-                "person_id": int(c["id"]),
+                "person_id": _optional_int(c.get("id")),
                 "name": c.get("name"),
                 "character": blank_to_none(c.get("character")),
-                "order": int(c["order"]) if c.get("order") is not None else None,
+                "order": _optional_int(c.get("order")),
             }
             for c in credits.get("cast") or []
+            if isinstance(c, Mapping)
         ),
-        key=lambda c: (c["order"] is None, c["order"] or 0, c["person_id"]),
+        key=lambda c: (c["order"] is None, c["order"] or 0, c["person_id"] is None, c["person_id"] or 0),
     )
     directors: list[dict[str, Any]] = []
-    seen: set[int] = set()
+    seen: set[Any] = set()
     for c in credits.get("crew") or []:
-        if c.get("job") == "Director" and int(c["id"]) not in seen:
-            seen.add(int(c["id"]))
-            directors.append({"person_id": int(c["id"]), "name": c.get("name")})
+        if not isinstance(c, Mapping) or c.get("job") != "Director":
+            continue
+        person_id = _optional_int(c.get("id"))
+        key = ("id", person_id) if person_id is not None else ("name", c.get("name"))
+        if key not in seen:
+            seen.add(key)
+            directors.append({"person_id": person_id, "name": c.get("name")})
     return cast, directors
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None or value == "" else int(value)
 
 
 def discover_row(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -114,9 +114,17 @@ class Lake:
     def index_dir(self) -> Path:
         return self.root / "index"
 
+    def index_dir_for(self, name: str) -> Path:
+        """The folder of one saved FAISS index (``movies``, ``posters``)."""
+        return self.index_dir / name
+
     @property
     def posters_dir(self) -> Path:
         return self.root / "posters"
+
+    def poster_file(self, size: str, name: str) -> Path:
+        """The cached copy of image file ``name`` at TMDb size ``size`` (``w185``, …)."""
+        return self.posters_dir / size / name
 
     @property
     def poster_embeddings_file(self) -> Path:

@@ -64,7 +64,7 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "budget": "USD; null when TMDb sends 0",
     "revenue": "USD; null when TMDb sends 0",
     "genres": "genre names",
-    "cast": "full cast by billing order",
+    "cast": "full cast by billing order (order null when TMDb gives none: listed last)",
     "directors": "crew with job Director",
     "poster_url": "absolute URL; null exactly when poster_path is null",
     "backdrop_url": "absolute URL; null exactly when backdrop_path is null",

@@ -31,7 +31,6 @@ BACKOFF_BASE = 0.25
 BACKOFF_MAX = 8.0
 
 
-
 # ------------------------------------------------------------------------------------------ download
 class PosterFetchError(RuntimeError):
     """An image could not be fetched after the retries (5xx, timeouts, dropped connections, odd status)."""
@@ -62,7 +61,7 @@ def poster_file(lake: Lake, poster_path: str, size: str = DEFAULT_SIZE) -> Path:
     name = poster_path.strip().lstrip("/")
     if not name or "/" in name or name in (".", ".."):
         raise ValueError(f"not a TMDb image path: {poster_path!r}")
-    return lake.posters_dir / size / name
+    return lake.poster_file(size, name)
 
 
 def _is_loopback(url: str) -> bool:

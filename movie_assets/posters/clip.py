@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from movie_assets.embeddings import index as text_index
+from movie_assets.embeddings.model import stay_offline
 from movie_assets.lake import Lake, write_parquet_atomic
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,7 @@ def load_clip(
             "image embeddings"
         )
         return None
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    stay_offline()
     import torch
     from transformers import CLIPImageProcessor, CLIPVisionModelWithProjection
 

@@ -14,8 +14,10 @@ import datetime as dt
 import email.utils
 import json
 import logging
+import os
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -28,6 +30,7 @@ from .errors import (
     TMDbAuthError,
     TMDbConnectionError,
     TMDbError,
+    TMDbFileMissing,
     TMDbNotFound,
     TMDbPageLimitError,
     TMDbRequestError,
@@ -64,6 +67,16 @@ class ClientStats:
             "retries_total": sum(self.retries.values()),
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
         }
+
+
+@dataclass(frozen=True)
+class FileDownload:
+    """A file fetched with `TMDbClient.download`."""
+
+    url: str
+    path: Path
+    size: int
+    server_time: dt.datetime | None
 
 
 @dataclass(frozen=True)
@@ -194,6 +207,64 @@ class TMDbClient:
             raise TMDbRequestError(f"changes window {start}..{end} is longer than TMDb's 14 days")
         params = {"start_date": start.isoformat(), "end_date": end.isoformat(), "page": page}
         return (await self.get("/movie/changes", params)).data
+
+    async def download(self, url: str, target: str | os.PathLike) -> FileDownload:
+        """Stream the file at absolute ``url`` (no API credentials sent) into ``target``, with the same
+        throttling and retries as API calls. A 403 or 404 raises `TMDbFileMissing` (not retried): that
+        is how a files host says the file is not there."""
+        if self._session is None:
+            raise RuntimeError("TMDbClient must be used inside 'async with'")
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(Retryable),
+            before_sleep=self._count_retry,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._download_attempt(url, Path(target))
+        except RetryError as exc:
+            last = exc.last_attempt.exception()
+            assert isinstance(last, Retryable)
+            kind = TMDbConnectionError if last.cause == "connection" else TMDbUnavailable
+            raise kind(self._redact(f"GET {url} failed after {self.settings.max_attempts} attempts; "
+                                    f"last: {last.detail}")) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _download_attempt(self, url: str, target: Path) -> FileDownload:
+        assert self._session is not None
+        await self.limiter.acquire()
+        self.stats.requests += 1
+        try:
+            async with self._session.get(url) as resp:
+                self.stats.statuses[resp.status] += 1
+                if resp.status in (403, 404):
+                    raise TMDbFileMissing(f"{url} is not there (HTTP {resp.status})", http_status=resp.status)
+                if resp.status == 429 or resp.status >= 500:
+                    retry_after = _retry_after(resp.headers) if resp.status == 429 else None
+                    raise Retryable("429" if resp.status == 429 else "5xx", f"HTTP {resp.status} from {url}",
+                                    retry_after=retry_after)
+                if resp.status != 200:
+                    raise TMDbRequestError(f"GET {url} answered HTTP {resp.status}", http_status=resp.status)
+                size = 0
+                with target.open("wb") as sink:
+                    async for chunk in resp.content.iter_chunked(1 << 16):
+                        sink.write(chunk)
+                        size += len(chunk)
+                expected = resp.content_length
+                if expected is not None and size != expected:
+                    raise Retryable("connection", f"{url}: got {size} of {expected} bytes")
+                self.stats.bytes_received += size
+                return FileDownload(url=url, path=target, size=size, server_time=_server_time(resp.headers))
+        except TimeoutError:
+            raise Retryable("timeout", f"no answer from {url} within the timeout") from None
+        except aiohttp.ClientConnectorError as exc:
+            raise Retryable("connection", f"cannot connect to {url}: {exc.strerror or exc}") from None
+        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            raise Retryable("connection", f"connection dropped: {type(exc).__name__}") from None
+        except aiohttp.ClientError as exc:
+            raise Retryable("connection", f"{type(exc).__name__}") from None
 
     # -- transport --------------------------------------------------------------------------------
     async def get(self, path: str, params: dict[str, Any] | None = None) -> TMDbResponse:

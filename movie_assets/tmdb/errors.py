@@ -22,6 +22,10 @@ class TMDbNotFound(TMDbError):
     """HTTP 404 with TMDb status_code 34: the resource does not exist. Never retried."""
 
 
+class TMDbFileMissing(TMDbError):
+    """A files host (daily exports, images) answered 403 or 404: the file is not there. Never retried."""
+
+
 class TMDbRequestError(TMDbError):
     """A 4xx (or a ``"success": false`` body) that retrying will not fix; carries TMDb's message."""
 

@@ -4,7 +4,7 @@ Dagster 1.13 has no public API that lists the partitions targeted by backfills s
 later runs have no run record yet, so `DagsterInstance.get_run_records` cannot see them). On upgrade,
 check `dagster._core.execution.backfill` (``BulkActionsFilter``, ``BulkActionStatus``,
 ``PartitionBackfill.get_asset_backfill_data``) and replace this with a public API once one exists;
-``movie_assets_tests/ingest/test_automation.py`` exercises it against a real instance.
+``movie_assets_tests/defs/test_automation.py`` exercises it against a real backfill on an instance.
 """
 
 import dagster as dg

@@ -2,7 +2,8 @@
 
 The standard keys (``dagster/row_count``, ``dagster/column_schema``, ``dagster/uri``) are what
 `TableMetadataSet` and `UriMetadataSet` would write; those classes are not exported by ``dagster`` 1.13's
-public API, so the keys are spelled here, once.
+public API (only from ``dagster._core``), so assets write the keys themselves, `table_metadata` the first
+two from an Arrow table.
 """
 
 from __future__ import annotations

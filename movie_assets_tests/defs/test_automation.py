@@ -23,6 +23,7 @@ from movie_assets.harvest import stages
 from movie_assets.lake import Lake
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings
+from movie_assets.wiring.internals import backfilling_partitions
 from movie_assets.wiring.resources import LakeResource, TMDbResource
 from movie_assets_tests.helpers import free_port
 
@@ -94,6 +95,41 @@ def test_missing_years_sensor_skips_materialized_and_in_flight_and_retries_faile
         context = dg.build_sensor_context(instance=instance, definitions=defs, cursor=result.cursor)
         result = sensors.missing_years_sensor(context)
         assert [r.partition_key for r in result.run_requests] == [keys[-5], keys[-6]]
+
+
+def test_missing_years_sensor_skips_a_year_being_rematerialized_by_any_job():
+    keys = yearly_partitions.get_partition_keys()
+    with dg.DagsterInstance.ephemeral() as instance:
+        for key in keys:
+            instance.report_runless_asset_event(dg.AssetMaterialization("movies", partition=key))
+        # A re-run of one year launched from the UI or `dg launch --assets` (not ingest_job) is in progress.
+        instance.create_run_for_job(defs.resolve_implicit_global_asset_job_def(),
+                                    tags={"dagster/partition": keys[-2]},
+                                    asset_selection=frozenset({dg.AssetKey("movies")}))
+        result = sensors.missing_years_sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+        assert not result.run_requests
+
+
+def test_missing_years_sensor_skips_years_of_a_backfill_in_progress():
+    """Exercises `wiring.internals` (the one private-API use) against a real backfill: check it on upgrade."""
+    import time
+
+    from dagster._core.execution.backfill import PartitionBackfill
+
+    keys = yearly_partitions.get_partition_keys()
+    with dg.DagsterInstance.ephemeral() as instance:
+        for key in keys[:-3]:
+            instance.report_runless_asset_event(dg.AssetMaterialization("movies", partition=key))
+        backfill = PartitionBackfill.from_asset_partitions(
+            backfill_id="fill-newest", asset_graph=defs.resolve_asset_graph(), partition_names=keys[-2:],
+            asset_selection=[dg.AssetKey("movies")], backfill_timestamp=time.time(), tags={},
+            dynamic_partitions_store=instance, all_partitions=False, title=None, description=None, run_config=None,
+        )
+        instance.add_backfill(backfill)
+        context = dg.build_sensor_context(instance=instance, definitions=defs)
+        assert backfilling_partitions(context, dg.AssetKey("movies"), "ingest_job") == set(keys[-2:])
+        result = sensors.missing_years_sensor(context)
+        assert [r.partition_key for r in result.run_requests] == [keys[-3]]
 
 
 def test_missing_years_sensor_gives_up_after_max_attempts():

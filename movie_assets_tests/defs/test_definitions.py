@@ -8,10 +8,12 @@ from dagster_duckdb import DuckDBResource
 
 from movie_assets import definitions
 from movie_assets.defs.ingest.assets import discover_movies, movie_details, movies
-from movie_assets.defs.ingest.partitions import partition_year, start_year_from_env, yearly_partitions
+from movie_assets.defs.ingest.partitions import partition_year, yearly_partitions
 from movie_assets.defs.warehouse.assets import movies_db
 from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator
 from movie_assets.lake import Lake
+from movie_assets.settings import start_year_from_env
+from movie_assets.tmdb.config import TMDbSettings
 from movie_assets.wiring.resources import LakeResource, TMDbResource
 
 defs = definitions.defs()  # the project's one Definitions, loaded from movie_assets/defs/
@@ -94,3 +96,27 @@ def test_unwritable_data_dir_fails_naming_the_setting(tmp_path):
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "MOVIE_ASSETS_DATA_DIR" in str(failure.event_specific_data.error)
+
+
+def test_tmdb_resource_has_one_field_per_setting_described_by_its_variable():
+    fields = TMDbResource.model_fields
+    assert set(fields) == {f.name for f in TMDbSettings.fields()}
+    for f in TMDbSettings.fields():
+        assert fields[f.name].description.startswith(f.metadata["env"] + ": ")
+    assert TMDbResource().settings() == TMDbSettings()  # nothing set: the built-in emulator
+    assert TMDbResource().settings().uses_emulator
+
+
+def test_tmdb_resource_from_environment_binds_secrets_as_env_vars_and_validates_numbers(monkeypatch):
+    for f in TMDbSettings.fields():
+        monkeypatch.delenv(f.metadata["env"], raising=False)
+    monkeypatch.setenv("TMDB_API_KEY", "secret-key-123")
+    monkeypatch.setenv("TMDB_CONNECT_TIMEOUT", "4.5")
+    resource = TMDbResource.from_environment()
+    assert isinstance(resource.api_key, dg.EnvVar) and resource.api_key.env_var_name == "TMDB_API_KEY"
+    assert resource.read_access_token is None and resource.base_url is None
+    assert resource.connect_timeout == 4.5  # every setting reaches Dagster runs, not only some
+    assert "secret-key-123" not in repr(resource)
+    monkeypatch.setenv("TMDB_EMULATOR_SEED", "abc")
+    with pytest.raises(ValueError, match="TMDB_EMULATOR_SEED"):
+        TMDbResource.from_environment()

@@ -76,9 +76,7 @@ async def test_a_single_day_above_the_cap_is_split_on_vote_count():
 
 async def harvest_year(emu, lake: Lake, *, concurrency: int = 20, batch_size: int = 50) -> None:
     async with client_for(emu) as client:
-        await stages.run_discover(client, lake, YEAR)
-        await stages.run_details(client, lake, YEAR, concurrency=concurrency, batch_size=batch_size)
-    stages.build_movies_year(lake, YEAR)
+        await stages.harvest_year(client, lake, YEAR, concurrency=concurrency, batch_size=batch_size)
 
 
 async def test_killed_run_resumes_to_identical_output_refetching_at_most_one_batch(tmp_path):

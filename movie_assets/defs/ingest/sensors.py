@@ -41,6 +41,7 @@ IN_FLIGHT_STATUSES = [
     dg.DagsterRunStatus.NOT_STARTED,
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.SUSPENDED,
     dg.DagsterRunStatus.CANCELING,
 ]
 
@@ -66,13 +67,22 @@ def in_flight_partitions(instance: dg.DagsterInstance, job_name: str = jobs.inge
     return {r.dagster_run.tags[PARTITION_TAG] for r in records if PARTITION_TAG in r.dagster_run.tags}
 
 
-def partition_status(instance: dg.DagsterInstance, asset_key: dg.AssetKey = MOVIES_KEY) -> tuple[set[str], set[str]]:
-    """(materialized, failed) partition keys of ``asset_key``, from the instance's partition status."""
+def partition_status(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey = MOVIES_KEY
+) -> tuple[set[str], set[str], set[str]]:
+    """(materialized, failed, in progress) partition keys of ``asset_key``, from the instance's partition
+    status. A partition being (re)materialized by any run, of any job, is in progress, not missing."""
     keys = yearly_partitions.get_partition_keys()
     status = instance.get_status_by_partition(asset_key, keys, yearly_partitions) or {}
-    materialized = {k for k, s in status.items() if s == dg.AssetPartitionStatus.MATERIALIZED}
-    failed = {k for k, s in status.items() if s == dg.AssetPartitionStatus.FAILED}
-    return materialized, failed
+    by_status: dict[dg.AssetPartitionStatus, set[str]] = {}
+    for key, value in status.items():
+        if value is not None:
+            by_status.setdefault(value, set()).add(key)
+    return (
+        by_status.get(dg.AssetPartitionStatus.MATERIALIZED, set()),
+        by_status.get(dg.AssetPartitionStatus.FAILED, set()),
+        by_status.get(dg.AssetPartitionStatus.IN_PROGRESS, set()),
+    )
 
 
 @dg.sensor(
@@ -89,8 +99,12 @@ def missing_years_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
     attempts: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
     now = dt.datetime.now(dt.UTC)
     all_keys = yearly_partitions.get_partition_keys(current_time=now)
-    materialized, failed = partition_status(context.instance)
-    busy = in_flight_partitions(context.instance) | backfilling_partitions(context, MOVIES_KEY, jobs.ingest_job.name)
+    materialized, failed, in_progress = partition_status(context.instance)
+    busy = (
+        in_progress
+        | in_flight_partitions(context.instance)
+        | backfilling_partitions(context, MOVIES_KEY, jobs.ingest_job.name)
+    )
     # A year that is there again (and not failed) no longer counts attempts.
     attempts = {k: n for k, n in attempts.items() if k not in materialized or k in failed}
     exhausted = {k for k, n in attempts.items() if n >= MAX_ATTEMPTS_PER_YEAR and k not in busy}
