@@ -137,6 +137,10 @@ class Catalog:
                 )
             return self._years[year]
 
+    def year_data(self, year: int) -> YearData:
+        """The compact per-year arrays of ``year`` (built on first use)."""
+        return self._year(year)
+
     def summary(self, movie_id: int) -> MovieSummary | None:
         """The discover-level summary of one movie, or None for an unknown id."""
         decoded = self.decode_id(movie_id)
@@ -264,6 +268,11 @@ class Catalog:
             if len(self._records) > 20000:
                 self._records.popitem(last=False)
         return record
+
+    def original_title(self, movie_id: int) -> str | None:
+        """The movie's original title, without touching the record cache (for whole-catalog scans)."""
+        s = self.summary(movie_id)
+        return None if s is None else records.make_record(self.seed, s)["original_title"]
 
     def discover_item(self, movie_id: int, popularity: float | None = None) -> dict[str, Any] | None:
         """A discover/popular result item (exactly TMDb's 14 keys)."""

@@ -5,6 +5,7 @@ Handlers read the per-app `AppState`; bad query parameters raise `BadParam` (ans
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import math
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 from aiohttp import web
 
-from . import vocab
+from . import exports, vocab
 from .hashing import mix64, mix_round, unit
 from .images import PATH_BACKDROP, PATH_LOGO, PATH_PROFILE, png_for
 from .protocol import (
@@ -314,6 +315,31 @@ async def image(request: web.Request) -> web.Response:
             "Date": state.date_header,
         },
     )
+
+
+async def daily_export(request: web.Request) -> web.StreamResponse:
+    """``GET /p/exports/{name}``: a daily ID export, streamed (403, as the files host answers, when the
+    file is not published at the emulator's clock)."""
+    state = request.app[STATE_KEY]
+    parsed = exports.parse_export_name(request.match_info["name"])
+    if parsed is None or not exports.is_published(parsed[0], state.options.as_of):
+        return web.Response(
+            status=403,
+            text="<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
+            "<Message>Access Denied</Message></Error>",
+            content_type="application/xml",
+            headers={"Date": state.date_header},
+        )
+    day, adult = parsed
+    response = web.StreamResponse(
+        headers={"Content-Type": "application/octet-stream", "Date": state.date_header}
+    )
+    await response.prepare(request)
+    chunks = exports.gzip_chunks(exports.export_lines(state.catalog, day, adult))
+    while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:  # keep the loop serving
+        await response.write(chunk)
+    await response.write_eof()
+    return response
 
 
 async def stats_handler(request: web.Request) -> web.Response:

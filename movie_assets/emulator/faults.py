@@ -46,6 +46,8 @@ class _Dropped(Exception):
 def _path_kind(path: str) -> str:
     if path.startswith("/t/p/"):
         return "images"
+    if path.startswith("/p/exports/"):
+        return "exports"
     parts = path.split("/")
     if len(parts) < 3 or parts[1] != "3":
         return "other"

@@ -1,5 +1,8 @@
 """The TMDb v3 emulator as an aiohttp application: routes, middleware and per-app state wired together.
 
+API under ``/3``, images under ``/t/p`` (as image.tmdb.org), daily ID exports under ``/p/exports`` (as
+files.tmdb.org).
+
 Endpoints live in `endpoints`, TMDb's response and error conventions in `protocol`, rate limiting, auth and
 fault injection in `faults`, the knobs in `options`.
 """
@@ -32,6 +35,7 @@ def build_app(catalog: Catalog | None = None, options: EmulatorOptions | None = 
     r.add_get("/3/authentication", ep.authentication)
     r.add_route("*", "/3/{tail:.*}", ep.api_not_found)
     r.add_get("/t/p/{size}/{file}", ep.image)
+    r.add_get("/p/exports/{name}", ep.daily_export)
     r.add_get("/__emulator/stats", ep.stats_handler)
     r.add_post("/__emulator/reset", ep.reset_handler)
     return app

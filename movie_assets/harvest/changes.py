@@ -81,9 +81,7 @@ async def changed_ids_since(
 async def server_today(client: TMDbClient) -> dt.date:
     """"Today" as the API sees it (one request): the date of the server's ``Date`` header (the emulator's
     frozen clock), or UTC today when the header is missing."""
-    response = await client.get("/configuration")
-    when = response.server_time or dt.datetime.now(dt.UTC)
-    return when.astimezone(dt.UTC).date()
+    return (await client.server_time()).astimezone(dt.UTC).date()
 
 
 # -- the lake side ---------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ writes, and lists what is on disk (the years of a dataset), so no other module s
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import os
 import tempfile
 from dataclasses import dataclass
@@ -47,6 +49,22 @@ class Lake:
     def discover_years(self) -> list[int]:
         """Years that have a discover file, ascending."""
         return [year for year, _ in _year_files(self.root / "raw" / "discover", "year=*/movies.parquet")]
+
+    @property
+    def exports_dir(self) -> Path:
+        """TMDb's daily ID exports, one typed snapshot per day."""
+        return self.root / "raw" / "exports"
+
+    def export_snapshot_file(self, day: dt.date) -> Path:
+        return self.exports_dir / f"day={day.isoformat()}" / "movie_ids.parquet"
+
+    def export_days(self) -> list[dt.date]:
+        """Days with an export snapshot, oldest first."""
+        days = []
+        for path in self.exports_dir.glob("day=*/movie_ids.parquet") if self.exports_dir.exists() else []:
+            with contextlib.suppress(ValueError):
+                days.append(dt.date.fromisoformat(path.parent.name.split("=", 1)[1]))
+        return sorted(days)
 
     def details_checkpoint_dir(self, year: int | str) -> Path:
         return self.root / "staging" / "details" / f"year={year}"

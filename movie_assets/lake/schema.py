@@ -2,7 +2,8 @@
 
 `MOVIES_SCHEMA` is the contract every consumer reads (one row per movie, sorted by ``(release_date,
 movie_id)``); `COLUMN_DESCRIPTIONS` documents its columns in the Dagster UI. `DISCOVER_SCHEMA` is one
-``/discover/movie`` result item as stored under ``raw/discover``.
+``/discover/movie`` result item as stored under ``raw/discover``; `EXPORT_SCHEMA` one line of TMDb's
+daily ID export, as stored under ``raw/exports`` (``day`` is the export's date).
 """
 
 from __future__ import annotations
@@ -88,5 +89,16 @@ DISCOVER_SCHEMA = pa.schema(
         ("genre_ids", pa.list_(pa.int32())),
         ("poster_path", pa.string()),
         ("backdrop_path", pa.string()),
+    ]
+)
+
+EXPORT_SCHEMA = pa.schema(
+    [
+        ("id", pa.int64()),
+        ("original_title", pa.string()),
+        ("popularity", pa.float64()),
+        ("adult", pa.bool_()),
+        ("video", pa.bool_()),
+        ("day", pa.date32()),
     ]
 )

@@ -201,6 +201,11 @@ class TMDbClient:
         """``/movie/popular``."""
         return (await self.get("/movie/popular", {"page": page})).data
 
+    async def server_time(self) -> dt.datetime:
+        """"Now" as the API sees it (one request): the ``Date`` header of ``/configuration`` (the emulator's
+        clock), or this machine's UTC time when the header is missing."""
+        return (await self.get("/configuration")).server_time or dt.datetime.now(dt.UTC)
+
     async def movie_changes(self, start: dt.date, end: dt.date, page: int = 1) -> dict[str, Any]:
         """``/movie/changes`` for a window of at most 14 days."""
         if (end - start).days > 14:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_BASE_URL = "https://api.themoviedb.org/3"
+# TMDb's daily ID exports (no key needed), published around 08:00 UTC and kept about three months.
+DEFAULT_EXPORTS_BASE_URL = "https://files.tmdb.org/p/exports"
 # TMDb documents "somewhere in the 40 requests per second range" per IP; stay just under it.
 DEFAULT_TMDB_RPS = 35.0
 # The built-in emulator runs on loopback; it has no upstream limit worth respecting.
@@ -44,6 +46,9 @@ class TMDbSettings:
         None, "TMDB_READ_ACCESS_TOKEN", "v4 read token, sent as Authorization: Bearer (preferred)", secret=True
     )
     api_key: str | None = setting(None, "TMDB_API_KEY", "v3 key, sent as the api_key parameter", secret=True)
+    exports_base_url: str | None = setting(
+        None, "TMDB_EXPORTS_BASE_URL", "where the daily ID exports are; default " + DEFAULT_EXPORTS_BASE_URL
+    )
     requests_per_second: float | None = setting(
         None, "TMDB_REQUESTS_PER_SECOND", "client token bucket; default 35 for TMDb, 400 for the emulator"
     )
@@ -66,8 +71,9 @@ class TMDbSettings:
             raise SettingsError("TMDB_MAX_CONNECTIONS must be at least 1")
         if self.max_attempts < 1:
             raise SettingsError("TMDB_MAX_ATTEMPTS must be at least 1")
-        if self.base_url is not None and not self.base_url.startswith(("http://", "https://")):
-            raise SettingsError(f"TMDB_BASE_URL={self.base_url!r} must start with http:// or https://")
+        for name, url in (("TMDB_BASE_URL", self.base_url), ("TMDB_EXPORTS_BASE_URL", self.exports_base_url)):
+            if url is not None and not url.startswith(("http://", "https://")):
+                raise SettingsError(f"{name}={url!r} must start with http:// or https://")
 
     @classmethod
     def fields(cls) -> tuple[dataclasses.Field, ...]:
@@ -96,6 +102,10 @@ class TMDbSettings:
     @property
     def effective_base_url(self) -> str:
         return (self.base_url or DEFAULT_BASE_URL).rstrip("/")
+
+    @property
+    def effective_exports_base_url(self) -> str:
+        return (self.exports_base_url or DEFAULT_EXPORTS_BASE_URL).rstrip("/")
 
     @property
     def effective_rps(self) -> float:

@@ -32,7 +32,10 @@ def resolved_settings(settings: TMDbSettings, logger: logging.Logger | None = No
             settings.emulator_movies_per_year,
         )
         yield dataclasses.replace(
-            settings, base_url=emulator.base_url, requests_per_second=settings.effective_rps
+            settings,
+            base_url=emulator.base_url,
+            exports_base_url=settings.exports_base_url or emulator.root_url + "/p/exports",
+            requests_per_second=settings.effective_rps,
         )
 
 

@@ -36,12 +36,12 @@ class _TMDbResourceBase(dg.ConfigurableResource):
 
     @classmethod
     def from_environment(cls) -> TMDbResource:
-        """Bind the ``TMDB_*`` variables that are set: secrets and the base URL stay `EnvVar`s, resolved
+        """Bind the ``TMDB_*`` variables that are set: secrets and the URLs stay `EnvVar`s, resolved
         at launch; numbers are validated now, naming the variable on a bad one."""
         settings = tmdb_settings_from_env()
         values: dict[str, typing.Any] = {}
         for f in TMDbSettings.fields():
-            if f.metadata["secret"] or f.name == "base_url":
+            if f.metadata["secret"] or f.name.endswith("base_url"):  # URLs may carry user:pass
                 if is_set(f.metadata["env"]):
                     values[f.name] = dg.EnvVar(f.metadata["env"])
             else:

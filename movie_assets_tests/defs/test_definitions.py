@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dagster as dg
 import pytest
 from dagster_duckdb import DuckDBResource
@@ -120,3 +122,16 @@ def test_tmdb_resource_from_environment_binds_secrets_as_env_vars_and_validates_
     monkeypatch.setenv("TMDB_EMULATOR_SEED", "abc")
     with pytest.raises(ValueError, match="TMDB_EMULATOR_SEED"):
         TMDbResource.from_environment()
+
+
+def test_movie_id_export_materializes_from_the_built_in_emulators_files_host(tmp_path, monkeypatch):
+    from movie_assets.defs.catalog.assets import movie_id_export
+
+    monkeypatch.setenv("TMDB_EMULATOR_MOVIES_PER_YEAR", "100")
+    resources = {"tmdb": TMDbResource(emulator_movies_per_year=100), "lake": LakeResource(data_dir=str(tmp_path))}
+    result = dg.materialize([movie_id_export], resources=resources)
+    assert result.success
+    metadata = result.asset_materializations_for_node("movie_id_export")[0].metadata
+    # The emulator's clock is 2026-11-01 00:00 UTC: before 08:00, so the export of the day before is used.
+    assert metadata["export_day"].value == "2026-10-31" and metadata["dagster/row_count"].value > 0
+    assert Lake.at(tmp_path).export_days() == [dt.date(2026, 10, 31)]
