@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from movie_assets.emulator import Catalog, EmulatorOptions
+from movie_assets.emulator.churn import ChurnRates
 from movie_assets.emulator.runner import serve
 
 
@@ -50,7 +51,13 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     g.add_argument("--page-error-style", choices=["live", "documented"], default=d.page_error_style)
     g.add_argument("--api-key", action="append", default=[], help="accepted v3 api_key (repeatable)")
     g.add_argument("--token", action="append", default=[], help="accepted Bearer token (repeatable)")
-    g.add_argument("--as-of", default=None, help="frozen clock, ISO date/datetime (default 2026-11-01)")
+    g.add_argument("--as-of", default=None, help="the clock, ISO date/datetime (default 2026-11-01); "
+                   "POST /__emulator/clock moves it")
+    rates = ChurnRates()
+    g.add_argument("--churn-start", default=None, help="base day of the living catalog (default 2026-11-01)")
+    g.add_argument("--churn-move", type=float, default=rates.move, help="share of movies whose date moves a day")
+    g.add_argument("--churn-delete", type=float, default=rates.delete, help="share of movies deleted a day")
+    g.add_argument("--churn-add", type=float, default=rates.add, help="new movies a day, as a share of the catalog")
     return parser
 
 
@@ -81,12 +88,17 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
 
 def catalog_from_args(args: argparse.Namespace) -> Catalog:
     """`Catalog` from arguments added by `add_emulator_arguments`."""
+    kwargs: dict[str, Any] = {}
+    if args.churn_start:
+        kwargs["churn_start"] = dt.date.fromisoformat(args.churn_start)
     return Catalog(
         seed=args.seed,
         movies_per_year=args.movies_per_year,
         first_year=args.first_year,
         last_year=args.last_year,
         day_cluster=args.day_cluster,
+        churn=ChurnRates(move=args.churn_move, delete=args.churn_delete, add=args.churn_add),
+        **kwargs,
     )
 
 

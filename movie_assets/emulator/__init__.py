@@ -5,6 +5,7 @@ Use `running_emulator` in-process (tests, the pipeline without credentials) or `
 """
 
 from .catalog import Catalog
+from .churn import ChurnRates
 from .options import EmulatorOptions
 from .runner import RunningEmulator, running_emulator, serve
 from .server import build_app
@@ -12,6 +13,7 @@ from .years import MovieSummary
 
 __all__ = [
     "Catalog",
+    "ChurnRates",
     "EmulatorOptions",
     "MovieSummary",
     "RunningEmulator",

@@ -18,6 +18,12 @@ so ids are unique, non-contiguous, not ordered by date, and decode in O(1).
 Changes: each movie changes on ~``CHANGE_PROBABILITY`` of days; its revision as of a date shifts
 vote_count / vote_average / popularity in `Catalog.details` (discover summaries stay at revision 0).
 
+A living catalog: the catalog above is the state on ``churn_start`` (its base day). The catalog's clock
+(`Catalog.day`, set by the emulator's clock) may move later; then `churn` applies each day's moves,
+deletions and additions (undated titles among them), and every query (summaries, discover, details, the
+changes feed, the daily exports) answers for the clock's day. On the base day nothing has changed, so an
+unadvanced emulator serves exactly the static catalog.
+
 The random streams are salted per purpose so they stay independent: 101 year arrays, 102 text, 103 details
 and credits, 104 changes, 105 people, 107 year-size jitter, 108 January-1 share.
 """
@@ -33,6 +39,7 @@ import numpy as np
 
 from . import images, records
 from .changes import ChangeCalendar
+from .churn import Churn, ChurnRates, Overlay, moved_summary
 from .images import PATH_BACKDROP, PATH_COLLECTION, PATH_LOGO, PATH_POSTER, PATH_PROFILE
 from .people import PersonPool
 from .selection import SORT_KEYS, Selection, matching, ordered
@@ -55,6 +62,8 @@ class Catalog:
         first_year: int = 1900,
         last_year: int = 2026,
         day_cluster: float | None = None,
+        churn_start: dt.date = dt.date(2026, 11, 1),
+        churn: ChurnRates | None = None,
     ) -> None:
         if last_year < first_year:
             raise ValueError("last_year must be >= first_year")
@@ -77,6 +86,19 @@ class Catalog:
         self._people = PersonPool(self.seed, total)
         self._company_pool = max(50, total // 200)
         self._changes = ChangeCalendar(self.seed, CHANGE_PROBABILITY, self._all_ids)
+        self._max_base_id = max(int(self._encode(y, n - 1)) for y, n in self._counts.items())
+        self.churn_start = churn_start
+        self.day = churn_start  # the clock: which day of the living catalog every query answers for
+        self._churn = Churn(
+            self.seed,
+            churn_start,
+            churn or ChurnRates(),
+            base_ids=self._all_ids,
+            base_summary=self._base_summary,
+            first_id=self._max_base_id + 1,
+            years=self.years,
+        )
+        self._effective: OrderedDict[tuple[int, dt.date], YearData] = OrderedDict()
 
     # ------------------------------------------------------------------ sizes and ids
     def year_count(self, year: int) -> int:
@@ -98,8 +120,8 @@ class Catalog:
         return 2 + (year - self.first_year) + self._n_years * slot
 
     def decode_id(self, movie_id: int) -> tuple[int, int] | None:
-        """Return ``(year, index within year)`` for a valid movie id, else None."""
-        if not isinstance(movie_id, int) or movie_id < 2:
+        """Return ``(year, index within year)`` for a movie id of the base catalog, else None."""
+        if not isinstance(movie_id, int) or movie_id < 2 or movie_id > self._max_base_id:
             return None
         slot, year_index = divmod(movie_id - 2, self._n_years)
         if slot % 14 == 13:
@@ -111,8 +133,24 @@ class Catalog:
         return year, index
 
     def exists(self, movie_id: int) -> bool:
-        """True when ``movie_id`` is a movie of this catalog."""
-        return self.decode_id(movie_id) is not None
+        """True when ``movie_id`` is a movie of this catalog on the clock's day."""
+        return self.summary(movie_id) is not None
+
+    # ------------------------------------------------------------------ the living catalog
+    def set_day(self, day: dt.date) -> None:
+        """Move the catalog's clock (the emulator's clock does this); never before the base day."""
+        self.day = max(day, self.churn_start)
+
+    def overlay(self, day: dt.date | None = None) -> Overlay:
+        """What changed between the base day and ``day`` (default: the clock's day)."""
+        return self._churn.overlay(day or self.day)
+
+    def undated(self, day: dt.date | None = None) -> list[MovieSummary]:
+        """Movies without a release date on ``day`` (default: the clock's day), by id."""
+        overlay = self.overlay(day)
+        found = [s for s in overlay.added.values() if s.release_date is None]
+        found += [self._base_summary(i)._replace(release_date=None) for i, d in overlay.moved.items() if d is None]
+        return sorted(found, key=lambda s: s.id)
 
     def _all_ids(self) -> np.ndarray:
         return np.concatenate(
@@ -137,12 +175,27 @@ class Catalog:
                 )
             return self._years[year]
 
-    def year_data(self, year: int) -> YearData:
-        """The compact per-year arrays of ``year`` (built on first use)."""
-        return self._year(year)
+    def year_data(self, year: int, day: dt.date | None = None) -> YearData:
+        """The compact arrays of the movies dated in ``year`` on ``day`` (default: the clock's day)."""
+        overlay = self.overlay(day)
+        if overlay.empty:
+            return self._year(year)
+        key = (year, overlay.day)
+        with self._lock:
+            cached = self._effective.get(key)
+            if cached is not None:
+                return cached
+        hidden = np.fromiter([*overlay.deleted, *overlay.moved], np.int64, len(overlay.deleted) + len(overlay.moved))
+        extra = [self._base_summary(i)._replace(release_date=d) for i, d in overlay.moved.items()]
+        extra += list(overlay.added.values())
+        data = self._year(year).without(hidden, [s for s in extra if s.release_date and s.release_date.year == year])
+        with self._lock:
+            self._effective[key] = data
+            while len(self._effective) > 256:
+                self._effective.popitem(last=False)
+        return data
 
-    def summary(self, movie_id: int) -> MovieSummary | None:
-        """The discover-level summary of one movie, or None for an unknown id."""
+    def _base_summary(self, movie_id: int) -> MovieSummary | None:
         decoded = self.decode_id(movie_id)
         if decoded is None:
             return None
@@ -150,11 +203,24 @@ class Catalog:
         data = self._year(year)
         return data.summary(int(data.pos_of_index[index]))
 
+    def summary(self, movie_id: int, day: dt.date | None = None) -> MovieSummary | None:
+        """The discover-level summary of one movie on ``day`` (default: the clock's day), or None for an
+        unknown or deleted id."""
+        overlay = self.overlay(day)
+        if movie_id in overlay.added:
+            return overlay.added[movie_id]
+        if movie_id in overlay.deleted:
+            return None
+        base = self._base_summary(movie_id)
+        if base is not None and movie_id in overlay.moved:
+            return moved_summary(base, overlay.moved[movie_id])
+        return base
+
     def movies_in_year(self, year: int) -> list[MovieSummary]:
-        """All movies of ``year`` as summaries, in (date, popularity desc, id) order."""
+        """All movies of ``year`` on the clock's day as summaries, in (date, popularity desc, id) order."""
         if year not in self._counts:
             return []
-        return self._year(year).summaries()
+        return self.year_data(year).summaries()
 
     # ------------------------------------------------------------------ discover
     def _matching(
@@ -167,7 +233,7 @@ class Catalog:
         vote_count_lte: int | None,
     ) -> list[tuple[YearData, np.ndarray]]:
         first, last = max(gte.year, self.first_year), min(lte.year, self.last_year)
-        years = (self._year(y) for y in range(first, last + 1))  # built lazily, oldest first
+        years = (self.year_data(y) for y in range(first, last + 1))  # built lazily, oldest first
         return matching(years, gte, lte, include_adult, include_video, vote_count_gte, vote_count_lte)
 
     def discover_ids(
@@ -198,7 +264,7 @@ class Catalog:
             raise ValueError(f"unsupported sort_by {sort_by!r}")
         gte = gte or dt.date(self.first_year, 1, 1)
         lte = lte or dt.date(self.last_year, 12, 31)
-        key = (gte, lte, include_adult, include_video, vote_count_gte, vote_count_lte, sort_by)
+        key = (self.day, gte, lte, include_adult, include_video, vote_count_gte, vote_count_lte, sort_by)
         with self._lock:
             cached = self._selections.get(key)
             if cached is not None:
@@ -215,8 +281,21 @@ class Catalog:
 
     # ------------------------------------------------------------------ changes and revisions
     def changed_ids(self, start: dt.date, end: dt.date) -> list[int]:
-        """Ids of movies changed on any day in ``[start, end]`` (deterministic, ~0.1 %/day), deduplicated."""
-        return self._changes.changed_ids(start, end)
+        """Ids of movies changed on any day in ``[start, end]``, deduplicated: edits (deterministic, ~0.1 %/day)
+        and, after the base day, the living catalog's moves and additions up to the clock's day (deletions
+        are not changes, as on TMDb)."""
+        overlay = self.overlay()
+        seen: dict[int, None] = {}
+        day = start
+        while day <= end:
+            for movie_id in self._changes.changed_on(day).tolist():
+                deleted_on = overlay.deleted.get(movie_id)
+                if deleted_on is None or day < deleted_on:
+                    seen.setdefault(movie_id, None)
+            for movie_id in overlay.events.get(day, ()):
+                seen.setdefault(movie_id, None)
+            day += dt.timedelta(days=1)
+        return list(seen)
 
     def revision(self, movie_id: int, as_of: dt.date) -> int:
         """How many times ``movie_id`` changed between 2012-10-05 and ``as_of`` (inclusive)."""
@@ -259,20 +338,19 @@ class Catalog:
             if record is not None:
                 self._records.move_to_end(movie_id)
                 return record
-        summary = self.summary(movie_id)
-        if summary is None:
+        if self.summary(movie_id) is None:
             return None
-        record = records.make_record(self.seed, summary)
+        record = records.make_record(self.seed, movie_id)
         with self._lock:
             self._records[movie_id] = record
             if len(self._records) > 20000:
                 self._records.popitem(last=False)
         return record
 
-    def original_title(self, movie_id: int) -> str | None:
-        """The movie's original title, without touching the record cache (for whole-catalog scans)."""
-        s = self.summary(movie_id)
-        return None if s is None else records.make_record(self.seed, s)["original_title"]
+    def original_title(self, movie_id: int) -> str:
+        """The movie's original title (a function of its id), without touching the record cache (for
+        whole-catalog scans such as the daily exports)."""
+        return records.make_record(self.seed, movie_id)["original_title"]
 
     def discover_item(self, movie_id: int, popularity: float | None = None) -> dict[str, Any] | None:
         """A discover/popular result item (exactly TMDb's 14 keys)."""

@@ -254,7 +254,7 @@ async def movie_changes(request: web.Request) -> web.Response:
     if (end - start).days > 14:
         return tmdb_error(request, ERR_DATE_RANGE)
     end = min(end, today)
-    key = (start, end)
+    key = (today, start, end)
     ids = state.changes_cache.get(key)
     if ids is None:
         ids = state.catalog.changed_ids(start, end) if start <= end else []
@@ -345,6 +345,22 @@ async def daily_export(request: web.Request) -> web.StreamResponse:
 async def stats_handler(request: web.Request) -> web.Response:
     """``GET /__emulator/stats``."""
     return web.json_response(request.app[STATE_KEY].stats.snapshot())
+
+
+async def clock_handler(request: web.Request) -> web.Response:
+    """``POST /__emulator/clock`` with ``{"advance_days": n}`` or ``{"as_of": "2026-11-05T09:00:00+00:00"}``:
+    move the clock (and the living catalog with it); answers the new time."""
+    state = request.app[STATE_KEY]
+    try:
+        body = await request.json()
+        if "as_of" in body:
+            as_of = dt.datetime.fromisoformat(str(body["as_of"]))
+        else:
+            as_of = state.options.as_of + dt.timedelta(days=int(body.get("advance_days", 1)))
+    except (ValueError, TypeError, AttributeError) as exc:
+        return web.json_response({"error": f"bad clock request: {exc}"}, status=400)
+    state.set_clock(as_of)
+    return web.json_response({"as_of": state.options.as_of.isoformat(), "catalog_day": str(state.catalog.day)})
 
 
 async def reset_handler(request: web.Request) -> web.Response:

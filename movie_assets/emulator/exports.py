@@ -57,29 +57,41 @@ def daily_popularity(seed: int, day: dt.date, ids: np.ndarray, popularity: np.nd
 
 
 def export_lines(catalog: Catalog, day: dt.date, adult: bool) -> Iterator[bytes]:
-    """The JSON lines of one export, one chunk per year (oldest first, each in the year's id order)."""
+    """The JSON lines of the export of ``day``: one chunk per year (oldest first, each in the year's id
+    order), then the undated movies."""
     for year in catalog.years:
-        if not catalog.year_count(year):
-            continue
-        data = catalog.year_data(year)
-        order = np.argsort(data.ids, kind="stable")
-        flags = data.flags[order]
-        keep = ((flags & 1) == 1) == adult
-        ids = data.ids[order][keep]
-        video = (flags[keep] & 2) == 2
-        popularity = daily_popularity(catalog.seed, day, ids, data.pop[order][keep])
-        lines = []
-        for movie_id, pop, is_video in zip(ids.tolist(), popularity.tolist(), video.tolist(), strict=True):
-            title = catalog.original_title(movie_id)
-            lines.append(
-                json.dumps(
-                    {"adult": adult, "id": movie_id, "original_title": title, "popularity": pop, "video": is_video},
-                    ensure_ascii=False,
-                    separators=(",", ":"),
-                )
-            )
-        if lines:
-            yield ("\n".join(lines) + "\n").encode("utf-8")
+        if catalog.year_count(year):
+            chunk = _lines(catalog, day, adult, catalog.year_data(year, day))
+            if chunk:
+                yield chunk
+    undated = catalog.undated(day)
+    if undated:
+        ids = np.array([s.id for s in undated], np.int64)
+        pop = np.array([s.popularity for s in undated], np.float64)
+        flags = np.array([int(s.adult) | int(s.video) << 1 for s in undated], np.uint8)
+        chunk = _lines(catalog, day, adult, None, ids, pop, flags)
+        if chunk:
+            yield chunk
+
+
+def _lines(catalog: Catalog, day: dt.date, adult: bool, data, ids=None, pop=None, flags=None) -> bytes:
+    if data is not None:
+        ids, pop, flags = data.ids, data.pop, data.flags
+    order = np.argsort(ids, kind="stable")
+    ids, pop, flags = ids[order], pop[order], flags[order]
+    keep = ((flags & 1) == 1) == adult
+    ids, flags = ids[keep], flags[keep]
+    popularity = daily_popularity(catalog.seed, day, ids, pop[keep])
+    lines = [
+        json.dumps(
+            {"adult": adult, "id": movie_id, "original_title": catalog.original_title(movie_id),
+             "popularity": p, "video": bool(f & 2)},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        for movie_id, p, f in zip(ids.tolist(), popularity.tolist(), flags.tolist(), strict=True)
+    ]
+    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
 
 def gzip_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:

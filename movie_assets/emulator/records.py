@@ -32,9 +32,10 @@ def _weighted_choice(rng: random.Random, weights: dict[str, float] | dict[int, f
     return rng.choices(table[0], cum_weights=table[1])[0]
 
 
-def make_record(seed: int, s: MovieSummary) -> dict[str, Any]:
-    """The static text fields of a movie: genres, language, titles, overview, tagline, image paths."""
-    rng = random.Random(mix64(seed, _S_TEXT, s.id))
+def make_record(seed: int, movie_id: int) -> dict[str, Any]:
+    """The static text fields of a movie (a function of its id alone): genres, language, titles, overview,
+    tagline, image paths."""
+    rng = random.Random(mix64(seed, _S_TEXT, movie_id))
     genre_ids: list[int] = []
     if rng.random() > 0.05:
         for _ in range(rng.choices([1, 2, 3], weights=[0.45, 0.38, 0.17])[0]):
@@ -57,8 +58,8 @@ def make_record(seed: int, s: MovieSummary) -> dict[str, Any]:
         "title": title,
         "overview": overview,
         "tagline": tagline,
-        "poster_path": None if rng.random() < 0.13 else image_path(seed, PATH_POSTER, s.id),
-        "backdrop_path": None if rng.random() < 0.5 else image_path(seed, PATH_BACKDROP, s.id),
+        "poster_path": None if rng.random() < 0.13 else image_path(seed, PATH_POSTER, movie_id),
+        "backdrop_path": None if rng.random() < 0.5 else image_path(seed, PATH_BACKDROP, movie_id),
     }
 
 
@@ -74,7 +75,7 @@ def discover_item(s: MovieSummary, r: dict[str, Any], popularity: float | None =
         "overview": r["overview"],
         "popularity": s.popularity if popularity is None else round(popularity, 3),
         "poster_path": r["poster_path"],
-        "release_date": s.release_date.isoformat(),
+        "release_date": s.release_date.isoformat() if s.release_date else "",
         "title": r["title"],
         "video": s.video,
         "vote_average": s.vote_average,
@@ -109,7 +110,7 @@ def details(
     runtime = 0 if rng.random() < 0.08 else max(3, min(240, int(rng.gauss(95, 22))))
     status = "Released"
     roll = rng.random()
-    if s.release_date > dt.date(2026, 11, 1):
+    if s.release_date is None or s.release_date > dt.date(2026, 11, 1):
         status = rng.choice(["Post Production", "In Production", "Planned"])
     elif roll < 0.01:
         status = "Rumored"
@@ -156,7 +157,7 @@ def details(
         "poster_path": r["poster_path"],
         "production_companies": companies,
         "production_countries": [{"iso_3166_1": c, "name": vocab.COUNTRY_NAMES.get(c, c)} for c in countries],
-        "release_date": s.release_date.isoformat(),
+        "release_date": s.release_date.isoformat() if s.release_date else "",
         "revenue": revenue,
         "runtime": runtime,
         "spoken_languages": [{"english_name": english, "iso_639_1": lang, "name": native}],
@@ -176,7 +177,7 @@ def details(
         "instagram_id": None,
         "twitter_id": None,
     }
-    payload["release_dates"] = {
+    payload["release_dates"] = {"results": []} if s.release_date is None else {
         "results": [
             {
                 "iso_3166_1": countries[0],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import socket
 import threading
 from collections.abc import Iterator
@@ -33,6 +34,11 @@ class RunningEmulator:
     def stats(self) -> dict[str, Any]:
         """Request counters, read directly from memory (same shape as ``GET /__emulator/stats``)."""
         return app_state(self.app).stats.snapshot()
+
+    def advance(self, days: int = 1) -> dt.datetime:
+        """Move the emulator's clock ``days`` days on (the living catalog changes day by day); the new time."""
+        app_state(self.app).set_clock(self.options.as_of + dt.timedelta(days=days))
+        return self.options.as_of
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -38,4 +38,5 @@ def build_app(catalog: Catalog | None = None, options: EmulatorOptions | None = 
     r.add_get("/p/exports/{name}", ep.daily_export)
     r.add_get("/__emulator/stats", ep.stats_handler)
     r.add_post("/__emulator/reset", ep.reset_handler)
+    r.add_post("/__emulator/clock", ep.clock_handler)
     return app

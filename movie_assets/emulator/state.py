@@ -71,8 +71,17 @@ class AppState:
         self.request_seq = 0  # sequence number of the last API request (keys the fault stream)
         self.discover_epoch = 0  # number of discover pages served (keys the popularity drift)
         self.bucket: TokenBucket | None = None  # the rate limiter, created by the first API request
-        self.changes_cache: OrderedDict[tuple[dt.date, dt.date], list[int]] = OrderedDict()
-        self.date_header = email.utils.format_datetime(options.as_of.astimezone(dt.UTC), usegmt=True)
+        self.changes_cache: OrderedDict[tuple[dt.date, dt.date, dt.date], list[int]] = OrderedDict()
+        self.date_header = ""
+        self.set_clock(options.as_of)
+
+    def set_clock(self, as_of: dt.datetime) -> None:
+        """Move the emulator's clock: the ``Date`` header, "today" of the changes feed and the exports, the
+        details' revision date, and the day of the living catalog."""
+        as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=dt.UTC)
+        self.options.as_of = as_of
+        self.date_header = email.utils.format_datetime(as_of.astimezone(dt.UTC), usegmt=True)
+        self.catalog.set_day(as_of.astimezone(dt.UTC).date())
 
 
 STATE_KEY: web.AppKey[AppState] = web.AppKey("emulator_state", AppState)

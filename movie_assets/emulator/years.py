@@ -31,7 +31,7 @@ class MovieSummary(NamedTuple):
     """The discover-level facts of one movie (revision 0)."""
 
     id: int
-    release_date: dt.date
+    release_date: dt.date | None  # None: undated (only movies added or moved by the living catalog)
     popularity: float
     vote_count: int
     vote_average: float
@@ -62,6 +62,28 @@ class YearData:
             vote_average=int(self.vote_avg_milli[p]) / 1000.0,
             adult=bool(self.flags[p] & 1),
             video=bool(self.flags[p] & 2),
+        )
+
+    def without(self, hidden: np.ndarray, extra: list[MovieSummary]) -> YearData:
+        """This year's arrays without the ids in ``hidden`` and with the movies of ``extra`` (all dated in
+        this year), in the same (day, popularity desc, id) order. ``pos_of_index`` is left empty: look up
+        movies of a changed year by id, not by base index."""
+        keep = ~np.isin(self.ids, hidden)
+        base = dt.date(self.year, 1, 1)
+        ids = np.concatenate([self.ids[keep], np.array([s.id for s in extra], dtype=self.ids.dtype)])
+        day = np.concatenate([self.day[keep], np.array([(s.release_date - base).days for s in extra], np.int16)])
+        pop = np.concatenate([self.pop[keep], np.array([s.popularity for s in extra], np.float64)])
+        votes = np.concatenate([self.vote_count[keep], np.array([s.vote_count for s in extra], np.int32)])
+        avg = np.concatenate(
+            [self.vote_avg_milli[keep], np.array([round(s.vote_average * 1000) for s in extra], np.int16)]
+        )
+        flags = np.concatenate(
+            [self.flags[keep], np.array([int(s.adult) | int(s.video) << 1 for s in extra], np.uint8)]
+        )
+        order = np.lexsort((ids, -pop, day))
+        return YearData(
+            self.year, ids[order], day[order], pop[order], votes[order], avg[order], flags[order],
+            np.zeros(0, np.int32),
         )
 
     def summaries(self) -> list[MovieSummary]:

@@ -1,0 +1,190 @@
+"""The living catalog: what changes day by day after the catalog's base day, as on TMDb.
+
+On the base day (``start``) the catalog is exactly the static, seeded one. Each later day ``d``:
+
+* **moves**: a share ``rates.move`` of the live base movies get a new release date: usually within two months
+  of the old one (so often into the neighbouring year), sometimes any year, sometimes none at all (undated);
+* **deletions**: a share ``rates.delete`` of the live base movies are deleted (404 on details, gone from the
+  next export, and, as on TMDb, never in the changes feed);
+* **additions**: ``rates.add`` × the base size new movies appear, with ids above every base id, dated in a
+  recent year, in an old year, or undated.
+
+Every event is a pure function of ``(seed, day, id)`` (hashing, `mix64`), replayed forward from ``start``,
+so the catalog on any day is reproducible, and the changes feed (`Overlay.events`) lists exactly the
+movies moved or added that day. The emulator's clock decides which day the catalog is on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .hashing import mix64, mix_round, unit
+from .years import MovieSummary
+
+# Salts of this module's random streams (the catalog's other streams are salted 101-109).
+_S_MOVE, _S_DELETE, _S_ADD, _S_MOVE_DATE = 110, 111, 112, 113
+
+
+@dataclass(frozen=True)
+class ChurnRates:
+    """Daily rates of change (shares of the base catalog), and how moves and additions are dated."""
+
+    move: float = 0.0003
+    delete: float = 0.0001
+    add: float = 0.0005
+    move_to_undated: float = 0.05  # of moves: the date is removed
+    move_any_year: float = 0.2  # of moves: a date in any year (else within 60 days of the old one)
+    add_undated: float = 0.1  # of additions: no release date
+    add_old_year: float = 0.25  # of additions: a date in an old year (else this year or the next two)
+
+    def __post_init__(self) -> None:
+        for name in ("move", "delete", "add", "move_to_undated", "move_any_year", "add_undated", "add_old_year"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"churn rate {name} must be within [0, 1]")
+
+
+NO_CHURN = ChurnRates(move=0.0, delete=0.0, add=0.0)
+
+
+@dataclass
+class Overlay:
+    """The catalog on ``day`` relative to the base: what was deleted, moved and added so far."""
+
+    day: dt.date
+    deleted: dict[int, dt.date] = field(default_factory=dict)  # base id -> day it was deleted
+    moved: dict[int, dt.date | None] = field(default_factory=dict)  # base id -> its current date
+    added: dict[int, MovieSummary] = field(default_factory=dict)  # new id -> its summary
+    events: dict[dt.date, list[int]] = field(default_factory=dict)  # day -> ids moved or added that day
+    next_id: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.deleted or self.moved or self.added)
+
+    def copy(self, day: dt.date) -> Overlay:
+        return Overlay(day, dict(self.deleted), dict(self.moved), dict(self.added), dict(self.events), self.next_id)
+
+
+class Churn:
+    """Replays the daily events from ``start`` on; `overlay(day)` is the state on a day (cached)."""
+
+    def __init__(
+        self,
+        seed: int,
+        start: dt.date,
+        rates: ChurnRates,
+        *,
+        base_ids: Callable[[], np.ndarray],
+        base_summary: Callable[[int], MovieSummary | None],
+        first_id: int,
+        years: range,
+    ) -> None:
+        self.seed, self.start, self.rates, self.years = seed, start, rates, years
+        self._base_ids = base_ids
+        self._base_summary = base_summary
+        self._base_size: int | None = None
+        self._overlays: dict[dt.date, Overlay] = {start: Overlay(start, next_id=first_id)}
+        self._lock = threading.Lock()
+
+    def overlay(self, day: dt.date) -> Overlay:
+        """The catalog's changes from ``start`` up to and including ``day`` (empty on or before ``start``)."""
+        day = max(day, self.start)
+        with self._lock:
+            if day in self._overlays:
+                return self._overlays[day]
+            known = max(d for d in self._overlays if d < day)
+            state = self._overlays[known]
+            while known < day:
+                known += dt.timedelta(days=1)
+                state = self._step(state, known)
+                self._overlays[known] = state
+            return state
+
+    # -- one day ------------------------------------------------------------------------------------------
+    def _step(self, previous: Overlay, day: dt.date) -> Overlay:
+        state = previous.copy(day)
+        ids = self._base_ids()
+        if self._base_size is None:
+            self._base_size = int(ids.shape[0])
+        live = ids[~np.isin(ids, np.fromiter(state.deleted, np.int64, len(state.deleted)))]
+        events: list[int] = []
+        for movie_id in self._hits(live, _S_MOVE, day, self.rates.move):
+            state.moved[movie_id] = self._new_date(movie_id, day, state.moved)
+            events.append(movie_id)
+        for movie_id in self._hits(live, _S_DELETE, day, self.rates.delete):
+            state.deleted[movie_id] = day
+            state.moved.pop(movie_id, None)
+        for k in range(self._additions(day)):
+            summary = self._new_movie(state.next_id, day, k)
+            state.added[summary.id] = summary
+            state.next_id += 1
+            events.append(summary.id)
+        deleted_today = {i for i, d in state.deleted.items() if d == day}
+        state.events[day] = sorted(set(events) - deleted_today)
+        return state
+
+    def _hits(self, ids: np.ndarray, salt: int, day: dt.date, rate: float) -> list[int]:
+        if rate <= 0 or ids.size == 0:
+            return []
+        h = mix_round(mix64(self.seed, salt, day.toordinal()), ids)
+        return sorted(int(i) for i in ids[h < np.uint64(int(rate * (1 << 64)) - 1)])
+
+    def _additions(self, day: dt.date) -> int:
+        expected = self.rates.add * (self._base_size or 0)
+        whole = int(expected)
+        return whole + (1 if unit(self.seed, _S_ADD, day.toordinal()) < expected - whole else 0)
+
+    def _current_date(self, movie_id: int, moved: dict[int, dt.date | None]) -> dt.date | None:
+        if movie_id in moved:
+            return moved[movie_id]
+        summary = self._base_summary(movie_id)
+        return summary.release_date if summary is not None else None
+
+    def _new_date(self, movie_id: int, day: dt.date, moved: dict[int, dt.date | None]) -> dt.date | None:
+        u = unit(self.seed, _S_MOVE_DATE, day.toordinal(), movie_id, 0)
+        if u < self.rates.move_to_undated:
+            return None
+        old = self._current_date(movie_id, moved) or day
+        if u < self.rates.move_to_undated + self.rates.move_any_year:
+            return self._random_date(_S_MOVE_DATE, day, movie_id, self.years.start, self.years.stop - 1)
+        shift = int(unit(self.seed, _S_MOVE_DATE, day.toordinal(), movie_id, 1) * 121) - 60 or 1
+        new = old + dt.timedelta(days=shift)
+        return min(max(new, dt.date(self.years.start, 1, 1)), dt.date(self.years.stop - 1, 12, 31))
+
+    def _random_date(self, salt: int, day: dt.date, key: int, first_year: int, last_year: int) -> dt.date:
+        years = last_year - first_year + 1
+        year = first_year + int(unit(self.seed, salt, day.toordinal(), key, 2) * years)
+        length = (dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days
+        return dt.date(year, 1, 1) + dt.timedelta(days=int(unit(self.seed, salt, day.toordinal(), key, 3) * length))
+
+    def _new_movie(self, movie_id: int, day: dt.date, k: int) -> MovieSummary:
+        def draw(part: int) -> float:
+            return unit(self.seed, _S_ADD, day.toordinal(), k, part)
+
+        kind = draw(0)
+        last = self.years.stop - 1
+        if kind < self.rates.add_undated:
+            release: dt.date | None = None
+        elif kind < self.rates.add_undated + self.rates.add_old_year:
+            release = self._random_date(_S_ADD, day, k, self.years.start, max(self.years.start, day.year - 2))
+        else:
+            release = self._random_date(_S_ADD, day, k, min(day.year, last), min(day.year + 2, last))
+        return MovieSummary(
+            id=movie_id,
+            release_date=release,
+            popularity=round(0.6 + 2.0 * draw(1) ** 3, 3),
+            vote_count=0,
+            vote_average=0.0,
+            adult=draw(4) < 0.015,
+            video=draw(5) < 0.02,
+        )
+
+
+def moved_summary(summary: MovieSummary, release_date: dt.date | None) -> MovieSummary:
+    """A base movie's summary with its current release date."""
+    return summary._replace(release_date=release_date)
