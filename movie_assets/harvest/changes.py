@@ -49,19 +49,41 @@ class ChangeSet:
     requests: int = 0
 
 
+class ChangesTooDense(RuntimeError):
+    """One day lists more changed ids than TMDb pages out (500 pages × 100); reading it would truncate."""
+
+
 async def changed_ids_in_window(client: TMDbClient, start: dt.date, end: dt.date) -> tuple[list[int], int]:
-    """Every id on every page of ``/movie/changes`` for one window (≤ 14 days); returns (ids, requests)."""
+    """Every id on every page of ``/movie/changes`` for one window (≤ 14 days); returns (ids, requests).
+
+    TMDb pages out at most 500 pages: a window with more is split in two by date (down to one day) and
+    each half read in full, so the list is never cut short; a single day past the cap raises
+    `ChangesTooDense`.
+    """
+    body = await client.movie_changes(start, end, 1)
+    requests = 1
+    pages = int(body.get("total_pages") or 1)
+    if pages > MAX_PAGE:
+        if start == end:
+            raise ChangesTooDense(
+                f"/movie/changes lists {pages} pages for {start} alone, more than TMDb pages out ({MAX_PAGE}); "
+                "the day cannot be read completely"
+            )
+        middle = start + dt.timedelta(days=(end - start).days // 2)
+        left, left_requests = await changed_ids_in_window(client, start, middle)
+        right, right_requests = await changed_ids_in_window(client, middle + dt.timedelta(days=1), end)
+        return list(dict.fromkeys([*left, *right])), requests + left_requests + right_requests
     ids: dict[int, None] = {}
-    page, pages, requests = 1, 1, 0
-    while page <= pages:
-        body = await client.movie_changes(start, end, page)
-        requests += 1
+    page = 1
+    while True:
         for item in body.get("results") or []:
             if isinstance(item, dict) and item.get("id") is not None:
                 ids.setdefault(int(item["id"]), None)
-        pages = min(int(body.get("total_pages") or 1), MAX_PAGE)
         page += 1
-    return list(ids), requests
+        if page > pages:
+            return list(ids), requests
+        body = await client.movie_changes(start, end, page)
+        requests += 1
 
 
 async def changed_ids_since(

@@ -108,3 +108,43 @@ def test_affected_years_and_latest_harvest_against_the_emulator(tmp_path):
     # ids of movies in no harvested year are ignored (new movies come through discover)
     assert refresh.affected_years(lake, [1, 2, 3]) == {}
     assert refresh.affected_years(Lake.at(tmp_path / "empty"), changes.ids) == {}
+
+
+def _dense_feed(per_day: dict[dt.date, int]):
+    """A /movie/changes handler over a feed with ``per_day[d]`` changed ids on day ``d`` (100 a page; pages
+    past 500 refused, as TMDb pages out no further)."""
+    from aiohttp import web
+
+    async def handler(request: web.Request) -> web.Response:
+        start = dt.date.fromisoformat(request.query["start_date"])
+        end = dt.date.fromisoformat(request.query["end_date"])
+        page = int(request.query.get("page", 1))
+        ids = [d.toordinal() * 100_000 + k for d, n in sorted(per_day.items()) if start <= d <= end for k in range(n)]
+        if page > 500:
+            return web.json_response({"errors": ["page must be less than or equal to 500"], "success": False},
+                                     status=422)
+        results = [{"id": i, "adult": False} for i in ids[(page - 1) * 100: page * 100]]
+        return web.json_response({"results": results, "page": page, "total_pages": max(1, -(-len(ids) // 100)),
+                                  "total_results": len(ids)})
+
+    return handler
+
+
+async def test_a_window_past_500_pages_is_split_never_truncated():
+    from movie_assets_tests.helpers import serve_handler
+
+    days = {D(2026, 10, 1) + dt.timedelta(days=n): 4_000 for n in range(14)}  # 56,000 ids: 560 pages
+    async with serve_handler(_dense_feed(days)) as base:
+        async with TMDbClient(TMDbSettings(base_url=base, requests_per_second=5000, max_attempts=1)) as client:
+            changes = await refresh.changed_ids_since(client, D(2026, 10, 1), D(2026, 10, 14))
+    assert len(changes.ids) == 56_000 == len(set(changes.ids))
+    assert changes.requests == 1 + 560  # the 14-day probe (560 pages: too many), then every page of two halves
+
+
+async def test_a_single_day_past_500_pages_fails_loudly():
+    from movie_assets_tests.helpers import serve_handler
+
+    async with serve_handler(_dense_feed({D(2026, 10, 3): 60_000})) as base:
+        async with TMDbClient(TMDbSettings(base_url=base, requests_per_second=5000, max_attempts=1)) as client:
+            with pytest.raises(refresh.ChangesTooDense, match="2026-10-03 alone"):
+                await refresh.changed_ids_since(client, D(2026, 10, 1), D(2026, 10, 5))
