@@ -3,7 +3,7 @@
     python benchmarks/bench_incremental.py [--movies-per-year 20000] [--year 2024] [--days 10] [--quick]
 
 1. Harvest one year fully with the library (`run_discover`, `run_details`, `build_movies_year`).
-2. Re-materialize it with nothing changed (discover re-check + details from the checkpoint).
+2. Re-materialize it with nothing changed (discover re-check + details from the store).
 3. Refresh it the way `changes_sensor` does: read `/movie/changes` for the last ``--days`` days (the
    emulator changes ~0.1 % of movies a day, so 10 days ≈ 1 %), map ids to the year with
    `refresh.affected_years`, then re-run discover + details with ``refetch`` = those ids + the typed year.

@@ -4,7 +4,7 @@
     python benchmarks/bench_lake.py --quick
 
 A year is harvested once from an in-process emulator into a temporary lake. Then, best of ``--rounds``:
-* ``build``: `stages.build_movies_year` — read the checkpoint and discover output, build typed rows, sort,
+* ``build``: `stages.build_movies_year` — read the details store and discover output, build typed rows, sort,
   write deterministic Parquet atomically and swap the Hive ``year=Y/`` directory in;
 * ``write``: `stages.write_year_partition` alone (the atomic, deterministic write of the built table);
 * ``bare``: `pyarrow.parquet.write_table(table, path)` with pyarrow's defaults.
@@ -87,7 +87,7 @@ def main() -> None:
             "file_mb": round(size / 2**20, 2),
             "bare_file_mb": round(bare_size / 2**20, 2),
             "identical_bytes_across_rounds": len(digests) == 1,
-            "note": "build = checkpoint JSON -> typed rows -> sort -> zstd write -> dir swap",
+            "note": "build = details store JSON -> typed rows -> sort -> zstd write -> dir swap",
         },
     )
 

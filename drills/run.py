@@ -43,6 +43,7 @@ if str(ROOT) not in sys.path:
 from benchmarks.common import emulator_process, emulator_stats, reset_emulator  # noqa: E402
 from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator  # noqa: E402
 from movie_assets.harvest import stages  # noqa: E402
+from movie_assets.harvest.store import DetailsStore  # noqa: E402
 from movie_assets.lake import Lake, file_sha256  # noqa: E402
 from movie_assets.tmdb.client import TMDbClient  # noqa: E402
 from movie_assets.tmdb.config import TMDbSettings  # noqa: E402
@@ -188,8 +189,8 @@ def kill_drills(sizes: Sizes, tmp: Path) -> list[Outcome]:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             at_kill = movie_requests(base_url)
-            shards_at_kill = len(list(lake.details_checkpoint_dir(YEAR).glob("shard-*.parquet")))
-            leftovers = len(list(lake.details_checkpoint_dir(YEAR).glob(".*.tmp")))
+            shards_at_kill = len(DetailsStore(lake.details_store_dir).shard_paths())
+            leftovers = len(list(lake.details_store_dir.glob(".*.tmp")))
             error = ""
             try:
                 rerun = run_worker(base_url, lake, sizes.batch_size)

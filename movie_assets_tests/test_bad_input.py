@@ -32,8 +32,8 @@ from aiohttp import web
 from movie_assets.defs.ingest.partitions import partition_year
 from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator
 from movie_assets.harvest import stages
-from movie_assets.harvest.checkpoint import DetailsCheckpoint
 from movie_assets.harvest.records import movie_row, movies_table
+from movie_assets.harvest.store import DetailsRecord, DetailsStore
 from movie_assets.lake import Lake, LakeError, write_json_atomic, write_parquet_atomic
 from movie_assets.lake import files as lake_files
 from movie_assets.lake.schema import MOVIES_SCHEMA
@@ -225,8 +225,8 @@ def test_start_year_after_the_end_or_before_cinema(monkeypatch, raw):
 
 
 # 8 ------------------------------------------------------------------------------------------------------
-def test_corrupt_checkpoint_shard_is_set_aside_and_never_becomes_output(lake, caplog):
-    shard = DetailsCheckpoint(lake.details_checkpoint_dir(YEAR)).shard_paths()[0]
+def test_corrupt_store_shard_is_set_aside_and_never_becomes_output(lake, caplog):
+    shard = DetailsStore(lake.details_store_dir).shard_paths()[0]
     good_year = lake.movies_year_file(YEAR).read_bytes()
     shard.write_bytes(shard.read_bytes()[:-100])  # truncated: the footer is gone
     with caplog.at_level(logging.WARNING), pytest.raises(stages.IngestError) as info:
@@ -327,7 +327,7 @@ def test_disk_full_while_writing_keeps_the_previous_files(lake, monkeypatch):
     with duckdb.connect(str(lake.duckdb_file)) as connection, pytest.raises(OSError) as db_error:
         warehouse.build_movies_db(lake, connection)
     with pytest.raises(OSError):
-        DetailsCheckpoint(lake.details_checkpoint_dir(YEAR)).append([])
+        DetailsStore(lake.details_store_dir).append([DetailsRecord(1, "ok", None, '{"release_date": ""}')])
     for info in (year_error, db_error):
         assert info.value.errno == errno.ENOSPC and "No space left on device" in str(info.value)
     assert not leftovers(lake.root)

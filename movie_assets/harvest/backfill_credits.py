@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from movie_assets.common.concurrency import bounded_map
-from movie_assets.harvest.checkpoint import FAILED, NOT_FOUND, OK, DetailsRecord
 from movie_assets.harvest.enrich import chunks, fetch_one
 from movie_assets.harvest.records import parse_credits
+from movie_assets.harvest.store import FAILED, NOT_FOUND, OK, DetailsRecord
 from movie_assets.lake import write_json_atomic
 from movie_assets.release.export import JSON, detect_list_format, format_names, is_blank_list_cell, write_csv
 from movie_assets.tmdb.client import TMDbClient

@@ -1,9 +1,10 @@
-"""Details for every movie of a year — one call each, in checkpointed batches.
+"""Details for a list of movies — one call each, stored in batches in the details store.
 
-Only movies without an ``ok``/``not_found`` record (plus any ids in ``refetch``) are requested. Each
-batch runs concurrently through the shared client and is written as one checkpoint shard, so a killed
-run loses at most the batch in flight. A movie whose call still fails after the client's retries is
-recorded as ``failed``; the caller decides to fail the step (`EnrichResult.failed`).
+Only movies the store holds no ``ok``/``not_found`` version of (plus any ids in ``refetch``) are requested.
+Calls run concurrently through the shared client; finished records are appended to the store as one shard
+per batch, so a killed run loses at most the batch in flight. A movie whose call still fails after the
+client's retries is not stored (its previous version, if any, stays the latest); the caller decides to fail
+the step (`EnrichResult.failed`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from movie_assets.common.concurrency import gather_or_cancel
-from movie_assets.harvest.checkpoint import DONE_STATUSES, FAILED, NOT_FOUND, OK, DetailsCheckpoint, DetailsRecord
+from movie_assets.harvest.store import DONE_STATUSES, FAILED, NOT_FOUND, OK, DetailsRecord, DetailsStore
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.errors import TMDbAuthError, TMDbError, TMDbNotFound
 
@@ -47,18 +48,19 @@ class BatchProgress:
 
 @dataclass
 class EnrichResult:
-    """Final state of a year's details."""
+    """The latest status of each wanted movie after the run, and the calls that failed."""
 
-    records: dict[int, DetailsRecord]
+    statuses: dict[int, str]
     requested: int = 0
+    errors: dict[int, str] = field(default_factory=dict)  # movie id -> why its call failed
     discarded_shards: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[int]:
-        return sorted(i for i, r in self.records.items() if r.status == FAILED)
+        return sorted(self.errors)
 
     def count(self, status: str) -> int:
-        return sum(1 for r in self.records.values() if r.status == status)
+        return sum(1 for s in self.statuses.values() if s == status)
 
 
 def chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
@@ -84,14 +86,15 @@ async def fetch_one(client: TMDbClient, movie_id: int) -> DetailsRecord:
 async def enrich(
     client: TMDbClient,
     movie_ids: Iterable[int],
-    checkpoint: DetailsCheckpoint,
+    store: DetailsStore,
     *,
     batch_size: int = 500,
     concurrency: int = 20,
     refetch: Iterable[int] = (),
     progress: Callable[[BatchProgress], None] | None = None,
 ) -> EnrichResult:
-    """Fetch details for every id in ``movie_ids`` that the checkpoint does not already hold.
+    """Fetch details for every id in ``movie_ids`` that the store does not already hold (call it inside
+    ``store.writer()``).
 
     ``concurrency`` workers pull ids without pausing between batches (a batch barrier would drain the
     pipeline and waste rate); finished records are flushed as a shard whenever ``batch_size -
@@ -99,9 +102,11 @@ async def enrich(
     those in flight.
     """
     wanted = sorted(set(movie_ids))
-    records = checkpoint.load()
+    statuses = store.statuses()
+    hashes = store.latest_hashes()
     refetch_ids = set(refetch)
-    todo = [i for i in wanted if i in refetch_ids or i not in records or records[i].status not in DONE_STATUSES]
+    todo = [i for i in wanted if i in refetch_ids or statuses.get(i) not in DONE_STATUSES]
+    errors: dict[int, str] = {}
     concurrency = max(1, min(concurrency, len(todo)))
     flush_at = max(1, batch_size - concurrency)
     pending = iter(todo)
@@ -113,8 +118,13 @@ async def enrich(
     def flush() -> None:
         if not buffer:
             return
-        checkpoint.append(buffer)
-        records.update((r.movie_id, r) for r in buffer)
+        store.append(buffer, hashes)
+        for record in buffer:
+            if record.status == FAILED:
+                errors[record.movie_id] = record.error or "failed"
+            else:
+                statuses[record.movie_id] = record.status
+                errors.pop(record.movie_id, None)
         flushed["shards"] += 1
         flushed["done"] += len(buffer)
         buffer.clear()
@@ -131,6 +141,9 @@ async def enrich(
     if todo:
         await gather_or_cancel(worker() for _ in range(concurrency))
         flush()
-    wanted_set = set(wanted)
-    result = {i: r for i, r in records.items() if i in wanted_set}
-    return EnrichResult(records=result, requested=len(todo), discarded_shards=checkpoint.discarded_shards)
+    return EnrichResult(
+        statuses={i: statuses[i] for i in wanted if i in statuses},
+        requested=len(todo),
+        errors=errors,
+        discarded_shards=store.discarded_shards,
+    )

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from movie_assets.harvest.checkpoint import FAILED, DetailsCheckpoint
 from movie_assets.harvest.discover import DiscoverHarvester, DiscoverSnapshot
 from movie_assets.harvest.enrich import BatchProgress, EnrichResult, enrich
 from movie_assets.harvest.records import discover_row, movie_row, movies_table
+from movie_assets.harvest.store import NOT_FOUND, OK, DetailsStore
 from movie_assets.lake import Lake, atomic_dir, write_json_atomic, write_parquet_atomic
 from movie_assets.lake.schema import DISCOVER_SCHEMA
 from movie_assets.tmdb.client import TMDbClient
@@ -150,34 +151,36 @@ async def run_details(
     progress: Callable[[BatchProgress], None] | None = None,
     logger: logging.Logger | None = None,
 ) -> DetailsSummary:
-    """Fetch missing details of ``year``'s movies into the checkpoint; raise if any movie still failed."""
+    """Fetch the details of ``year``'s discovered movies that the details store lacks (plus ``refetch``);
+    raise if any movie still failed (what succeeded is stored, and a failure never replaces a good version)."""
     ids = discover_ids(lake, year)
-    checkpoint = DetailsCheckpoint(lake.details_checkpoint_dir(year), logger=logger)
-    result: EnrichResult = await enrich(
-        client,
-        ids,
-        checkpoint,
-        batch_size=batch_size,
-        concurrency=concurrency,
-        refetch=set(ids) if refetch_all else (refetch or set()),
-        progress=progress,
-    )
-    checkpoint.compact(result.records)
+    store = DetailsStore(lake.details_store_dir, logger=logger)
+    with store.writer():
+        result: EnrichResult = await enrich(
+            client,
+            ids,
+            store,
+            batch_size=batch_size,
+            concurrency=concurrency,
+            refetch=set(ids) if refetch_all else (refetch or set()),
+            progress=progress,
+        )
+        store.compact()
     summary = DetailsSummary(
         year=year,
-        movies=len(result.records),
+        movies=len(ids),
         requested=result.requested,
-        ok=result.count("ok"),
-        not_found=result.count("not_found"),
-        failed=result.count(FAILED),
+        ok=result.count(OK),
+        not_found=result.count(NOT_FOUND),
+        failed=len(result.failed),
         discarded_shards=result.discarded_shards,
     )
     if result.failed:
         sample = ", ".join(str(i) for i in result.failed[:10])
-        reason = result.records[result.failed[0]].error
+        reason = result.errors[result.failed[0]]
         raise IngestError(
             f"{len(result.failed)} of {len(ids)} movies of {year} still failed after retries "
-            f"(e.g. {sample}; first error: {reason}). The {summary.ok} that succeeded are checkpointed; "
+            f"(e.g. {sample}; first error: {reason}). What succeeded is stored; "
             "re-materialize to fetch only the failed ones."
         )
     return summary
@@ -185,36 +188,48 @@ async def run_details(
 
 # -- typed year ---------------------------------------------------------------------------------------
 def build_movies_year(lake: Lake, year: int, *, poster_size: str = "w500", backdrop_size: str = "w780") -> pa.Table:
-    """Join discover and details of ``year`` into the typed contract and replace ``year=Y/`` atomically."""
+    """Build ``year=Y/`` from the details store and replace it atomically.
+
+    The year holds the latest good version of every movie whose current release date is in ``year``,
+    wherever it was discovered: a movie whose date moved leaves its old year and joins its new one (both
+    years' builds see it), and a movie TMDb answers 404 for is not a row at all. Every movie discovered in
+    ``year`` must have been fetched first.
+    """
     discover_path = lake.discover_file(year)
     if not discover_path.exists():
         raise IngestError(f"no discover output for {year}; materialize discover_movies for {year} first")
     reference = read_json(lake.discover_reference_file(year))
     genre_names = {int(k): v for k, v in reference["genres"].items()}
-    records = DetailsCheckpoint(lake.details_checkpoint_dir(year)).load()
-    rows = []
-    missing = []
-    for summary in read_parquet(discover_path).to_pylist():
-        record = records.get(summary["movie_id"])
-        if record is None or record.status == FAILED:
-            missing.append(summary["movie_id"])
-            continue
-        rows.append(
-            movie_row(
-                summary,
-                record.details(),
-                status=record.status,
-                harvested_at=record.harvested_at,
-                genre_names=genre_names,
-                image_base_url=reference["image_base_url"],
-                poster_size=poster_size,
-                backdrop_size=backdrop_size,
-            )
-        )
+    store = DetailsStore(lake.details_store_dir)
+    latest = store.latest()
+    fetched = set(latest.column("movie_id").to_pylist())
+    missing = [i for i in discover_ids(lake, year) if i not in fetched]
     if missing:
         raise IngestError(
             f"{len(missing)} movies of {year} have no details yet (e.g. {missing[:5]}); "
             f"materialize movie_details for {year} first"
+        )
+    in_year = latest.filter(
+        pc.and_(pc.equal(latest.column("status"), OK), pc.equal(latest.column("release_year"), year))
+    )
+    records = store.records(in_year)
+    rows = [
+        movie_row(
+            {"movie_id": record.movie_id},
+            record.details(),
+            status=record.status,
+            harvested_at=record.harvested_at,
+            genre_names=genre_names,
+            image_base_url=reference["image_base_url"],
+            poster_size=poster_size,
+            backdrop_size=backdrop_size,
+        )
+        for record in records.values()
+    ]
+    if len(records) < in_year.num_rows:
+        raise IngestError(
+            f"{in_year.num_rows - len(records)} movies of {year} lost their details to a corrupt store shard; "
+            f"materialize movie_details for {year} again to fetch them"
         )
     table = movies_table(rows)
     write_year_partition(lake, year, table)

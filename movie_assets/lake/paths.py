@@ -66,8 +66,10 @@ class Lake:
                 days.append(dt.date.fromisoformat(path.parent.name.split("=", 1)[1]))
         return sorted(days)
 
-    def details_checkpoint_dir(self, year: int | str) -> Path:
-        return self.root / "staging" / "details" / f"year={year}"
+    @property
+    def details_store_dir(self) -> Path:
+        """The details store: every fetched version of every movie, by id (`movie_assets.harvest.store`)."""
+        return self.root / "staging" / "details_store"
 
     # -- processed ---------------------------------------------------------------------------------
     @property

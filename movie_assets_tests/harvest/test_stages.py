@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pyarrow.parquet as pq
 import pytest
 
 from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator
 from movie_assets.harvest import stages
-from movie_assets.harvest.checkpoint import DetailsCheckpoint
 from movie_assets.harvest.discover import RESULT_CAP, DiscoverHarvester, Window
 from movie_assets.harvest.enrich import enrich
+from movie_assets.harvest.store import DetailsStore
 from movie_assets.lake import Lake
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings
@@ -146,19 +147,22 @@ async def test_typed_output_follows_the_contract(tmp_path):
     assert [p.name for p in files if p.is_file()] == ["part-0.parquet"]
 
 
-async def test_corrupt_checkpoint_shard_is_discarded_and_refetched(tmp_path):
+async def test_corrupt_store_shard_is_discarded_and_refetched(tmp_path):
     catalog = Catalog(seed=9, movies_per_year=400)
     lake = Lake.at(tmp_path)
     with running_emulator(catalog=catalog) as emu:
         await harvest_year(emu, lake, batch_size=30)
-        shards = DetailsCheckpoint(lake.details_checkpoint_dir(YEAR)).shard_paths()
+        shards = DetailsStore(lake.details_store_dir).shard_paths()
+        lost = pq.read_table(shards[0]).num_rows
+        good = lake.movies_year_file(YEAR).read_bytes()
         shards[0].write_bytes(b"PAR1 this is not parquet")
         before = movie_requests(emu)
         async with client_for(emu) as client:
             summary = await stages.run_details(client, lake, YEAR)
         assert summary.discarded_shards == [shards[0].name]
-        assert movie_requests(emu) - before == summary.movies  # the only shard held them all
+        assert movie_requests(emu) - before == lost == summary.requested  # only the movies of that shard
     stages.build_movies_year(lake, YEAR)
+    assert lake.movies_year_file(YEAR).read_bytes() == good
 
 
 async def test_failed_movies_fail_the_step_and_keep_what_succeeded(tmp_path):
@@ -170,8 +174,8 @@ async def test_failed_movies_fail_the_step_and_keep_what_succeeded(tmp_path):
         async with client_for(emu, max_attempts=1) as client:
             with pytest.raises(stages.IngestError, match="still failed after retries"):
                 await stages.run_details(client, lake, YEAR)
-    records = DetailsCheckpoint(lake.details_checkpoint_dir(YEAR)).load()
-    assert {r.status for r in records.values()} >= {"ok", "failed"}
+    statuses = DetailsStore(lake.details_store_dir).statuses()
+    assert set(statuses.values()) == {"ok"} and 0 < len(statuses) < len(stages.discover_ids(lake, YEAR))
     with pytest.raises(stages.IngestError, match="no details yet"):
         stages.build_movies_year(lake, YEAR)
 
@@ -195,10 +199,10 @@ async def test_a_401_stops_the_whole_batch(tmp_path):
     options = EmulatorOptions(api_keys={"the-right-key"}, latency=0.01)
     with running_emulator(catalog=catalog, options=options) as emu:
         async with client_for(emu, api_key="a-wrong-key") as client:
-            checkpoint = DetailsCheckpoint(tmp_path / "shards")
+            store = DetailsStore(tmp_path / "store")
             with pytest.raises(TMDbAuthError):
-                await enrich(client, ids, checkpoint, batch_size=len(ids), concurrency=20)
+                await enrich(client, ids, store, batch_size=len(ids), concurrency=20)
             await asyncio.sleep(0.5)  # without cancellation the other 299 calls would go on in the background
             sent = emu.stats()["requests_total"]
     assert sent <= 1 + 20  # the failing call and, at most, those already in flight
-    assert checkpoint.shard_paths() == []
+    assert store.shard_paths() == []

@@ -27,10 +27,10 @@ class DiscoverConfig(dg.Config):
 
 class DetailsConfig(dg.Config):
     concurrency: int = Field(default=20, ge=1, le=200, description="details calls in flight at once")
-    batch_size: int = Field(default=500, ge=1, description="movies per checkpoint shard")
-    refetch_all: bool = Field(default=False, description="ignore the checkpoint and fetch every movie again")
+    batch_size: int = Field(default=500, ge=1, description="movies per details-store shard (a kill loses at most one)")
+    refetch_all: bool = Field(default=False, description="fetch every movie of the year again, stored or not")
     refetch_ids: list[int] = Field(
-        default=[], description="fetch these movies again even if checkpointed (set by changes_sensor)"
+        default=[], description="fetch these movies again even if stored (set by changes_sensor)"
     )
 
 
@@ -113,7 +113,7 @@ async def movie_details(
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": summary.movies,
-            "dagster/uri": str(lake.lake().details_checkpoint_dir(year)),
+            "dagster/uri": str(lake.lake().details_store_dir),
             "requested": summary.requested,
             "ok": summary.ok,
             "not_found": summary.not_found,
