@@ -35,7 +35,7 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 	  $(DEMO_ENV) $(DG) launch --job ingest_job --partition $$year || exit 1; \
 	done
 	@echo "== building movies_db, the release and the embeddings/index"
-	$(DEMO_ENV) $(DG) launch --assets 'movies_db,group:release,group:embeddings' --config-json '$(DEMO_EMBED_CONFIG)'
+	$(DEMO_ENV) $(DG) launch --assets 'undated_movies,movies_db,group:release,group:embeddings' --config-json '$(DEMO_EMBED_CONFIG)'
 	@$(BIN)/python -m movie_assets.cli.demo_summary
 
 ## Check that the definitions load (dg), then run the whole test suite (slow tests included; add

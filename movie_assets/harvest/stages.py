@@ -22,7 +22,7 @@ from movie_assets.harvest.discover import DiscoverHarvester, DiscoverSnapshot
 from movie_assets.harvest.enrich import BatchProgress, EnrichResult, enrich
 from movie_assets.harvest.records import discover_row, movie_row, movies_table
 from movie_assets.harvest.store import NOT_FOUND, OK, DetailsStore
-from movie_assets.lake import Lake, atomic_dir, write_json_atomic, write_parquet_atomic
+from movie_assets.lake import Lake, atomic_dir, remove_dir_atomic, write_json_atomic, write_parquet_atomic
 from movie_assets.lake.schema import DISCOVER_SCHEMA
 from movie_assets.tmdb.client import TMDbClient
 
@@ -198,8 +198,6 @@ def build_movies_year(lake: Lake, year: int, *, poster_size: str = "w500", backd
     discover_path = lake.discover_file(year)
     if not discover_path.exists():
         raise IngestError(f"no discover output for {year}; materialize discover_movies for {year} first")
-    reference = read_json(lake.discover_reference_file(year))
-    genre_names = {int(k): v for k, v in reference["genres"].items()}
     store = DetailsStore(lake.details_store_dir)
     latest = store.latest()
     fetched = set(latest.column("movie_id").to_pylist())
@@ -209,10 +207,41 @@ def build_movies_year(lake: Lake, year: int, *, poster_size: str = "w500", backd
             f"{len(missing)} movies of {year} have no details yet (e.g. {missing[:5]}); "
             f"materialize movie_details for {year} first"
         )
-    in_year = latest.filter(
-        pc.and_(pc.equal(latest.column("status"), OK), pc.equal(latest.column("release_year"), year))
-    )
-    records = store.records(in_year)
+    in_year = pc.equal(latest.column("release_year"), year)
+    return _build_partition(lake, year, store, latest, in_year, year, poster_size, backdrop_size)
+
+
+def build_movies_undated(lake: Lake, *, poster_size: str = "w500", backdrop_size: str = "w780") -> pa.Table:
+    """Build the undated partition (``year=__HIVE_DEFAULT_PARTITION__/``, read as a NULL year) from the latest
+    good version of every stored movie that has no release date, and replace it atomically."""
+    years = lake.discover_years()
+    if not years:
+        raise IngestError("no discover output yet; materialize discover_movies for a year first")
+    store = DetailsStore(lake.details_store_dir)
+    latest = store.latest()
+    undated = pc.is_null(latest.column("release_year"))
+    return _build_partition(lake, None, store, latest, undated, years[-1], poster_size, backdrop_size)
+
+
+def _build_partition(
+    lake: Lake,
+    year: int | None,
+    store: DetailsStore,
+    latest: pa.Table,
+    member: pa.ChunkedArray,
+    reference_year: int,
+    poster_size: str,
+    backdrop_size: str,
+) -> pa.Table:
+    reference = read_json(lake.discover_reference_file(reference_year))
+    genre_names = {int(k): v for k, v in reference["genres"].items()}
+    selected = latest.filter(pc.and_(pc.equal(latest.column("status"), OK), pc.fill_null(member, False)))
+    records = store.records(selected)
+    if len(records) < selected.num_rows:
+        raise IngestError(
+            f"{selected.num_rows - len(records)} movies lost their details to a corrupt store shard; "
+            "materialize movie_details again to fetch them"
+        )
     rows = [
         movie_row(
             {"movie_id": record.movie_id},
@@ -226,18 +255,17 @@ def build_movies_year(lake: Lake, year: int, *, poster_size: str = "w500", backd
         )
         for record in records.values()
     ]
-    if len(records) < in_year.num_rows:
-        raise IngestError(
-            f"{in_year.num_rows - len(records)} movies of {year} lost their details to a corrupt store shard; "
-            f"materialize movie_details for {year} again to fetch them"
-        )
     table = movies_table(rows)
-    write_year_partition(lake, year, table)
+    if year is None and not rows:
+        remove_dir_atomic(lake.movies_year_dir(None))  # no undated movies: no empty partition either
+    else:
+        write_year_partition(lake, year, table)
     return table
 
 
-def write_year_partition(lake: Lake, year: int, table: pa.Table) -> Path:
-    """Write ``year=Y/part-0.parquet`` (partition column dropped, as Hive layout implies) and swap it in."""
+def write_year_partition(lake: Lake, year: int | None, table: pa.Table) -> Path:
+    """Write ``year=Y/part-0.parquet`` (None: the undated partition; the partition column is dropped, as
+    Hive layout implies) and swap it in."""
     target = lake.movies_year_file(year)
     with atomic_dir(target.parent) as build:
         write_parquet_atomic(table.drop_columns(["year"]), build / target.name)

@@ -6,20 +6,23 @@ from movie_assets.lake.files import (
     atomic_path,
     file_sha256,
     json_text,
+    remove_dir_atomic,
     replace_dir_atomic,
     write_json_atomic,
     write_parquet_atomic,
     write_text_atomic,
 )
-from movie_assets.lake.paths import Lake, LakeError
+from movie_assets.lake.paths import UNDATED_PARTITION, Lake, LakeError
 
 __all__ = [
+    "UNDATED_PARTITION",
     "Lake",
     "LakeError",
     "atomic_dir",
     "atomic_path",
     "file_sha256",
     "json_text",
+    "remove_dir_atomic",
     "replace_dir_atomic",
     "write_json_atomic",
     "write_parquet_atomic",

@@ -50,6 +50,17 @@ def replace_dir_atomic(build: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
+def remove_dir_atomic(target: Path) -> None:
+    """Remove a directory so that readers see it whole or not at all (renamed away first, then deleted)."""
+    if not target.exists():
+        return
+    gone = target.with_name(f".{target.name}.old")
+    if gone.exists():
+        shutil.rmtree(gone)
+    os.replace(target, gone)
+    shutil.rmtree(gone)
+
+
 @contextlib.contextmanager
 def atomic_dir(target: str | os.PathLike, prefix: str | None = None) -> Iterator[Path]:
     """Yield an empty build directory beside ``target``; swap it in for ``target`` only on success."""

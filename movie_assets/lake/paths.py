@@ -13,6 +13,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+# Hive's name for a null partition value: DuckDB and pyarrow read ``year=__HIVE_DEFAULT_PARTITION__`` as a
+# NULL year, so movies without a release date have an explicit place in the typed dataset.
+UNDATED_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+
 
 class LakeError(RuntimeError):
     """The data root cannot be used (missing permissions, not a directory, …)."""
@@ -48,7 +52,8 @@ class Lake:
 
     def discover_years(self) -> list[int]:
         """Years that have a discover file, ascending."""
-        return [year for year, _ in _year_files(self.root / "raw" / "discover", "year=*/movies.parquet")]
+        found = _year_files(self.root / "raw" / "discover", "year=*/movies.parquet")
+        return [year for year, _ in found if year is not None]
 
     @property
     def exports_dir(self) -> Path:
@@ -80,14 +85,16 @@ class Lake:
     def movies_dataset_dir(self) -> Path:
         return self.processed_dir / "movies_parquet"
 
-    def movies_year_dir(self, year: int | str) -> Path:
-        return self.movies_dataset_dir / f"year={year}"
+    def movies_year_dir(self, year: int | str | None) -> Path:
+        """The partition of ``year`` (None: the movies without a release date)."""
+        return self.movies_dataset_dir / f"year={UNDATED_PARTITION if year is None else year}"
 
-    def movies_year_file(self, year: int | str) -> Path:
+    def movies_year_file(self, year: int | str | None) -> Path:
         return self.movies_year_dir(year) / "part-0.parquet"
 
-    def movies_year_files(self) -> list[tuple[int, Path]]:
-        """``(year, file)`` of every materialized year of the typed dataset, oldest first."""
+    def movies_year_files(self) -> list[tuple[int | None, Path]]:
+        """``(year, file)`` of every materialized partition of the typed dataset: years oldest first, then
+        the undated movies (year None)."""
         return _year_files(self.movies_dataset_dir, "year=*/*.parquet")
 
     @property
@@ -176,11 +183,14 @@ class Lake:
             ) from exc
 
 
-def _year_files(root: Path, pattern: str) -> list[tuple[int, Path]]:
-    """``(year, path)`` for paths under ``root`` matching ``pattern`` whose first part is ``year=YYYY``."""
-    found = []
+def _year_files(root: Path, pattern: str) -> list[tuple[int | None, Path]]:
+    """``(year, path)`` for paths under ``root`` matching ``pattern`` whose first part is ``year=YYYY`` (or the
+    undated partition, year None, listed last)."""
+    found: list[tuple[int | None, Path]] = []
     for path in root.glob(pattern) if root.exists() else []:
         year = path.relative_to(root).parts[0].split("=", 1)[1]
         if year.isdigit():
             found.append((int(year), path))
-    return sorted(found)
+        elif year == UNDATED_PARTITION:
+            found.append((None, path))
+    return sorted(found, key=lambda item: (item[0] is None, item[0] or 0, item[1]))

@@ -31,6 +31,15 @@ RUN_RETRY_TAGS = {
 # Assets downstream of unpartitioned assets follow them as soon as they update.
 FOLLOW_UPSTREAM = dg.AutomationCondition.eager()
 
+# For unpartitioned assets that read every year (AllPartitionMapping). `eager()` would never fire for them:
+# its `~any_deps_missing()` is true while any of the ~127 years is unharvested. Instead: rebuild after any
+# year updated, once no year is being materialized (so a 50-year backfill triggers one rebuild).
+AFTER_ANY_YEAR_UPDATED = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("after any year updated, when no year is in progress")
+
 
 @contextlib.contextmanager
 def fail_fast_on_bad_input() -> Iterator[None]:

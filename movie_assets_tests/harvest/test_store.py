@@ -153,3 +153,31 @@ async def test_a_movie_whose_date_moves_leaves_its_old_year_and_a_deleted_one_le
     assert not wrong
     deleted = {i for i in overlay.deleted if i in before}
     assert deleted and deleted <= vanished and not set(rows) & deleted
+
+
+async def test_movies_without_a_release_date_have_their_own_partition_read_as_a_null_year(tmp_path):
+    import duckdb
+
+    catalog = Catalog(seed=16, movies_per_year=500, first_year=2000, last_year=2026,
+                      churn=ChurnRates(move=0.03, delete=0.0, add=0.0, move_to_undated=1.0))
+    lake = Lake.at(tmp_path / "data")
+    with running_emulator(catalog=catalog, options=EmulatorOptions(as_of=WHEN)) as emu:
+        async with client_for(emu) as client:
+            await stages.harvest_year(client, lake, 2023)
+            assert stages.build_movies_undated(lake).num_rows == 0
+            assert not lake.movies_year_dir(None).exists()  # no undated movies: no empty partition
+            emu.advance(2)
+            changed = await changes.changed_ids_since(client, WHEN.date(), catalog.day)
+            await stages.run_details(client, lake, 2023, refetch=set(changed.ids))
+    stages.build_movies_year(lake, 2023)
+    undated = stages.build_movies_undated(lake)
+    lost_dates = {i for i, d in catalog.overlay().moved.items() if d is None}
+    assert set(undated.column("movie_id").to_pylist()) == lost_dates & set(stages.discover_ids(lake, 2023)) != set()
+    assert undated.column("release_date").null_count == undated.num_rows
+    table = warehouse.read_movies(lake)
+    assert table.num_rows == len(set(table.column("movie_id").to_pylist()))  # each movie once
+    assert table.slice(table.num_rows - undated.num_rows).column("year").null_count == undated.num_rows  # last
+    with duckdb.connect(str(lake.duckdb_file)) as connection:
+        warehouse.build_movies_db(lake, connection)
+        per_year = dict(connection.execute("SELECT year, movies FROM movies_per_year").fetchall())
+    assert per_year[None] == undated.num_rows and per_year[2023] == table.num_rows - undated.num_rows

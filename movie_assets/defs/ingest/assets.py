@@ -14,7 +14,7 @@ from movie_assets.defs.ingest.partitions import partition_year, yearly_partition
 from movie_assets.harvest import stages
 from movie_assets.lake.schema import COLUMN_DESCRIPTIONS
 from movie_assets.wiring.metadata import ATTRIBUTION, counter_metadata, table_metadata
-from movie_assets.wiring.policies import TMDB_POOL, TMDB_RETRY, fail_fast_on_bad_input
+from movie_assets.wiring.policies import AFTER_ANY_YEAR_UPDATED, TMDB_POOL, TMDB_RETRY, fail_fast_on_bad_input
 from movie_assets.wiring.resources import LakeResource, TMDbResource
 
 GROUP = "ingest"
@@ -143,5 +143,29 @@ def movies(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Material
             **table_metadata(table, descriptions=COLUMN_DESCRIPTIONS),
             "dagster/uri": str(lake.lake().movies_year_file(year)),
             "not_found": sum(1 for s in table.column("details_status").to_pylist() if s == "not_found"),
+        }
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    deps=[dg.AssetDep(movie_details, partition_mapping=dg.AllPartitionMapping())],
+    kinds={"parquet"},
+    automation_condition=AFTER_ANY_YEAR_UPDATED,
+    description=(
+        "The typed movies without a release date (TMDb lists some that never get one, and dates can be "
+        "removed), at processed/movies_parquet/year=__HIVE_DEFAULT_PARTITION__/ (Hive's null partition: "
+        "DuckDB and pyarrow read it as year NULL), built from the details store, replaced atomically. "
+        + ATTRIBUTION
+    ),
+)
+def undated_movies(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    with fail_fast_on_bad_input():
+        table = stages.build_movies_undated(lake.lake())
+    context.log.info(f"undated_movies: {table.num_rows} movies without a release date")
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(table, descriptions=COLUMN_DESCRIPTIONS),
+            "dagster/uri": str(lake.lake().movies_year_file(None)),
         }
     )

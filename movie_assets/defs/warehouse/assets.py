@@ -1,4 +1,5 @@
-"""``movies_db`` (group ``ingest``): every materialized year in one Parquet file, and DuckDB views.
+"""``movies_db`` (group ``ingest``): every materialized year (and the undated movies) in one Parquet file,
+and DuckDB views.
 
 Thin wiring over `movie_assets.warehouse.build`. It rebuilds after any year of ``movies`` updated, once no
 year is in progress (its automation condition, evaluated by ``downstream_automation_sensor``).
@@ -11,28 +12,20 @@ from movie_assets.defs.ingest import assets as ingest_assets
 from movie_assets.lake.schema import COLUMN_DESCRIPTIONS
 from movie_assets.warehouse import build
 from movie_assets.wiring.metadata import ATTRIBUTION, table_metadata
-from movie_assets.wiring.policies import DUCKDB_POOL
+from movie_assets.wiring.policies import AFTER_ANY_YEAR_UPDATED, DUCKDB_POOL
 from movie_assets.wiring.resources import LakeResource
-
-AC = dg.AutomationCondition
-
-# movies_db is unpartitioned and reads every year (AllPartitionMapping). `eager()` would never fire for it:
-# its `~any_deps_missing()` is true while any of the ~127 years is unharvested. Instead: rebuild after any
-# year updated, once no year of `movies` is being materialized (so a 50-year backfill triggers one rebuild).
-AFTER_ANY_YEAR_UPDATED = (
-    AC.any_deps_updated().since_last_handled() & ~AC.any_deps_in_progress() & ~AC.in_progress()
-).with_label("after any year updated, when no year is in progress")
 
 
 @dg.asset(
     group_name="ingest",
-    deps=[dg.AssetDep(ingest_assets.movies, partition_mapping=dg.AllPartitionMapping())],
+    deps=[dg.AssetDep(ingest_assets.movies, partition_mapping=dg.AllPartitionMapping()), ingest_assets.undated_movies],
     pool=DUCKDB_POOL,
     kinds={"duckdb", "parquet"},
     automation_condition=AFTER_ANY_YEAR_UPDATED,
     description=(
         "data/movies.duckdb with views over the lake (movies, movie_cast, movies_per_year) and the "
-        "consolidated data/processed/movies.parquet of every materialized year. " + ATTRIBUTION
+        "consolidated data/processed/movies.parquet of every materialized year and the undated movies "
+        "(year NULL). " + ATTRIBUTION
     ),
 )
 def movies_db(context: dg.AssetExecutionContext, lake: LakeResource, duckdb: DuckDBResource) -> dg.MaterializeResult:
