@@ -9,6 +9,7 @@ the step (`EnrichResult.failed`).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -73,8 +74,8 @@ async def fetch_one(client: TMDbClient, movie_id: int) -> DetailsRecord:
     """One details call → one record. Auth errors propagate: no point continuing with a bad key."""
     try:
         response = await client.movie_details(movie_id)
-    except TMDbNotFound:
-        return DetailsRecord(movie_id, NOT_FOUND, None, None, None)
+    except TMDbNotFound:  # the 404 carries no Date we can read: when this machine saw it
+        return DetailsRecord(movie_id, NOT_FOUND, dt.datetime.now(dt.UTC).replace(microsecond=0), None, None)
     except TMDbAuthError:
         raise
     except TMDbError as exc:

@@ -211,10 +211,20 @@ class DetailsStore:
                 self.log.warning("details store shard %s is corrupt (%s); moved to %s, its movies will be "
                                  "fetched again", path, exc, aside.name)
 
-    def latest(self) -> pa.Table:
-        """The latest observation of every movie in the store (`INDEX_COLUMNS`, no payloads), by id."""
+    @property
+    def shard_glob(self) -> Path:
+        """The glob of the shards, for readers such as DuckDB's ``read_parquet``."""
+        return self.directory / "versions-*.parquet"
+
+    def latest(self, as_of: dt.datetime | None = None) -> pa.Table:
+        """The latest observation of every movie in the store (`INDEX_COLUMNS`, no payloads), by id; with
+        ``as_of``, the latest observed at or before that time (the store as it was then)."""
+        tables = self._tables(INDEX_COLUMNS)
+        if as_of is not None:
+            tables = (t.filter(pc.less_equal(t.column("observed_at"), pa.scalar(as_of, VERSION_SCHEMA.field(
+                "observed_at").type))) for t in tables)
         parts = [t.append_column("seq", pa.array(range(t.num_rows), pa.int64())).append_column(
-            "shard", pa.array([n] * t.num_rows, pa.int64())) for n, t in enumerate(self._tables(INDEX_COLUMNS))]
+            "shard", pa.array([n] * t.num_rows, pa.int64())) for n, t in enumerate(tables)]
         if not parts:
             return pa.schema([VERSION_SCHEMA.field(c) for c in INDEX_COLUMNS]).empty_table()
         table = pa.concat_tables(parts).sort_by([("movie_id", "ascending"), ("shard", "descending"),

@@ -57,7 +57,7 @@ MOVIES_SCHEMA = pa.schema(
 COLUMN_DESCRIPTIONS: dict[str, str] = {
     "movie_id": "TMDb movie id (unique)",
     "release_date": "primary release date; null when TMDb has none",
-    "year": "partition key (release year)",
+    "year": "partition key: the release year; null for movies without a release date",
     "popularity": "TMDb popularity as of harvested_at (leaks the future for release-time tasks)",
     "vote_average": "as of harvested_at",
     "vote_count": "as of harvested_at",
@@ -69,7 +69,7 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "directors": "crew with job Director",
     "poster_url": "absolute URL; null exactly when poster_path is null",
     "backdrop_url": "absolute URL; null exactly when backdrop_path is null",
-    "details_status": "ok, or not_found when the details call answered 404",
+    "details_status": "ok (a movie TMDb answers 404 for is not a row)",
     "harvested_at": "server time of the details response",
 }
 

@@ -1,4 +1,6 @@
-"""The warehouse: every materialized year in one consolidated Parquet file and DuckDB views over the lake.
+"""The warehouse: every materialized year in one consolidated Parquet file and DuckDB views over the lake
+(``movies``, ``movies_consolidated``, ``movie_cast``, ``movies_per_year``, and the history views of
+`movie_assets.warehouse.history`).
 
 Plain Python, no Dagster; `movie_assets.defs.warehouse` wires it as the ``movies_db`` asset.
 """
@@ -14,6 +16,7 @@ import pyarrow as pa
 from movie_assets.harvest.stages import IngestError, read_parquet
 from movie_assets.lake import Lake, write_parquet_atomic
 from movie_assets.lake.schema import MOVIES_SCHEMA
+from movie_assets.warehouse.history import create_history_views, sql_string
 
 
 def movie_year_tables(lake: Lake) -> Iterator[pa.Table]:
@@ -56,10 +59,12 @@ def build_movies_db(lake: Lake, connection: duckdb.DuckDBPyConnection) -> Movies
     consolidated = lake.movies_file.resolve().as_posix()
     # Views store their SQL text, so paths are inlined (DuckDB does not allow parameters in a view).
     connection.execute(
-        f"CREATE OR REPLACE VIEW movies AS SELECT * FROM read_parquet('{dataset_glob}', "
+        f"CREATE OR REPLACE VIEW movies AS SELECT * FROM read_parquet({sql_string(dataset_glob)}, "
         "hive_partitioning = true, hive_types = {'year': SMALLINT})"
     )
-    connection.execute(f"CREATE OR REPLACE VIEW movies_consolidated AS SELECT * FROM read_parquet('{consolidated}')")
+    connection.execute(
+        f"CREATE OR REPLACE VIEW movies_consolidated AS SELECT * FROM read_parquet({sql_string(consolidated)})"
+    )
     connection.execute(
         "CREATE OR REPLACE VIEW movie_cast AS SELECT movie_id, year, c.person_id, c.name, c.character, c.order "
         "AS cast_order FROM movies, UNNEST(movies.cast) AS t(c)"
@@ -68,4 +73,5 @@ def build_movies_db(lake: Lake, connection: duckdb.DuckDBPyConnection) -> Movies
         "CREATE OR REPLACE VIEW movies_per_year AS "
         "SELECT year, count(*) AS movies FROM movies GROUP BY year ORDER BY year"
     )
+    create_history_views(lake, connection)
     return summary

@@ -131,8 +131,9 @@ async def movie_details(
     deps=[movie_details],
     kinds={"parquet"},
     description=(
-        "The typed movies table of the year, Hive-partitioned at "
-        "processed/movies_parquet/year=Y/, deterministic bytes, replaced atomically. " + ATTRIBUTION
+        "The typed movies table of the year, Hive-partitioned at processed/movies_parquet/year=Y/: the latest "
+        "good version (from the details store) of every movie whose current release date is in the year; "
+        "deterministic bytes, replaced atomically. " + ATTRIBUTION
     ),
 )
 def movies(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
@@ -142,7 +143,6 @@ def movies(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Material
         metadata={
             **table_metadata(table, descriptions=COLUMN_DESCRIPTIONS),
             "dagster/uri": str(lake.lake().movies_year_file(year)),
-            "not_found": sum(1 for s in table.column("details_status").to_pylist() if s == "not_found"),
         }
     )
 
