@@ -22,6 +22,7 @@ from movie_assets.harvest.discover import DiscoverHarvester, DiscoverSnapshot
 from movie_assets.harvest.enrich import BatchProgress, EnrichResult, enrich
 from movie_assets.harvest.records import discover_row, movie_row, movies_table
 from movie_assets.harvest.store import NOT_FOUND, OK, DetailsStore
+from movie_assets.harvest.tombstones import tombstoned_ids
 from movie_assets.lake import Lake, atomic_dir, remove_dir_atomic, write_json_atomic, write_parquet_atomic
 from movie_assets.lake.schema import DISCOVER_SCHEMA
 from movie_assets.tmdb.client import TMDbClient
@@ -236,6 +237,8 @@ def _build_partition(
     reference = read_json(lake.discover_reference_file(reference_year))
     genre_names = {int(k): v for k, v in reference["genres"].items()}
     selected = latest.filter(pc.and_(pc.equal(latest.column("status"), OK), pc.fill_null(member, False)))
+    gone = pa.array(sorted(tombstoned_ids(lake, store, latest)), pa.int64())
+    selected = selected.filter(pc.invert(pc.is_in(selected.column("movie_id"), value_set=gone)))
     records = store.records(selected)
     if len(records) < selected.num_rows:
         raise IngestError(

@@ -107,6 +107,11 @@ class Lake:
         return self.processed_dir / "movies.parquet"
 
     @property
+    def tombstones_file(self) -> Path:
+        """The movies that left TMDb (`movie_assets.harvest.tombstones`)."""
+        return self.processed_dir / "tombstones.parquet"
+
+    @property
     def duckdb_file(self) -> Path:
         return self.root / "movies.duckdb"
 

@@ -102,3 +102,8 @@ EXPORT_SCHEMA = pa.schema(
         ("day", pa.date32()),
     ]
 )
+
+# A movie that left TMDb: when (the 404's observation, or the day of the export that no longer lists it) and why.
+TOMBSTONE_SCHEMA = pa.schema(
+    [("movie_id", pa.int64()), ("since", pa.timestamp("us", tz="UTC")), ("reason", pa.string())]
+)

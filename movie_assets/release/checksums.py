@@ -18,7 +18,7 @@ from .common import ReleaseError, relative_to_root
 def release_files(lake: Lake) -> list[Path]:
     """Every release file present on disk."""
     files = sorted(path for _, path in lake.movies_year_files())
-    files += [p for p in (lake.movies_file, lake.sample_file, lake.profile_file) if p.exists()]
+    files += [p for p in (lake.movies_file, lake.tombstones_file, lake.sample_file, lake.profile_file) if p.exists()]
     if lake.splits_dir.exists():
         files += sorted(p for p in lake.splits_dir.iterdir() if p.is_file() and not p.name.startswith("."))
     files += lake.export_files()

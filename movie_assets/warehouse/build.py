@@ -14,6 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from movie_assets.harvest.stages import IngestError, read_parquet
+from movie_assets.harvest.tombstones import tombstones
 from movie_assets.lake import Lake, write_parquet_atomic
 from movie_assets.lake.schema import MOVIES_SCHEMA
 from movie_assets.warehouse.history import create_history_views, sql_string
@@ -73,5 +74,8 @@ def build_movies_db(lake: Lake, connection: duckdb.DuckDBPyConnection) -> Movies
         "CREATE OR REPLACE VIEW movies_per_year AS "
         "SELECT year, count(*) AS movies FROM movies GROUP BY year ORDER BY year"
     )
+    write_parquet_atomic(tombstones(lake), lake.tombstones_file)
+    tombstones_file = sql_string(lake.tombstones_file.resolve().as_posix())
+    connection.execute(f"CREATE OR REPLACE VIEW tombstones AS SELECT * FROM read_parquet({tombstones_file})")
     create_history_views(lake, connection)
     return summary

@@ -181,3 +181,32 @@ async def test_movies_without_a_release_date_have_their_own_partition_read_as_a_
         warehouse.build_movies_db(lake, connection)
         per_year = dict(connection.execute("SELECT year, movies FROM movies_per_year").fetchall())
     assert per_year[None] == undated.num_rows and per_year[2023] == table.num_rows - undated.num_rows
+
+
+async def test_deleted_movies_leave_movies_for_the_tombstones_and_come_back_when_listed_again(tmp_path):
+    from movie_assets.harvest.tombstones import NOT_FOUND_REASON, tombstones
+
+    catalog = Catalog(seed=18, movies_per_year=500, first_year=2000, last_year=2026,
+                      churn=ChurnRates(move=0.0, delete=0.02, add=0.0))
+    lake, clock = Lake.at(tmp_path / "data"), WHEN.replace(hour=9)
+    with running_emulator(catalog=catalog, options=EmulatorOptions(as_of=clock)) as emu:
+        async with client_for(emu, exports_base_url=emu.root_url + "/p/exports") as client:
+            await stages.harvest_year(client, lake, 2020)
+            emu.advance(2)
+            export = await exports.fetch_export(client, lake, now=emu.options.as_of)
+            deleted = sorted(i for i in catalog.overlay().deleted if i in set(stages.discover_ids(lake, 2020)))
+            assert len(deleted) >= 2
+            # One deleted movie is refetched (404); the others are only missing from the newest export.
+            await stages.run_details(client, lake, 2020, refetch={deleted[0]})
+    table = stages.build_movies_year(lake, 2020)
+    assert not set(table.column("movie_id").to_pylist()) & set(deleted)
+    stones = {r["movie_id"]: r for r in tombstones(lake).to_pylist()}
+    assert set(stones) == set(deleted)
+    assert stones[deleted[0]]["reason"] == NOT_FOUND_REASON
+    assert stones[deleted[1]]["reason"] == f"not in TMDb's daily ID export of {export.day}"
+    # TMDb lists one of them again (a later version answers 200): it is back in its year.
+    store = DetailsStore(lake.details_store_dir)
+    with store.writer():
+        store.append([record(deleted[0], "2020-06-01", when=WHEN + dt.timedelta(days=5))], store.latest_hashes())
+    assert deleted[0] in set(stages.build_movies_year(lake, 2020).column("movie_id").to_pylist())
+    assert deleted[0] not in set(tombstones(lake).column("movie_id").to_pylist())
