@@ -110,6 +110,7 @@ async def run_discover(
         "genres": {str(k): v for k, v in sorted(genres.items())},
     }
     write_json_atomic(reference, lake.discover_reference_file(year))
+    write_json_atomic(reference, lake.reference_file)
     return DiscoverSummary(
         year=year,
         movies=len(rows),
@@ -188,40 +189,62 @@ async def run_details(
 
 
 # -- typed year ---------------------------------------------------------------------------------------
-def build_movies_year(lake: Lake, year: int, *, poster_size: str = "w500", backdrop_size: str = "w780") -> pa.Table:
+async def fetch_reference(client: TMDbClient, lake: Lake) -> dict[str, Any]:
+    """Read TMDb's image base URL and genre names (two requests) into the lake-wide reference file."""
+    configuration = await client.configuration()
+    genres = await client.movie_genres()
+    reference = {
+        "image_base_url": configuration.get("images", {}).get("secure_base_url"),
+        "genres": {str(k): v for k, v in sorted(genres.items())},
+    }
+    write_json_atomic(reference, lake.reference_file)
+    return reference
+
+
+def load_reference(lake: Lake, year: int | None = None) -> dict[str, Any]:
+    """The image base URL and genre names to build rows with: the year's own (from its discover run) when
+    there is one, else the lake-wide one."""
+    if year is not None and lake.discover_reference_file(year).exists():
+        return read_json(lake.discover_reference_file(year))
+    if lake.reference_file.exists():
+        return read_json(lake.reference_file)
+    raise IngestError(f"no reference data under {lake.root}; materialize discover_movies or run movie-assets sync")
+
+
+def build_movies_year(
+    lake: Lake, year: int, *, require_discover: bool = True, poster_size: str = "w500", backdrop_size: str = "w780"
+) -> pa.Table:
     """Build ``year=Y/`` from the details store and replace it atomically.
 
     The year holds the latest good version of every movie whose current release date is in ``year``,
     wherever it was discovered: a movie whose date moved leaves its old year and joins its new one (both
     years' builds see it), and a movie TMDb answers 404 for is not a row at all. Every movie discovered in
-    ``year`` must have been fetched first.
+    ``year`` must have been fetched first (``require_discover=False``: a year the catalog sync rebuilds,
+    discovered or not).
     """
     discover_path = lake.discover_file(year)
-    if not discover_path.exists():
+    if require_discover and not discover_path.exists():
         raise IngestError(f"no discover output for {year}; materialize discover_movies for {year} first")
     store = DetailsStore(lake.details_store_dir)
     latest = store.latest()
     fetched = set(latest.column("movie_id").to_pylist())
-    missing = [i for i in discover_ids(lake, year) if i not in fetched]
+    missing = [i for i in discover_ids(lake, year) if i not in fetched] if discover_path.exists() else []
     if missing:
         raise IngestError(
             f"{len(missing)} movies of {year} have no details yet (e.g. {missing[:5]}); "
             f"materialize movie_details for {year} first"
         )
     in_year = pc.equal(latest.column("release_year"), year)
-    return _build_partition(lake, year, store, latest, in_year, year, poster_size, backdrop_size)
+    return _build_partition(lake, year, store, latest, in_year, poster_size, backdrop_size)
 
 
 def build_movies_undated(lake: Lake, *, poster_size: str = "w500", backdrop_size: str = "w780") -> pa.Table:
     """Build the undated partition (``year=__HIVE_DEFAULT_PARTITION__/``, read as a NULL year) from the latest
     good version of every stored movie that has no release date, and replace it atomically."""
-    years = lake.discover_years()
-    if not years:
-        raise IngestError("no discover output yet; materialize discover_movies for a year first")
     store = DetailsStore(lake.details_store_dir)
     latest = store.latest()
     undated = pc.is_null(latest.column("release_year"))
-    return _build_partition(lake, None, store, latest, undated, years[-1], poster_size, backdrop_size)
+    return _build_partition(lake, None, store, latest, undated, poster_size, backdrop_size)
 
 
 def _build_partition(
@@ -230,11 +253,10 @@ def _build_partition(
     store: DetailsStore,
     latest: pa.Table,
     member: pa.ChunkedArray,
-    reference_year: int,
     poster_size: str,
     backdrop_size: str,
 ) -> pa.Table:
-    reference = read_json(lake.discover_reference_file(reference_year))
+    reference = load_reference(lake, year)
     genre_names = {int(k): v for k, v in reference["genres"].items()}
     selected = latest.filter(pc.and_(pc.equal(latest.column("status"), OK), pc.fill_null(member, False)))
     gone = pa.array(sorted(tombstoned_ids(lake, store, latest)), pa.int64())

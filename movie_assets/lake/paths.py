@@ -50,6 +50,16 @@ class Lake:
         """The image base URL and genre names the year was harvested with."""
         return self.discover_dir(year) / "reference.json"
 
+    @property
+    def sync_cursor_file(self) -> Path:
+        """How far the catalog sync has read TMDb's changes, and the export it last used."""
+        return self.root / "raw" / "sync.json"
+
+    @property
+    def reference_file(self) -> Path:
+        """The image base URL and genre names of the newest harvest or sync (the fallback of a year's own)."""
+        return self.root / "raw" / "reference.json"
+
     def discover_years(self) -> list[int]:
         """Years that have a discover file, ascending."""
         found = _year_files(self.root / "raw" / "discover", "year=*/movies.parquet")

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from movie_assets.harvest.records import movie_row, movies_table
-from movie_assets.harvest.stages import IngestError, read_json
+from movie_assets.harvest.stages import load_reference
 from movie_assets.harvest.store import OK, DetailsStore
 from movie_assets.lake import Lake
 
@@ -27,10 +27,7 @@ def movies_as_of(lake: Lake, as_of: dt.datetime) -> pa.Table:
     ``(release_date, movie_id)``; ``year`` is the year of that version's release date."""
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware (e.g. datetime(2026, 11, 1, tzinfo=UTC))")
-    years = lake.discover_years()
-    if not years:
-        raise IngestError("no discover output yet; materialize discover_movies for a year first")
-    reference = read_json(lake.discover_reference_file(years[-1]))
+    reference = load_reference(lake)
     genre_names = {int(k): v for k, v in reference["genres"].items()}
     store = DetailsStore(lake.details_store_dir)
     latest = store.latest(as_of=as_of)

@@ -1,0 +1,179 @@
+"""The catalog sync: keep the lake equal to TMDb, with TMDb's own list of ids as the source of truth.
+
+One `sync` call:
+
+1. reads today's daily ID export (`exports.fetch_export`): the ids that exist, under the adult/video policy;
+2. reads ``/movie/changes`` since the cursor (≤ 14-day windows, every page, split past 500 pages);
+3. fetches, into the details store, every listed movie it holds no version of (on an empty lake: the whole
+   catalog, resumable after a kill) and every changed movie;
+4. rebuilds exactly the partitions whose membership or content changed: the old and the new year of every
+   refetched movie, and the year of every movie that left the export (it becomes a tombstone);
+5. moves the cursor, only now: a sync that fails retries the same ids next time.
+
+The store's lock makes it the one writer: two syncs (or a sync and a details run) cannot interleave.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from movie_assets.harvest import exports
+from movie_assets.harvest.changes import changed_ids_since
+from movie_assets.harvest.enrich import BatchProgress, enrich
+from movie_assets.harvest.stages import build_movies_undated, build_movies_year, fetch_reference
+from movie_assets.harvest.store import DONE_STATUSES, DetailsStore
+from movie_assets.lake import Lake, write_json_atomic
+from movie_assets.tmdb.client import TMDbClient
+
+log = logging.getLogger(__name__)
+
+
+class SyncError(RuntimeError):
+    """The sync cannot run or finish; the message says what to fix. The cursor did not move."""
+
+
+@dataclass
+class SyncReport:
+    """What one sync did."""
+
+    export_day: dt.date
+    full: bool  # the first sync of this lake: every listed movie was fetched
+    listed: int  # movies in the export under the policy
+    new: int  # listed movies the store held no version of
+    changed: int  # movies /movie/changes listed since the cursor (that the lake cares about)
+    vanished: int  # movies the previous export listed and this one does not
+    requests: int = 0
+    changes_window: tuple[dt.date, dt.date] | None = None
+    years_rebuilt: list[int | None] = field(default_factory=list)  # None: the undated partition
+    seconds: float = 0.0
+
+    def describe(self) -> str:
+        kind = "full" if self.full else "incremental"
+        rebuilt = ", ".join("undated" if y is None else str(y) for y in self.years_rebuilt) or "none"
+        return (
+            f"{kind} sync against the export of {self.export_day}: {self.listed:,} movies listed, "
+            f"{self.new:,} new, {self.changed:,} changed, {self.vanished:,} gone; {self.requests:,} requests "
+            f"in {self.seconds:.1f}s; partitions rebuilt: {rebuilt}"
+        )
+
+
+@dataclass(frozen=True)
+class SyncCursor:
+    """Every change up to and including ``changes_through`` is in the store (as the export of ``export_day``
+    knew the catalog). That day is read again next time: it may have been partial."""
+
+    changes_through: dt.date
+    export_day: dt.date
+
+    @classmethod
+    def read(cls, lake: Lake, today: dt.date) -> SyncCursor | None:
+        path = lake.sync_cursor_file
+        if not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            cursor = cls(dt.date.fromisoformat(data["changes_through"]), dt.date.fromisoformat(data["export_day"]))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise SyncError(f"{path} is unreadable ({exc}); delete it to sync every listed movie again") from None
+        if cursor.changes_through > today:
+            raise SyncError(
+                f"{path} says changes were read through {cursor.changes_through}, after today ({today}) as TMDb "
+                "sees it: the file is wrong or the clock moved back; delete it to sync every listed movie again"
+            )
+        return cursor
+
+    def write(self, lake: Lake) -> None:
+        write_json_atomic({"changes_through": self.changes_through.isoformat(),
+                           "export_day": self.export_day.isoformat()}, lake.sync_cursor_file)
+
+
+def listed_ids(lake: Lake, day: dt.date, include_adult: bool, include_video: bool) -> set[int]:
+    """The ids of the export of ``day`` under the adult/video policy."""
+    table = pq.read_table(lake.export_snapshot_file(day), columns=["id", "adult", "video"])
+    if not include_adult:
+        table = table.filter(pc.invert(table.column("adult")))
+    if not include_video:
+        table = table.filter(pc.invert(table.column("video")))
+    return set(table.column("id").to_pylist())
+
+
+async def sync(
+    client: TMDbClient,
+    lake: Lake,
+    *,
+    include_adult: bool = False,
+    include_video: bool = False,
+    batch_size: int = 500,
+    concurrency: int = 20,
+    progress: Callable[[BatchProgress], None] | None = None,
+    logger: logging.Logger | None = None,
+) -> SyncReport:
+    """Bring the lake to TMDb's state of today (see the module docstring)."""
+    logger = logger or log
+    started, requests_before = time.monotonic(), client.stats.requests
+    lake.ensure_writable()
+    now = await client.server_time()
+    cursor = SyncCursor.read(lake, now.date())
+    store = DetailsStore(lake.details_store_dir, logger=logger)
+    with store.writer():
+        export = await exports.fetch_export(client, lake, now=now, include_adult=include_adult, logger=logger)
+        listed = listed_ids(lake, export.day, include_adult, include_video)
+        before = store.latest()
+        statuses = dict(zip(before.column("movie_id").to_pylist(), before.column("status").to_pylist(), strict=True))
+        old_years = dict(zip(before.column("movie_id").to_pylist(), before.column("release_year").to_pylist(),
+                             strict=True))
+        new = {i for i in listed if statuses.get(i) not in DONE_STATUSES}
+        changed: set[int] = set()
+        window = None
+        if cursor is not None:
+            changes = await changed_ids_since(client, cursor.changes_through, now.date())
+            changed = {i for i in changes.ids if i in listed or i in statuses}
+            window = (changes.start, changes.end)
+        vanished: set[int] = set()
+        if cursor is not None and lake.export_snapshot_file(cursor.export_day).exists():
+            vanished = listed_ids(lake, cursor.export_day, include_adult, include_video) - listed
+        await fetch_reference(client, lake)
+        result = await enrich(client, new | changed, store, batch_size=batch_size, concurrency=concurrency,
+                              refetch=changed, progress=progress)
+        if result.failed:
+            raise SyncError(
+                f"{len(result.failed)} of {len(new | changed)} movies still failed after retries (e.g. "
+                f"{result.failed[:10]}; first error: {result.errors[result.failed[0]]}). What succeeded is "
+                "stored and the cursor did not move: run the sync again to fetch the rest"
+            )
+        store.compact()
+        after = store.latest()
+    new_years = dict(zip(after.column("movie_id").to_pylist(), after.column("release_year").to_pylist(), strict=True))
+    touched = new | changed | vanished
+    affected = {old_years.get(i) for i in touched if i in old_years} | {new_years.get(i) for i in touched}
+    if cursor is None:
+        affected |= set(new_years.values())  # the first sync builds every partition the store fills
+    years = sorted(y for y in affected if y is not None) + ([None] if None in affected else [])
+    for year in years:
+        if year is None:
+            build_movies_undated(lake)
+        else:
+            build_movies_year(lake, year, require_discover=False)
+    SyncCursor(now.date(), export.day).write(lake)
+    report = SyncReport(
+        export_day=export.day,
+        full=cursor is None,
+        listed=len(listed),
+        new=len(new),
+        changed=len(changed),
+        vanished=len(vanished),
+        requests=client.stats.requests - requests_before,
+        changes_window=window,
+        years_rebuilt=years,
+        seconds=round(time.monotonic() - started, 2),
+    )
+    logger.info("%s", report.describe())
+    return report
