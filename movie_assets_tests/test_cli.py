@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from movie_assets.cli import main
@@ -57,3 +59,40 @@ def test_check_fails_with_one_clear_line(clean_env, capsys, env, needle):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("error: ")
     assert needle in err and KEY not in err
+
+
+def test_sync_command_syncs_builds_movies_db_and_records_materializations(tmp_path, monkeypatch, capsys):
+    import dagster as dg
+
+    from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator
+    from movie_assets.lake import Lake
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    catalog = Catalog(seed=23, movies_per_year=60, first_year=2020, last_year=2026)
+    options = EmulatorOptions(as_of=dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC))
+    with running_emulator(catalog=catalog, options=options) as emu:
+        monkeypatch.setenv("TMDB_BASE_URL", emu.base_url)
+        monkeypatch.setenv("TMDB_EXPORTS_BASE_URL", emu.root_url + "/p/exports")
+        monkeypatch.setenv("DAGSTER_HOME", str(home))
+        assert main(["sync", "--data-dir", str(tmp_path / "data")]) == 0
+    out = capsys.readouterr().out
+    assert "full sync against the export of 2026-11-01" in out and "recorded the materializations" in out
+    lake = Lake.at(tmp_path / "data")
+    assert lake.movies_file.exists() and lake.duckdb_file.exists()
+    with dg.DagsterInstance.get() as instance:
+        years = instance.get_materialized_partitions(dg.AssetKey("movies"))
+        assert {"2020", "2026"} <= years
+        assert instance.get_latest_materialization_event(dg.AssetKey("movies_db")) is not None
+
+
+def test_sync_command_with_an_unreachable_exports_host_says_which_setting(tmp_path, monkeypatch, capsys):
+    from movie_assets.emulator import Catalog, running_emulator
+
+    with running_emulator(catalog=Catalog(seed=23, movies_per_year=20)) as emu:
+        monkeypatch.setenv("TMDB_BASE_URL", emu.base_url)
+        monkeypatch.setenv("TMDB_EXPORTS_BASE_URL", "http://127.0.0.1:9/p/exports")
+        monkeypatch.setenv("TMDB_MAX_ATTEMPTS", "1")
+        monkeypatch.delenv("DAGSTER_HOME", raising=False)
+        assert main(["sync", "--data-dir", str(tmp_path / "data")]) == 1
+    assert "TMDB_EXPORTS_BASE_URL" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""``movie-assets`` console script: TMDb smoke check, the emulator, similar-movie search, credit backfill.
+"""``movie-assets`` console script: TMDb smoke check, catalog sync, the emulator, similar movies, credit backfill.
 
 Each subcommand lives in its own module of this package; this one only assembles the parser.
 """
@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from movie_assets.cli import backfill_credits, emulator, similar, tmdb_check
+from movie_assets.cli import backfill_credits, emulator, similar, sync, tmdb_check
 from movie_assets.settings import load_env_file
 
 
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.register_cli(commands)
     backfill_credits.register_cli(commands)
     similar.register_cli(commands)
+    sync.register_cli(commands)
     return parser
 
 
