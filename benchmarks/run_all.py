@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "incremental": ("bench_incremental.py", [], ["--quick"]),
     "scale": ("bench_scale.py", ["--with-db"], ["--quick", "--with-db"]),
     "embeddings": ("bench_embeddings.py", [], ["--quick"]),
+    "sync": ("bench_sync.py", [], ["--quick"]),
 }
 
 
