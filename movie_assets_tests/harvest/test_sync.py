@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pyarrow.compute as pc
 import pytest
 
 from movie_assets.emulator import Catalog, ChurnRates, EmulatorOptions, running_emulator
 from movie_assets.harvest import sync as catalog_sync
 from movie_assets.harvest.store import DetailsStore, StoreBusy
-from movie_assets.lake import Lake
+from movie_assets.lake import Lake, remove_dir_atomic
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings
 from movie_assets.warehouse import build as warehouse
@@ -120,3 +121,24 @@ async def test_a_cursor_in_the_future_is_refused_naming_the_file(tmp_path):
     with running_emulator(catalog=catalog, options=EmulatorOptions(as_of=CLOCK)) as emu:
         with pytest.raises(catalog_sync.SyncError, match="sync.json.*after today"):
             await run_sync(emu, lake)
+
+
+async def test_completeness_is_a_set_comparison_with_the_export(tmp_path):
+    import duckdb
+
+    from movie_assets.warehouse.completeness import check_complete
+
+    catalog = Catalog(seed=20, movies_per_year=60, first_year=2015, last_year=2026, churn=CHURN)
+    lake = Lake.at(tmp_path / "data")
+    assert check_complete(lake).passed  # nothing synced: nothing to compare yet
+    with running_emulator(catalog=catalog, options=EmulatorOptions(as_of=CLOCK)) as emu:
+        await run_sync(emu, lake)
+    with duckdb.connect(str(lake.duckdb_file)) as connection:
+        warehouse.build_movies_db(lake, connection)
+        outcome = check_complete(lake)
+        assert outcome.passed and outcome.metadata["missing"] == outcome.metadata["misplaced"] == 0, outcome
+        lost = warehouse.read_movies(lake).filter(pc.equal(pc.field("year"), 2020)).num_rows
+        remove_dir_atomic(lake.movies_year_dir(2020))  # a whole year goes missing
+        warehouse.build_movies_db(lake, connection)
+    outcome = check_complete(lake)
+    assert not outcome.passed and outcome.metadata["missing"] == lost > 0

@@ -25,6 +25,7 @@ from .synthetic import synthetic_rows, write_lake
 RELEASE_ASSETS = dg.load_assets_from_modules([release_assets])
 # the release's checks and the blocking checks on movies_db that the release depends on
 RELEASE_CHECKS = dg.load_asset_checks_from_modules([warehouse_checks, release_checks])
+MOVIES_DB_CHECKS = dg.load_asset_checks_from_modules([warehouse_checks])
 
 
 def resources(data_dir) -> dict:
@@ -119,7 +120,7 @@ def test_bad_movies_db_fails_blocking_checks_and_stops_downstream(tmp_path):
     rows[2] = {**rows[2], "poster_path": None, "poster_url": "https://image.example/t/p/w500None"}
     rows = [{**r, "cast": [], "directors": []} if i % 3 else r for i, r in enumerate(rows)]  # low coverage
     write_lake(tmp_path / "data", rows)
-    result = dg.materialize([movies_db, movies_sample, *RELEASE_CHECKS[:4]], resources=resources(tmp_path / "data"),
+    result = dg.materialize([movies_db, movies_sample, *MOVIES_DB_CHECKS], resources=resources(tmp_path / "data"),
                             raise_on_error=False)
     checks = evaluations(result)
     assert not checks["movies_db_unique_ids"].passed
@@ -132,7 +133,7 @@ def test_bad_movies_db_fails_blocking_checks_and_stops_downstream(tmp_path):
 def test_row_drop_against_the_previous_materialization(tmp_path):
     data_dir = tmp_path / "data"
     instance = dg.DagsterInstance.ephemeral()
-    selection = [movies_db, movies_sample, *RELEASE_CHECKS[:4]]
+    selection = [movies_db, movies_sample, *MOVIES_DB_CHECKS]
     write_lake(data_dir)
     first = dg.materialize(selection, resources=resources(data_dir), instance=instance)
     assert evaluations(first)["movies_db_row_drop"].passed
@@ -187,4 +188,4 @@ def test_definitions_load_with_ingest_assets(tmp_path):
     graph = defs.resolve_asset_graph()
     assert {k.to_user_string() for k in graph.get_all_asset_keys()} >= {
         "movies_db", "movies_sample", "data_profile", "movie_splits", "movies_csv_export", "release_checksums"}
-    assert len(list(graph.asset_check_keys)) == 6
+    assert len(list(graph.asset_check_keys)) == 7

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 from movie_assets.defs.warehouse import assets as warehouse_assets
 from movie_assets.release import validation
 from movie_assets.release.common import read_consolidated
+from movie_assets.warehouse.completeness import check_complete
 from movie_assets.wiring.checks import check_result, metadata_value, previous_materialization
 from movie_assets.wiring.resources import LakeResource
 
@@ -55,3 +56,13 @@ def movies_db_image_urls(lake: LakeResource) -> dg.AssetCheckResult:
 def movies_db_credits_coverage(lake: LakeResource) -> dg.AssetCheckResult:
     table = read_consolidated(lake.lake(), ["movie_id", "cast", "directors"])
     return check_result(validation.check_credits_coverage(table, validation.CREDITS_COVERAGE_THRESHOLD))
+
+
+@dg.asset_check(
+    asset=warehouse_assets.movies_db,
+    blocking=True,
+    description="after a catalog sync: every movie of TMDb's newest daily export is in movies (in the year of "
+    "its current date, or undated) or tombstoned; missing / misplaced / extra counts in the metadata",
+)
+def movies_db_matches_the_export(lake: LakeResource) -> dg.AssetCheckResult:
+    return check_result(check_complete(lake.lake()))
