@@ -211,8 +211,29 @@ def load_reference(lake: Lake, year: int | None = None) -> dict[str, Any]:
     raise IngestError(f"no reference data under {lake.root}; materialize discover_movies or run movie-assets sync")
 
 
+@dataclass
+class StoreView:
+    """The details store's latest observations and tombstones, read once for several partition builds."""
+
+    store: DetailsStore
+    latest: pa.Table
+    gone: pa.Array  # tombstoned ids
+
+    @classmethod
+    def load(cls, lake: Lake) -> StoreView:
+        store = DetailsStore(lake.details_store_dir)
+        latest = store.latest()
+        return cls(store, latest, pa.array(sorted(tombstoned_ids(lake, store, latest)), pa.int64()))
+
+
 def build_movies_year(
-    lake: Lake, year: int, *, require_discover: bool = True, poster_size: str = "w500", backdrop_size: str = "w780"
+    lake: Lake,
+    year: int,
+    *,
+    require_discover: bool = True,
+    view: StoreView | None = None,
+    poster_size: str = "w500",
+    backdrop_size: str = "w780",
 ) -> pa.Table:
     """Build ``year=Y/`` from the details store and replace it atomically.
 
@@ -225,43 +246,42 @@ def build_movies_year(
     discover_path = lake.discover_file(year)
     if require_discover and not discover_path.exists():
         raise IngestError(f"no discover output for {year}; materialize discover_movies for {year} first")
-    store = DetailsStore(lake.details_store_dir)
-    latest = store.latest()
-    fetched = set(latest.column("movie_id").to_pylist())
+    view = view or StoreView.load(lake)
+    fetched = set(view.latest.column("movie_id").to_pylist()) if discover_path.exists() else set()
     missing = [i for i in discover_ids(lake, year) if i not in fetched] if discover_path.exists() else []
     if missing:
         raise IngestError(
             f"{len(missing)} movies of {year} have no details yet (e.g. {missing[:5]}); "
             f"materialize movie_details for {year} first"
         )
-    in_year = pc.equal(latest.column("release_year"), year)
-    return _build_partition(lake, year, store, latest, in_year, poster_size, backdrop_size)
+    in_year = pc.equal(view.latest.column("release_year"), year)
+    return _build_partition(lake, year, view, in_year, poster_size, backdrop_size)
 
 
-def build_movies_undated(lake: Lake, *, poster_size: str = "w500", backdrop_size: str = "w780") -> pa.Table:
+def build_movies_undated(
+    lake: Lake, *, view: StoreView | None = None, poster_size: str = "w500", backdrop_size: str = "w780"
+) -> pa.Table:
     """Build the undated partition (``year=__HIVE_DEFAULT_PARTITION__/``, read as a NULL year) from the latest
     good version of every stored movie that has no release date, and replace it atomically."""
-    store = DetailsStore(lake.details_store_dir)
-    latest = store.latest()
-    undated = pc.is_null(latest.column("release_year"))
-    return _build_partition(lake, None, store, latest, undated, poster_size, backdrop_size)
+    view = view or StoreView.load(lake)
+    undated = pc.is_null(view.latest.column("release_year"))
+    return _build_partition(lake, None, view, undated, poster_size, backdrop_size)
 
 
 def _build_partition(
     lake: Lake,
     year: int | None,
-    store: DetailsStore,
-    latest: pa.Table,
+    view: StoreView,
     member: pa.ChunkedArray,
     poster_size: str,
     backdrop_size: str,
 ) -> pa.Table:
     reference = load_reference(lake, year)
     genre_names = {int(k): v for k, v in reference["genres"].items()}
+    latest = view.latest
     selected = latest.filter(pc.and_(pc.equal(latest.column("status"), OK), pc.fill_null(member, False)))
-    gone = pa.array(sorted(tombstoned_ids(lake, store, latest)), pa.int64())
-    selected = selected.filter(pc.invert(pc.is_in(selected.column("movie_id"), value_set=gone)))
-    records = store.records(selected)
+    selected = selected.filter(pc.invert(pc.is_in(selected.column("movie_id"), value_set=view.gone)))
+    records = view.store.records(selected)
     if len(records) < selected.num_rows:
         raise IngestError(
             f"{selected.num_rows - len(records)} movies lost their details to a corrupt store shard; "

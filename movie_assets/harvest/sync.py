@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from movie_assets.harvest import exports
 from movie_assets.harvest.changes import changed_ids_since
 from movie_assets.harvest.enrich import BatchProgress, enrich
-from movie_assets.harvest.stages import build_movies_undated, build_movies_year, fetch_reference
+from movie_assets.harvest.stages import StoreView, build_movies_undated, build_movies_year, fetch_reference
 from movie_assets.harvest.store import DONE_STATUSES, DetailsStore
 from movie_assets.lake import Lake, write_json_atomic
 from movie_assets.tmdb.client import TMDbClient
@@ -157,11 +157,12 @@ async def sync(
     if cursor is None:
         affected |= set(new_years.values())  # the first sync builds every partition the store fills
     years = sorted(y for y in affected if y is not None) + ([None] if None in affected else [])
+    view = StoreView.load(lake)  # read the store's index and the tombstones once for every rebuild
     for year in years:
         if year is None:
-            build_movies_undated(lake)
+            build_movies_undated(lake, view=view)
         else:
-            build_movies_year(lake, year, require_discover=False)
+            build_movies_year(lake, year, require_discover=False, view=view)
     SyncCursor(now.date(), export.day).write(lake)
     report = SyncReport(
         export_day=export.day,
