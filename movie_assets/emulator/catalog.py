@@ -299,7 +299,9 @@ class Catalog:
 
     def revision(self, movie_id: int, as_of: dt.date) -> int:
         """How many times ``movie_id`` changed between 2012-10-05 and ``as_of`` (inclusive)."""
-        return self._changes.revision(movie_id, as_of) if self.exists(movie_id) else 0
+        if movie_id > self._max_base_id or not self.exists(movie_id):
+            return 0  # movies the living catalog added are never edited afterwards (the feed would say so)
+        return self._changes.revision(movie_id, as_of)
 
     # ------------------------------------------------------------------ images and people
     def image_path(self, kind: int, entity_id: int, ext: str = "jpg") -> str:

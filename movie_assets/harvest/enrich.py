@@ -74,8 +74,9 @@ async def fetch_one(client: TMDbClient, movie_id: int) -> DetailsRecord:
     """One details call → one record. Auth errors propagate: no point continuing with a bad key."""
     try:
         response = await client.movie_details(movie_id)
-    except TMDbNotFound:  # the 404 carries no Date we can read: when this machine saw it
-        return DetailsRecord(movie_id, NOT_FOUND, dt.datetime.now(dt.UTC).replace(microsecond=0), None, None)
+    except TMDbNotFound as exc:  # observed at the server's Date, as a good answer is
+        when = exc.server_time or dt.datetime.now(dt.UTC).replace(microsecond=0)
+        return DetailsRecord(movie_id, NOT_FOUND, when, None, None)
     except TMDbAuthError:
         raise
     except TMDbError as exc:

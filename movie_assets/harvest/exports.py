@@ -160,14 +160,20 @@ async def fetch_export(
                                       reused=True, skipped_days=skipped)
             return _compare_with_previous(lake, snapshot)
         names = [export_file_name(day)] + ([export_file_name(day, adult=True)] if include_adult else [])
+        downloads: list[Path] = []
         try:
-            downloads = [await _download(client, base_url, name, lake.exports_dir) for name in names]
+            for name in names:
+                downloads.append(await _download(client, base_url, name, lake.exports_dir))
         except TMDbFileMissing as exc:
+            for path in downloads:  # the day is incomplete (e.g. no adult file yet): nothing of it is kept
+                path.unlink(missing_ok=True)
             skipped.append(f"{day}: HTTP {exc.http_status}")
             logger.info("daily export of %s is not published at %s (HTTP %s); trying the day before",
                         day, base_url, exc.http_status)
             continue
         except TMDbConnectionError as exc:
+            for path in downloads:
+                path.unlink(missing_ok=True)
             raise ExportError(f"cannot reach the exports host ({exc}); check TMDB_EXPORTS_BASE_URL") from None
         try:
             return _store(lake, day, names, downloads, skipped, logger)

@@ -55,10 +55,12 @@ VERSION_SCHEMA = pa.schema(
         ("status", pa.string()),
         ("content_hash", pa.string()),
         ("release_year", pa.int16()),
+        ("has_payload", pa.bool_()),  # this row holds the payload of its content hash
         ("payload", pa.string()),
     ]
 )
 INDEX_COLUMNS = ["movie_id", "observed_at", "status", "content_hash", "release_year"]
+COMPACT_JOURNAL = "compact.json"
 
 
 class StoreError(RuntimeError):
@@ -96,6 +98,11 @@ def release_year(payload: str) -> int | None:
         return None
 
 
+def _shard_number(path: Path) -> int:
+    number = path.name.split("-", 1)[1].split(".", 1)[0]
+    return int(number) if number.isdigit() else 0
+
+
 class DetailsStore:
     """The store under one directory. Reading needs no lock; writing goes through `writer`."""
 
@@ -103,6 +110,7 @@ class DetailsStore:
         self.directory = Path(directory)
         self.log = logger or log
         self.discarded_shards: list[str] = []
+        self._writing = False
         self._check_schema()
 
     # -- layout ------------------------------------------------------------------------------------------
@@ -111,7 +119,8 @@ class DetailsStore:
         return self.directory / "store.json"
 
     def shard_paths(self) -> list[Path]:
-        return sorted(self.directory.glob("versions-*.parquet"))
+        """The shards, oldest first (by number, however many digits it has)."""
+        return sorted(self.directory.glob("versions-*.parquet"), key=_shard_number)
 
     def _check_schema(self) -> None:
         if not self.manifest_file.exists():
@@ -149,8 +158,11 @@ class DetailsStore:
             try:
                 if not self.manifest_file.exists():
                     write_json_atomic({"schema_version": SCHEMA_VERSION}, self.manifest_file)
+                self._writing = True
+                self._finish_compaction()
                 yield self
             finally:
+                self._writing = False
                 handle.seek(0)
                 handle.truncate()
                 fcntl.flock(handle, fcntl.LOCK_UN)
@@ -164,13 +176,15 @@ class DetailsStore:
             if record.status == FAILED:
                 continue
             digest = content_hash(record.payload) if record.payload else None
+            stored = digest is not None and known.get(record.movie_id) != digest
             rows.append({
                 "movie_id": record.movie_id,
                 "observed_at": record.harvested_at,
                 "status": record.status,
                 "content_hash": digest,
                 "release_year": release_year(record.payload) if record.payload else None,
-                "payload": record.payload if digest is not None and known.get(record.movie_id) != digest else None,
+                "has_payload": stored,
+                "payload": record.payload if stored else None,
             })
             if digest is not None:
                 known[record.movie_id] = digest
@@ -179,20 +193,37 @@ class DetailsStore:
         return write_parquet_atomic(pa.Table.from_pylist(rows, schema=VERSION_SCHEMA), self._next_shard_path())
 
     def _next_shard_path(self) -> Path:
-        numbers = [int(p.name.split("-")[1].split(".")[0]) for p in self.directory.glob("versions-*.*")]
+        numbers = [_shard_number(p) for p in self.directory.glob("versions-*.*")]
         return self.directory / f"versions-{max(numbers, default=0) + 1:08d}.parquet"
 
     def compact(self) -> None:
-        """Merge the small shards into one (call inside `writer`), oldest first so order is kept."""
+        """Merge the small shards into one (call inside `writer`), oldest first so order is kept.
+
+        The merged shard takes the number of the newest shard it holds, so it sorts before every later one.
+        A journal names the shards it replaces, so a merge cut short by a kill is finished (or undone) by
+        the next writer: never two copies of a version, never a stray merged file."""
         small = [p for p in self.shard_paths() if p.stat().st_size < SMALL_SHARD_BYTES]
         if len(small) < MERGE_AT_SHARDS:
             return
-        # The merged shard takes the number of the newest shard it holds: it sorts before every later one.
         target = small[-1].with_name(small[-1].name.replace(".parquet", ".merged"))
         write_parquet_atomic((self._read(p) for p in small), target, schema=VERSION_SCHEMA)
+        write_json_atomic({"merged": target.name, "into": small[-1].name, "sources": [p.name for p in small]},
+                          self.directory / COMPACT_JOURNAL)
         os.replace(target, small[-1])
-        for path in small[:-1]:
-            path.unlink(missing_ok=True)
+        self._finish_compaction()
+
+    def _finish_compaction(self) -> None:
+        """Complete (or roll back) a merge a kill interrupted; drop stray merged files."""
+        journal = self.directory / COMPACT_JOURNAL
+        if journal.exists():
+            plan = json.loads(journal.read_text(encoding="utf-8"))
+            if not (self.directory / plan["merged"]).exists():  # the merged shard is in place: drop its sources
+                for name in plan["sources"]:
+                    if name != plan["into"]:
+                        (self.directory / name).unlink(missing_ok=True)
+            journal.unlink()
+        for stray in self.directory.glob("versions-*.merged"):
+            stray.unlink()
 
     # -- reading -----------------------------------------------------------------------------------------
     def _read(self, path: Path, columns: list[str] | None = None) -> pa.Table:
@@ -205,9 +236,14 @@ class DetailsStore:
             except FileNotFoundError:
                 continue  # merged away while we read: its rows are in the newer merged shard
             except (OSError, pa.ArrowException) as exc:
+                if path.name in self.discarded_shards:
+                    continue
+                self.discarded_shards.append(path.name)
+                if not self._writing:  # only the writer sets a shard aside; a reader just leaves it out
+                    self.log.warning("details store shard %s is unreadable (%s); left out", path, exc)
+                    continue
                 aside = path.with_suffix(".corrupt")
                 os.replace(path, aside)
-                self.discarded_shards.append(path.name)
                 self.log.warning("details store shard %s is corrupt (%s); moved to %s, its movies will be "
                                  "fetched again", path, exc, aside.name)
 
@@ -233,16 +269,30 @@ class DetailsStore:
         first = np.concatenate([[True], ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, bool)
         return table.filter(pa.array(first)).select(INDEX_COLUMNS)
 
+    def _payload_keys(self) -> set[tuple[int, str]]:
+        """(movie id, content hash) of every payload the readable shards hold."""
+        keys: set[tuple[int, str]] = set()
+        for table in self._tables(["movie_id", "content_hash", "has_payload"]):
+            held = table.filter(pc.fill_null(table.column("has_payload"), False))
+            keys.update(zip(held.column("movie_id").to_pylist(), held.column("content_hash").to_pylist(), strict=True))
+        return keys
+
     def statuses(self) -> dict[int, str]:
-        """The latest status of every movie in the store."""
-        latest = self.latest()
-        return dict(zip(latest.column("movie_id").to_pylist(), latest.column("status").to_pylist(), strict=True))
+        """The latest status of every movie in the store; a movie whose latest good payload was lost with an
+        unreadable shard counts as never fetched (so it is fetched again)."""
+        latest, held = self.latest(), self._payload_keys()
+        return {
+            i: s for i, s, h in zip(*(latest.column(c).to_pylist() for c in ("movie_id", "status", "content_hash")),
+                                    strict=True)
+            if s != OK or (i, h) in held
+        }
 
     def latest_hashes(self) -> dict[int, str]:
-        """The content hash of every movie's latest good version."""
-        versions = self.latest()
+        """The content hash of every movie's latest good version whose payload the store holds."""
+        versions, held = self.latest(), self._payload_keys()
         ok = versions.filter(pc.equal(versions.column("status"), OK))
-        return dict(zip(ok.column("movie_id").to_pylist(), ok.column("content_hash").to_pylist(), strict=True))
+        return {i: h for i, h in zip(ok.column("movie_id").to_pylist(), ok.column("content_hash").to_pylist(),
+                                     strict=True) if (i, h) in held}
 
     def records(self, latest: pa.Table) -> dict[int, DetailsRecord]:
         """`DetailsRecord`s (payload included) for the rows of ``latest`` (a filtered `latest` table)."""

@@ -29,7 +29,7 @@ from movie_assets.harvest import exports
 from movie_assets.harvest.changes import changed_ids_since
 from movie_assets.harvest.enrich import BatchProgress, enrich
 from movie_assets.harvest.stages import StoreView, build_movies_undated, build_movies_year, fetch_reference
-from movie_assets.harvest.store import DONE_STATUSES, DetailsStore
+from movie_assets.harvest.store import OK, DetailsStore
 from movie_assets.lake import Lake, write_json_atomic
 from movie_assets.tmdb.client import TMDbClient
 
@@ -123,26 +123,29 @@ async def sync(
     now = await client.server_time()
     cursor = SyncCursor.read(lake, now.date())
     store = DetailsStore(lake.details_store_dir, logger=logger)
-    with store.writer():
+    with store.writer():  # held until the cursor moves: one sync (or details run) at a time
         export = await exports.fetch_export(client, lake, now=now, include_adult=include_adult, logger=logger)
         listed = listed_ids(lake, export.day, include_adult, include_video)
-        before = store.latest()
-        statuses = dict(zip(before.column("movie_id").to_pylist(), before.column("status").to_pylist(), strict=True))
-        old_years = dict(zip(before.column("movie_id").to_pylist(), before.column("release_year").to_pylist(),
-                             strict=True))
-        new = {i for i in listed if statuses.get(i) not in DONE_STATUSES}
+        statuses = store.statuses()
+        # Listed movies without a good version (never fetched, or a 404 TMDb lists again) are fetched.
+        new = {i for i in listed if statuses.get(i) != OK}
         changed: set[int] = set()
         window = None
-        if cursor is not None:
-            changes = await changed_ids_since(client, cursor.changes_through, now.date())
+        since = cursor.changes_through if cursor is not None else _first_observation(store)
+        if since is not None:  # an incremental sync, or a full one resumed after a kill: what changed since
+            changes = await changed_ids_since(client, since, now.date())
             changed = {i for i in changes.ids if i in listed or i in statuses}
             window = (changes.start, changes.end)
         vanished: set[int] = set()
         if cursor is not None and lake.export_snapshot_file(cursor.export_day).exists():
             vanished = listed_ids(lake, cursor.export_day, include_adult, include_video) - listed
+        # Written before fetching: a sync that fails or is killed rebuilds these partitions next time too.
+        touched = new | changed | vanished | _read_pending(lake)
+        write_json_atomic({"ids": sorted(touched)}, lake.sync_pending_file)
         await fetch_reference(client, lake)
+        refetch = changed | (new & set(statuses))
         result = await enrich(client, new | changed, store, batch_size=batch_size, concurrency=concurrency,
-                              refetch=changed, progress=progress)
+                              refetch=refetch, progress=progress)
         if result.failed:
             raise SyncError(
                 f"{len(result.failed)} of {len(new | changed)} movies still failed after retries (e.g. "
@@ -150,20 +153,15 @@ async def sync(
                 "stored and the cursor did not move: run the sync again to fetch the rest"
             )
         store.compact()
-        after = store.latest()
-    new_years = dict(zip(after.column("movie_id").to_pylist(), after.column("release_year").to_pylist(), strict=True))
-    touched = new | changed | vanished
-    affected = {old_years.get(i) for i in touched if i in old_years} | {new_years.get(i) for i in touched}
-    if cursor is None:
-        affected |= set(new_years.values())  # the first sync builds every partition the store fills
-    years = sorted(y for y in affected if y is not None) + ([None] if None in affected else [])
-    view = StoreView.load(lake)  # read the store's index and the tombstones once for every rebuild
-    for year in years:
-        if year is None:
-            build_movies_undated(lake, view=view)
-        else:
-            build_movies_year(lake, year, require_discover=False, view=view)
-    SyncCursor(now.date(), export.day).write(lake)
+        view = StoreView.load(lake)  # the store's index and the tombstones, read once for every rebuild
+        years = _partitions_to_rebuild(lake, view, touched, full=cursor is None)
+        for year in years:
+            if year is None:
+                build_movies_undated(lake, view=view)
+            else:
+                build_movies_year(lake, year, require_discover=False, view=view)
+        SyncCursor(now.date(), export.day).write(lake)
+        lake.sync_pending_file.unlink(missing_ok=True)
     report = SyncReport(
         export_day=export.day,
         full=cursor is None,
@@ -178,3 +176,45 @@ async def sync(
     )
     logger.info("%s", report.describe())
     return report
+
+
+def _first_observation(store: DetailsStore) -> dt.date | None:
+    """The day of the oldest stored observation (None for an empty store): where a full sync resumed after
+    a kill must read the changes from, so that movies fetched back then are not left stale."""
+    observed = store.latest().column("observed_at")
+    first = pc.min(observed).as_py() if len(observed) else None
+    return first.astimezone(dt.UTC).date() if first is not None else None
+
+
+def _read_pending(lake: Lake) -> set[int]:
+    if not lake.sync_pending_file.exists():
+        return set()
+    try:
+        return {int(i) for i in json.loads(lake.sync_pending_file.read_text(encoding="utf-8"))["ids"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SyncError(f"{lake.sync_pending_file} is unreadable ({exc}); delete it and the cursor "
+                        f"{lake.sync_cursor_file} to sync every listed movie again") from None
+
+
+def _partitions_to_rebuild(lake: Lake, view: StoreView, touched: set[int], *, full: bool) -> list[int | None]:
+    """Every partition a touched movie is in now (read from the lake, not assumed) or belongs in, plus any
+    partition holding a movie that is also in another one; all partitions the store fills on a full sync."""
+    where: dict[int, set[int | None]] = {}
+    for year, path in lake.movies_year_files():
+        for movie_id in pq.read_table(path, columns=["movie_id"]).column("movie_id").to_pylist():
+            where.setdefault(movie_id, set()).add(year)
+    latest = view.latest
+    good = latest.filter(pc.and_(pc.equal(latest.column("status"), OK),
+                                 pc.invert(pc.is_in(latest.column("movie_id"), value_set=view.gone))))
+    belongs = dict(zip(good.column("movie_id").to_pylist(), good.column("release_year").to_pylist(), strict=True))
+    affected: set[int | None] = set()
+    for movie_id in touched:
+        affected |= where.get(movie_id, set())
+        if movie_id in belongs:
+            affected.add(belongs[movie_id])
+    for partitions in where.values():
+        if len(partitions) > 1:
+            affected |= partitions
+    if full:
+        affected |= set(belongs.values())
+    return sorted(y for y in affected if y is not None) + ([None] if None in affected else [])

@@ -367,7 +367,9 @@ class TMDbClient:
         if status == 404:
             if status_code in (34, 6):
                 self.stats.not_found += 1
-                raise TMDbNotFound(f"{path}: {message}", http_status=404, status_code=status_code)
+                missing = TMDbNotFound(f"{path}: {message}", http_status=404, status_code=status_code)
+                missing.server_time = _server_time(headers)
+                raise missing
             raise TMDbRequestError(
                 self._redact(
                     f"GET {path} answered HTTP 404 without a TMDb error body: is TMDB_BASE_URL={self.base_url} "

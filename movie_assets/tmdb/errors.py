@@ -19,7 +19,10 @@ class TMDbAuthError(TMDbError):
 
 
 class TMDbNotFound(TMDbError):
-    """HTTP 404 with TMDb status_code 34: the resource does not exist. Never retried."""
+    """HTTP 404 with TMDb status_code 34: the resource does not exist. Never retried. ``server_time``: the
+    response's ``Date``, when it had one."""
+
+    server_time = None
 
 
 class TMDbFileMissing(TMDbError):

@@ -210,3 +210,27 @@ async def test_deleted_movies_leave_movies_for_the_tombstones_and_come_back_when
         store.append([record(deleted[0], "2020-06-01", when=WHEN + dt.timedelta(days=5))], store.latest_hashes())
     assert deleted[0] in set(stages.build_movies_year(lake, 2020).column("movie_id").to_pylist())
     assert deleted[0] not in set(tombstones(lake).column("movie_id").to_pylist())
+
+
+def test_a_merge_cut_short_by_a_kill_is_finished_by_the_next_writer(tmp_path):
+    store = DetailsStore(tmp_path)
+    with store.writer():
+        for n in range(MERGE_AT_SHARDS):
+            store.append([record(n, "2001-01-01")])
+        small = store.shard_paths()
+        merged = small[-1].with_name(small[-1].name.replace(".parquet", ".merged"))
+        # Killed after the merged shard replaced the newest small one, before the others were deleted:
+        import os
+
+        from movie_assets.harvest.store import COMPACT_JOURNAL, VERSION_SCHEMA
+        from movie_assets.lake import write_json_atomic, write_parquet_atomic
+
+        write_parquet_atomic((store._read(p) for p in small), merged, schema=VERSION_SCHEMA)
+        write_json_atomic({"merged": merged.name, "into": small[-1].name, "sources": [p.name for p in small]},
+                          tmp_path / COMPACT_JOURNAL)
+        os.replace(merged, small[-1])
+        (tmp_path / "versions-99999998.merged").write_bytes(b"a stray merged file from an older kill")
+    with store.writer():
+        assert store.shard_paths() == [small[-1]] and not list(tmp_path.glob("*.merged"))
+    assert store.latest().num_rows == MERGE_AT_SHARDS
+    assert sum(t.num_rows for t in store._tables()) == MERGE_AT_SHARDS  # no version twice

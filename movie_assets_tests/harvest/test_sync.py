@@ -142,3 +142,41 @@ async def test_completeness_is_a_set_comparison_with_the_export(tmp_path):
         warehouse.build_movies_db(lake, connection)
     outcome = check_complete(lake)
     assert not outcome.passed and outcome.metadata["missing"] == lost > 0
+
+
+async def test_a_sync_that_fails_midway_is_finished_by_the_next_without_a_movie_in_two_places(tmp_path, monkeypatch):
+    from movie_assets.tmdb.errors import TMDbUnavailable
+
+    catalog, lake = living_catalog(), Lake.at(tmp_path / "data")
+    with running_emulator(catalog=catalog, options=EmulatorOptions(as_of=CLOCK)) as emu:
+        await run_sync(emu, lake)
+        emu.advance(4)
+        # Every third details call fails: what succeeded is stored (dates moved), no partition is rebuilt.
+        real = TMDbClient.movie_details
+
+        async def flaky(self, movie_id, *args, **kwargs):
+            if movie_id % 3 == 0:
+                raise TMDbUnavailable(f"GET /movie/{movie_id} failed after 1 attempts; last: HTTP 503")
+            return await real(self, movie_id, *args, **kwargs)
+
+        monkeypatch.setattr(TMDbClient, "movie_details", flaky)
+        with pytest.raises(catalog_sync.SyncError, match="cursor did not move"):
+            await run_sync(emu, lake)
+        assert lake.sync_pending_file.exists()
+        monkeypatch.setattr(TMDbClient, "movie_details", real)
+        await run_sync(emu, lake)
+    assert lake_movies(lake) == truth(catalog) and not lake.sync_pending_file.exists()
+
+
+async def test_a_listed_movie_stored_as_404_is_fetched_again(tmp_path):
+    from movie_assets.harvest.store import DetailsRecord
+
+    catalog, lake = living_catalog(), Lake.at(tmp_path / "data")
+    with running_emulator(catalog=catalog, options=EmulatorOptions(as_of=CLOCK)) as emu:
+        await run_sync(emu, lake)
+        movie_id = next(iter(truth(catalog)))
+        store = DetailsStore(lake.details_store_dir)
+        with store.writer():  # a transient 404 was stored for a movie TMDb still lists
+            store.append([DetailsRecord(movie_id, "not_found", CLOCK + dt.timedelta(hours=1), None)])
+        await run_sync(emu, lake)
+    assert movie_id in lake_movies(lake) and lake_movies(lake) == truth(catalog)
