@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from dotenv import load_dotenv
 
@@ -16,6 +17,8 @@ from movie_assets.tmdb.config import TMDbSettings
 
 DATA_DIR_ENV = "MOVIE_ASSETS_DATA_DIR"
 START_YEAR_ENV = "MOVIE_ASSETS_START_YEAR"
+INCLUDE_ADULT_ENV = "MOVIE_ASSETS_INCLUDE_ADULT"
+INCLUDE_VIDEO_ENV = "MOVIE_ASSETS_INCLUDE_VIDEO"
 DEFAULT_DATA_DIR = "data"
 DEFAULT_START_YEAR = 1900
 OLDEST_FILM_YEAR = 1874
@@ -33,6 +36,29 @@ def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
 def is_set(name: str, env: Mapping[str, str] | None = None) -> bool:
     """Whether variable ``name`` holds a non-blank value."""
     return bool(_env(env).get(name, "").strip())
+
+
+@dataclass(frozen=True)
+class CatalogPolicy:
+    """Which titles the lake holds, applied the same way by discover, the export and the sync: by default
+    neither adult titles nor video releases, as TMDb's discover defaults."""
+
+    include_adult: bool = False
+    include_video: bool = False
+
+
+def catalog_policy_from_env(env: Mapping[str, str] | None = None) -> CatalogPolicy:
+    """``MOVIE_ASSETS_INCLUDE_ADULT`` / ``MOVIE_ASSETS_INCLUDE_VIDEO`` (true/false, default false)."""
+    values = {}
+    for field_name, name in (("include_adult", INCLUDE_ADULT_ENV), ("include_video", INCLUDE_VIDEO_ENV)):
+        raw = _env(env).get(name, "").strip().lower()
+        if raw in ("", "0", "false", "no"):
+            values[field_name] = False
+        elif raw in ("1", "true", "yes"):
+            values[field_name] = True
+        else:
+            raise ValueError(f"{name}={raw!r} must be true or false")
+    return CatalogPolicy(**values)
 
 
 def tmdb_settings_from_env(env: Mapping[str, str] | None = None) -> TMDbSettings:

@@ -21,7 +21,13 @@ from movie_assets.harvest.stages import IngestError
 from movie_assets.harvest.store import StoreError
 from movie_assets.harvest.sync import SyncError, SyncReport, sync
 from movie_assets.lake import Lake, LakeError
-from movie_assets.settings import DATA_DIR_ENV, data_dir_from_env, is_set, tmdb_settings_from_env
+from movie_assets.settings import (
+    DATA_DIR_ENV,
+    catalog_policy_from_env,
+    data_dir_from_env,
+    is_set,
+    tmdb_settings_from_env,
+)
 from movie_assets.tmdb.config import SettingsError
 from movie_assets.tmdb.connect import open_client
 from movie_assets.tmdb.errors import TMDbError, redact
@@ -35,8 +41,10 @@ def _progress(batch: BatchProgress) -> None:
 
 
 async def _run(args: argparse.Namespace, lake: Lake) -> SyncReport:
+    policy = catalog_policy_from_env()
     async with open_client(tmdb_settings_from_env()) as client:
-        return await sync(client, lake, include_adult=args.include_adult, include_video=args.include_video,
+        return await sync(client, lake, include_adult=args.include_adult or policy.include_adult,
+                          include_video=args.include_video or policy.include_video,
                           batch_size=args.batch_size, concurrency=args.concurrency, progress=_progress)
 
 
@@ -44,7 +52,8 @@ def run_sync(args: argparse.Namespace) -> int:
     lake = Lake.at(args.data_dir or data_dir_from_env())
     try:
         settings = tmdb_settings_from_env()
-    except SettingsError as exc:
+        catalog_policy_from_env()
+    except (SettingsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"syncing {lake.root} with TMDb (export at {settings.effective_exports_base_url})", flush=True)

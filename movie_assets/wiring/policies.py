@@ -10,7 +10,11 @@ import dagster as dg
 
 from movie_assets.harvest.discover import WindowTooDense
 from movie_assets.lake import LakeError
+from movie_assets.settings import catalog_policy_from_env
 from movie_assets.tmdb.errors import TMDbAuthError, TMDbRequestError
+
+# The adult/video policy (MOVIE_ASSETS_INCLUDE_ADULT / _VIDEO), the default of every asset that applies it.
+CATALOG_POLICY = catalog_policy_from_env()
 
 # dagster.yaml gives every pool a limit of 1: one TMDb-calling step and one DuckDB writer at a time.
 TMDB_POOL = "tmdb"

@@ -135,3 +135,18 @@ def test_movie_id_export_materializes_from_the_built_in_emulators_files_host(tmp
     # The emulator's clock is 2026-11-01 00:00 UTC: before 08:00, so the export of the day before is used.
     assert metadata["export_day"].value == "2026-10-31" and metadata["dagster/row_count"].value > 0
     assert Lake.at(tmp_path).export_days() == [dt.date(2026, 10, 31)]
+
+
+def test_catalog_sync_asset_runs_the_sync_and_records_the_partitions_it_rebuilt(tmp_path):
+    from movie_assets.defs.catalog.assets import catalog_sync
+
+    catalog = Catalog(seed=24, movies_per_year=40, first_year=2018, last_year=2026)
+    options = EmulatorOptions(as_of=dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC))
+    with running_emulator(catalog=catalog, options=options) as emu, dg.DagsterInstance.ephemeral() as instance:
+        resources = resources_for(emu, tmp_path, exports_base_url=emu.root_url + "/p/exports")
+        result = dg.materialize([catalog_sync], resources=resources, instance=instance)
+        assert result.success
+        metadata = result.asset_materializations_for_node("catalog_sync")[0].metadata
+        assert metadata["full"].value is True and metadata["listed"].value > 0
+        assert {"2018", "2026"} <= instance.get_materialized_partitions(dg.AssetKey("movies"))
+    assert defs.get_schedule_def("catalog_sync_schedule").default_status == dg.DefaultScheduleStatus.STOPPED

@@ -1,20 +1,25 @@
-"""``movie_id_export`` (group ``catalog``): TMDb's daily ID export, the list of every movie that exists,
-stored as one typed Parquet snapshot a day. Thin wiring over `movie_assets.harvest.exports`."""
+"""The catalog group: ``movie_id_export`` (TMDb's daily ID export, the list of every movie that exists, one
+typed snapshot a day) and ``catalog_sync`` (the lake brought to TMDb's state of today). Thin wiring over
+`movie_assets.harvest.exports` and `movie_assets.harvest.sync` — the same code as ``movie-assets sync``."""
 
 import dagster as dg
 import pyarrow.parquet as pq
 from pydantic import Field
 
 from movie_assets.harvest import exports
+from movie_assets.harvest import sync as catalog_sync_lib
+from movie_assets.harvest.store import StoreError
 from movie_assets.wiring.metadata import ATTRIBUTION, table_metadata
-from movie_assets.wiring.policies import TMDB_POOL, TMDB_RETRY, fail_fast_on_bad_input
+from movie_assets.wiring.policies import CATALOG_POLICY, TMDB_POOL, TMDB_RETRY, fail_fast_on_bad_input
 from movie_assets.wiring.resources import LakeResource, TMDbResource
+from movie_assets.wiring.sync_events import record_sync
 
 EXPORT_PREVIEW_COLUMNS = ["id", "original_title", "popularity", "adult", "video"]
 
 
 class ExportConfig(dg.Config):
-    include_adult: bool = Field(default=False, description="also read adult_movie_ids_… (adult titles)")
+    include_adult: bool = Field(default=CATALOG_POLICY.include_adult,
+                                description="also read adult_movie_ids_… (default MOVIE_ASSETS_INCLUDE_ADULT)")
 
 
 @dg.asset(
@@ -52,5 +57,58 @@ async def movie_id_export(
                 if snapshot.previous_day is not None
                 else {}
             ),
+        }
+    )
+
+
+class SyncConfig(dg.Config):
+    include_adult: bool = Field(default=CATALOG_POLICY.include_adult,
+                                description="adult titles too (default MOVIE_ASSETS_INCLUDE_ADULT)")
+    include_video: bool = Field(default=CATALOG_POLICY.include_video,
+                                description="video releases too (default MOVIE_ASSETS_INCLUDE_VIDEO)")
+    batch_size: int = Field(default=500, ge=1, description="movies per stored batch (a kill loses at most one)")
+    concurrency: int = Field(default=20, ge=1, le=200, description="details calls in flight at once")
+
+
+@dg.asset(
+    group_name="catalog",
+    pool=TMDB_POOL,
+    retry_policy=TMDB_RETRY,
+    kinds={"python", "parquet"},
+    description=(
+        "The lake brought to TMDb's state of today: the daily ID export says what exists, /movie/changes what "
+        "changed since the last sync; new and changed movies are fetched into the details store and exactly "
+        "the partitions whose membership changed are rebuilt (the first sync fetches the whole catalog). "
+        "Records the movies partitions it rebuilt. " + ATTRIBUTION
+    ),
+)
+async def catalog_sync(
+    context: dg.AssetExecutionContext, config: SyncConfig, tmdb: TMDbResource, lake: LakeResource
+) -> dg.MaterializeResult:
+    with fail_fast_on_bad_input():
+        try:
+            async with tmdb.client(context.log) as client:
+                report = await catalog_sync_lib.sync(
+                    client, lake.lake(), include_adult=config.include_adult, include_video=config.include_video,
+                    batch_size=config.batch_size, concurrency=config.concurrency,
+                    progress=lambda p: context.log.info(f"sync {p.describe()}"), logger=context.log,
+                )
+        except StoreError as exc:  # another writer holds the store: a retry later may succeed
+            raise dg.Failure(description=str(exc)) from None
+    outside = record_sync(context.instance, report, rows=None)
+    return dg.MaterializeResult(
+        metadata={
+            "sync": report.describe(),
+            "export_day": report.export_day.isoformat(),
+            "full": report.full,
+            "listed": report.listed,
+            "new": report.new,
+            "changed": report.changed,
+            "vanished": report.vanished,
+            "tmdb/requests": report.requests,
+            "partitions_rebuilt": dg.MetadataValue.json(
+                ["undated" if y is None else y for y in report.years_rebuilt]),
+            "years_outside_partitions": dg.MetadataValue.json(outside),
+            "seconds": report.seconds,
         }
     )

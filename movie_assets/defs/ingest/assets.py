@@ -14,15 +14,23 @@ from movie_assets.defs.ingest.partitions import partition_year, yearly_partition
 from movie_assets.harvest import stages
 from movie_assets.lake.schema import COLUMN_DESCRIPTIONS
 from movie_assets.wiring.metadata import ATTRIBUTION, counter_metadata, table_metadata
-from movie_assets.wiring.policies import AFTER_ANY_YEAR_UPDATED, TMDB_POOL, TMDB_RETRY, fail_fast_on_bad_input
+from movie_assets.wiring.policies import (
+    AFTER_ANY_YEAR_UPDATED,
+    CATALOG_POLICY,
+    TMDB_POOL,
+    TMDB_RETRY,
+    fail_fast_on_bad_input,
+)
 from movie_assets.wiring.resources import LakeResource, TMDbResource
 
 GROUP = "ingest"
 
 
 class DiscoverConfig(dg.Config):
-    include_adult: bool = Field(default=False, description="include adult titles (TMDb's include_adult)")
-    include_video: bool = Field(default=False, description="include video releases (TMDb's include_video)")
+    include_adult: bool = Field(default=CATALOG_POLICY.include_adult,
+                                description="include adult titles (default MOVIE_ASSETS_INCLUDE_ADULT)")
+    include_video: bool = Field(default=CATALOG_POLICY.include_video,
+                                description="include video releases (default MOVIE_ASSETS_INCLUDE_VIDEO)")
 
 
 class DetailsConfig(dg.Config):

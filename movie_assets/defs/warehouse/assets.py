@@ -8,6 +8,7 @@ year is in progress (its automation condition, evaluated by ``downstream_automat
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from movie_assets.defs.catalog import assets as catalog_assets
 from movie_assets.defs.ingest import assets as ingest_assets
 from movie_assets.lake.schema import COLUMN_DESCRIPTIONS
 from movie_assets.warehouse import build
@@ -18,7 +19,11 @@ from movie_assets.wiring.resources import LakeResource
 
 @dg.asset(
     group_name="ingest",
-    deps=[dg.AssetDep(ingest_assets.movies, partition_mapping=dg.AllPartitionMapping()), ingest_assets.undated_movies],
+    deps=[
+        dg.AssetDep(ingest_assets.movies, partition_mapping=dg.AllPartitionMapping()),
+        ingest_assets.undated_movies,
+        catalog_assets.catalog_sync,
+    ],
     pool=DUCKDB_POOL,
     kinds={"duckdb", "parquet"},
     automation_condition=AFTER_ANY_YEAR_UPDATED,
