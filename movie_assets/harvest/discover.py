@@ -6,8 +6,8 @@ by vote_count. Pages are sorted by ``primary_release_date.asc``. After paging, t
 reach ``total_results``; a shortfall (pages shifting underneath) is re-read, and if it persists the
 harvest fails instead of returning a short window.
 
-Re-harvesting with the previous snapshot reuses every window whose ``total_results`` is unchanged, so an
-unchanged year costs one request.
+Re-harvesting with a previous snapshot (which the caller passes only when the year's membership is known
+to be unchanged) reuses every window whose ``total_results`` is unchanged, so such a year costs one request.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ thin wrappers around these.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from collections.abc import Callable
@@ -90,11 +91,15 @@ async def run_discover(
     lake.ensure_writable()
     configuration = await client.configuration()
     genres = await client.movie_genres()
+    previous = load_discover_snapshot(lake, year)
+    if previous is not None and not await _membership_unchanged(client, lake, year, previous, include_adult,
+                                                                include_video):
+        previous = None  # an equal total proves nothing (one deletion plus one addition): page it all again
     harvester = DiscoverHarvester(
         client,
         include_adult=include_adult,
         include_video=include_video,
-        previous=load_discover_snapshot(lake, year),
+        previous=previous,
         progress=progress,
     )
     snapshot = await harvester.harvest_year(year)
@@ -120,6 +125,29 @@ async def run_discover(
         repaged_windows=snapshot.repaged_windows,
         path=lake.discover_file(year),
     )
+
+
+async def _membership_unchanged(
+    client: TMDbClient, lake: Lake, year: int, previous: DiscoverSnapshot, include_adult: bool, include_video: bool
+) -> bool:
+    """Whether the movies of ``year`` are known to be exactly those of the previous discover run: only after
+    a catalog sync of today (TMDb's date), whose store holds the current release date of every movie the
+    export lists. Without one, nothing vouches for the membership and the year is paged again."""
+    from movie_assets.harvest.sync import SyncCursor, listed_ids  # the sync builds on these stages
+
+    if not lake.sync_cursor_file.exists():
+        return False
+    today = (await client.server_time()).astimezone(dt.UTC).date()
+    cursor = SyncCursor.read(lake, today)
+    if cursor is None or cursor.changes_through != today or not lake.export_snapshot_file(cursor.export_day).exists():
+        return False
+    view = StoreView.load(lake)
+    latest = view.latest
+    in_year = latest.filter(pc.and_(pc.equal(latest.column("status"), OK),
+                                    pc.fill_null(pc.equal(latest.column("release_year"), year), False)))
+    members = set(in_year.column("movie_id").to_pylist()) - set(view.gone.to_pylist())
+    members &= listed_ids(lake, cursor.export_day, include_adult, include_video)
+    return members == set(previous.items)
 
 
 def discover_ids(lake: Lake, year: int) -> list[int]:

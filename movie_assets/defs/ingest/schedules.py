@@ -1,6 +1,6 @@
 """``nightly_refresh_schedule`` (03:00 UTC, STOPPED by default): re-materializes the two newest years
-(current + previous), one run per year on ``ingest_job``. Discover reuses unchanged windows and details
-fetches only new ids."""
+(current + previous), one run per year on ``ingest_job``. Discover reuses windows only when a catalog sync
+of today vouches for the year's membership; details fetches only new ids."""
 
 import datetime as dt
 
