@@ -221,6 +221,16 @@ def test_changes_sensor_catches_up_over_ticks_with_an_injected_today(harvested):
     assert refresh.RefreshCursor.from_json(result.cursor).last_processed_date == D(2026, 10, 1)
 
 
+def test_changes_sensor_runs_the_catalog_sync_once_a_day_for_a_synced_lake(tmp_path):
+    lake = Lake.at(tmp_path / "data")
+    lake.sync_cursor_file.parent.mkdir(parents=True)
+    lake.sync_cursor_file.write_text('{"changes_through": "2026-11-01", "export_day": "2026-11-01"}')
+    sensor = sensors.build_changes_sensor(today=lambda: D(2026, 11, 2), name="changes_synced")
+    result = _tick(sensor, _resources("http://127.0.0.1:9/3", lake))  # reads nothing itself: the sync does
+    [request] = result.run_requests
+    assert request.job_name == "catalog_sync_job" and request.run_key == "catalog-sync-2026-11-02"
+
+
 def test_changes_sensor_does_not_advance_when_tmdb_fails(harvested):
     _, lake = harvested
     dead = f"http://127.0.0.1:{free_port()}/3"
@@ -300,7 +310,8 @@ def test_downstream_sensor_and_default_statuses():
     assert isinstance(sensor, dg.AutomationConditionSensorDefinition)
     for name in ("missing_years_sensor", "changes_sensor", "downstream_automation_sensor"):
         assert defs.get_sensor_def(name).default_status == dg.DefaultSensorStatus.STOPPED
-    assert defs.get_sensor_def("changes_sensor").job_name == "ingest_job"
+    targets = defs.get_sensor_def("changes_sensor").targets
+    assert {t.job_def.name for t in targets} == {"ingest_job", "catalog_sync_job"}
     graph = defs.resolve_asset_graph()
     conditioned = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).automation_condition}
     assert "movies_db" in conditioned and not conditioned & {"discover_movies", "movie_details", "movies"}

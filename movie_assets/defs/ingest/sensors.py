@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import dagster as dg
 
+from movie_assets.defs.catalog import schedules as catalog_schedules
 from movie_assets.defs.ingest import assets, jobs
 from movie_assets.defs.ingest.partitions import yearly_partitions
 from movie_assets.harvest import changes as refresh
@@ -157,6 +158,7 @@ def changes_run_requests(
     valid = set(valid_keys)
     return [
         dg.RunRequest(
+            job_name=jobs.ingest_job.name,
             run_key=refresh.refetch_run_key(year, changes.start, changes.end, ids),
             partition_key=str(year),
             run_config=refetch_run_config(ids),
@@ -183,15 +185,24 @@ def build_changes_sensor(
 
     @dg.sensor(
         name=name,
-        job=jobs.ingest_job,
+        jobs=[jobs.ingest_job, catalog_schedules.catalog_sync_job],
         minimum_interval_seconds=6 * 3600,
         default_status=dg.DefaultSensorStatus.STOPPED,
         description=(
-            "Incremental refresh: read TMDb /movie/changes (≤14-day windows, every page) since the cursor, "
-            "and request an ingest_job run per harvested year with movie_details.refetch_ids = its changed ids."
+            "Incremental refresh. A lake kept by the catalog sync: one catalog_sync_job run a day (the same "
+            "code as movie-assets sync, which reads /movie/changes from its own cursor). A lake harvested year "
+            "by year: read TMDb /movie/changes (≤14-day windows, every page) since the cursor and request an "
+            "ingest_job run per harvested year with movie_details.refetch_ids = its changed ids."
         ),
     )
     def _changes_sensor(context: dg.SensorEvaluationContext, tmdb: TMDbResource, lake: LakeResource):
+        if lake.lake().sync_cursor_file.exists():
+            day = today() if today is not None else dt.datetime.now(dt.UTC).date()
+            return dg.SensorResult(run_requests=[dg.RunRequest(
+                job_name=catalog_schedules.catalog_sync_job.name,
+                run_key=f"catalog-sync-{day.isoformat()}",
+                tags={TRIGGER_TAG: "tmdb_changes", **RUN_RETRY_TAGS},
+            )])
         cursor = refresh.RefreshCursor.from_json(context.cursor)
         # Any error (TMDb down, unreadable lake) fails the tick before the cursor moves.
         changes, years = asyncio.run(_read_changes(tmdb, lake, cursor, today, max_windows))
