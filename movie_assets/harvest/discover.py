@@ -151,6 +151,11 @@ class DiscoverHarvester:
         await self._harvest(Window.for_year(year))
         return self.snapshot
 
+    async def harvest_dates(self, gte: dt.date, lte: dt.date) -> DiscoverSnapshot:
+        """Every movie released in ``gte..lte``, with the same windowing (e.g. the newest releases)."""
+        await self._harvest(Window(gte, lte))
+        return self.snapshot
+
     async def _page(self, window: Window, page: int) -> dict[str, Any]:
         self.snapshot.requests += 1
         return await self.client.discover_movies(

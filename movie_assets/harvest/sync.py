@@ -5,7 +5,8 @@ One `sync` call:
 1. reads today's daily ID export (`exports.fetch_export`): the ids that exist, under the adult/video policy;
 2. reads ``/movie/changes`` since the cursor (≤ 14-day windows, every page, split past 500 pages);
 3. fetches, into the details store, every listed movie it holds no version of (on an empty lake: the whole
-   catalog, resumable after a kill) and every changed movie;
+   catalog, resumable after a kill), every changed movie, and the newest releases discover lists that the
+   export (made early today) cannot know yet;
 4. rebuilds exactly the partitions whose membership or content changed: the old and the new year of every
    refetched movie, and the year of every movie that left the export (it becomes a tombstone);
 5. moves the cursor, only now: a sync that fails retries the same ids next time.
@@ -27,6 +28,7 @@ import pyarrow.parquet as pq
 
 from movie_assets.harvest import exports
 from movie_assets.harvest.changes import changed_ids_since
+from movie_assets.harvest.discover import DiscoverHarvester
 from movie_assets.harvest.enrich import BatchProgress, enrich
 from movie_assets.harvest.stages import StoreView, build_movies_undated, build_movies_year, fetch_reference
 from movie_assets.harvest.store import OK, DetailsStore
@@ -34,6 +36,9 @@ from movie_assets.lake import Lake, write_json_atomic
 from movie_assets.tmdb.client import TMDbClient
 
 log = logging.getLogger(__name__)
+
+# Discover's fast path: releases dated this close to today are read from discover too, not only the export.
+NEWEST_DAYS = dt.timedelta(days=7)
 
 
 class SyncError(RuntimeError):
@@ -139,6 +144,10 @@ async def sync(
         vanished: set[int] = set()
         if cursor is not None and lake.export_snapshot_file(cursor.export_day).exists():
             vanished = listed_ids(lake, cursor.export_day, include_adult, include_video) - listed
+        # The newest releases through discover: movies created after the export was made are not in it yet.
+        newest = await DiscoverHarvester(client, include_adult=include_adult, include_video=include_video
+                                         ).harvest_dates(now.date() - NEWEST_DAYS, now.date() + NEWEST_DAYS)
+        new |= {i for i in newest.items if statuses.get(i) != OK}
         # Written before fetching: a sync that fails or is killed rebuilds these partitions next time too.
         touched = new | changed | vanished | _read_pending(lake)
         write_json_atomic({"ids": sorted(touched)}, lake.sync_pending_file)
