@@ -112,9 +112,13 @@ async def test_transient_faults_are_retried(fault):
         async with TMDbClient(settings) as client:
             ids = [m["id"] for m in (await client.popular_movies())["results"]]
             details = await asyncio.gather(*(client.movie_details(i) for i in ids))
+        injected = sum(emu.stats()["faults"].values())
     assert [d.data["id"] for d in details] == ids
     assert all(d.data["credits"] is not None for d in details)
-    assert sum(client.stats.retries.values()) > 0
+    assert injected > 0  # the faults happened, and every answer is still right
+    # aiohttp itself resends an idempotent request once when a reused connection is dropped, so a dropped
+    # connection is not always one of our retries; every other fault is.
+    assert sum(client.stats.retries.values()) > 0 or "drop_rate" in fault
 
 
 async def test_retries_are_bounded_then_typed_error():
