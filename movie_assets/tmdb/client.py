@@ -10,15 +10,17 @@ No failure ever becomes an empty record: every method returns a parsed body or r
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import json
 import logging
 import os
 from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_exception_type, stop_after_attempt
@@ -40,6 +42,7 @@ from .errors import (
 from .ratelimit import AdaptiveRateLimiter
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_PAGE = 500
 # TMDb status codes that mean "try again later" even when they arrive with a 200 or 4xx status.
@@ -217,31 +220,13 @@ class TMDbClient:
         """Stream the file at absolute ``url`` (no API credentials sent) into ``target``, with the same
         throttling and retries as API calls. A 403 or 404 raises `TMDbFileMissing` (not retried): that
         is how a files host says the file is not there."""
-        if self._session is None:
-            raise RuntimeError("TMDbClient must be used inside 'async with'")
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.settings.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(Retryable),
-            before_sleep=self._count_retry,
-        )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    return await self._download_attempt(url, Path(target))
-        except RetryError as exc:
-            last = exc.last_attempt.exception()
-            assert isinstance(last, Retryable)
-            kind = TMDbConnectionError if last.cause == "connection" else TMDbUnavailable
-            raise kind(self._redact(f"GET {url} failed after {self.settings.max_attempts} attempts; "
-                                    f"last: {last.detail}")) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await self._with_retries(lambda: self._download_attempt(url, Path(target)), url, other_host=True)
 
     async def _download_attempt(self, url: str, target: Path) -> FileDownload:
         assert self._session is not None
         await self.limiter.acquire()
         self.stats.requests += 1
-        try:
+        with self._transport_errors(url):
             async with self._session.get(url) as resp:
                 self.stats.statuses[resp.status] += 1
                 if resp.status in (403, 404):
@@ -262,23 +247,20 @@ class TMDbClient:
                     raise Retryable("connection", f"{url}: got {size} of {expected} bytes")
                 self.stats.bytes_received += size
                 return FileDownload(url=url, path=target, size=size, server_time=_server_time(resp.headers))
-        except TimeoutError:
-            raise Retryable("timeout", f"no answer from {url} within the timeout") from None
-        except aiohttp.ClientConnectorError as exc:
-            raise Retryable("connection", f"cannot connect to {url}: {exc.strerror or exc}") from None
-        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-            raise Retryable("connection", f"connection dropped: {type(exc).__name__}") from None
-        except aiohttp.ClientError as exc:
-            raise Retryable("connection", f"{type(exc).__name__}") from None
 
     # -- transport --------------------------------------------------------------------------------
     async def get(self, path: str, params: dict[str, Any] | None = None) -> TMDbResponse:
         """GET ``base_url + path`` with throttling and retries; returns the parsed body or raises."""
-        if self._session is None:
-            raise RuntimeError("TMDbClient must be used inside 'async with'")
         query = {"language": self.settings.language, **(params or {})}
         if self.settings.api_key and not self.settings.read_access_token:
             query["api_key"] = self.settings.api_key
+        return await self._with_retries(lambda: self._attempt(path, query), path)
+
+    async def _with_retries(self, attempt: Callable[[], Awaitable[T]], what: str, *, other_host: bool = False) -> T:
+        """Run ``attempt`` under the retry policy (transient failures only); after the last attempt, a typed
+        error: `TMDbConnectionError` when the host was never reached, else `TMDbUnavailable`."""
+        if self._session is None:
+            raise RuntimeError("TMDbClient must be used inside 'async with'")
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.max_attempts),
             wait=self._wait,
@@ -286,20 +268,33 @@ class TMDbClient:
             before_sleep=self._count_retry,
         )
         try:
-            async for attempt in retrying:
-                with attempt:
-                    return await self._attempt(path, query)
+            async for attempt_state in retrying:
+                with attempt_state:
+                    return await attempt()
         except RetryError as exc:
             last = exc.last_attempt.exception()
             assert isinstance(last, Retryable)
-            kind = TMDbConnectionError if last.cause == "connection" and not self.stats.statuses else TMDbUnavailable
-            hint = " (check TMDB_BASE_URL and the network)" if kind is TMDbConnectionError else ""
-            raise kind(
-                self._redact(
-                    f"GET {path} failed after {self.settings.max_attempts} attempts; last: {last.detail}{hint}"
-                )
-            ) from None
+            # An API host that answered before is reachable; a files host is judged on its own.
+            unreachable = last.cause == "connection" and (other_host or not self.stats.statuses)
+            kind = TMDbConnectionError if unreachable else TMDbUnavailable
+            hint = " (check TMDB_BASE_URL and the network)" if unreachable and not other_host else ""
+            message = f"GET {what} failed after {self.settings.max_attempts} attempts; last: {last.detail}{hint}"
+            raise kind(self._redact(message)) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @contextlib.contextmanager
+    def _transport_errors(self, where: str) -> Iterator[None]:
+        """Turn aiohttp's transport failures into `Retryable` ones, named by their cause."""
+        try:
+            yield
+        except TimeoutError:
+            raise Retryable("timeout", f"no answer from {where} within the timeout") from None
+        except aiohttp.ClientConnectorError as exc:
+            raise Retryable("connection", f"cannot connect to {where}: {exc.strerror or exc}") from None
+        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            raise Retryable("connection", f"connection dropped: {type(exc).__name__}") from None
+        except aiohttp.ClientError as exc:
+            raise Retryable("connection", f"{type(exc).__name__}") from None
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -320,18 +315,10 @@ class TMDbClient:
         assert self._session is not None
         await self.limiter.acquire()
         self.stats.requests += 1
-        try:
+        with self._transport_errors(self.base_url):
             async with self._session.get(self.base_url + path, params=query, headers=self._auth_headers) as resp:
                 raw = await resp.read()
                 status, headers = resp.status, resp.headers
-        except TimeoutError:
-            raise Retryable("timeout", f"no answer from {self.base_url} within the timeout") from None
-        except aiohttp.ClientConnectorError as exc:
-            raise Retryable("connection", f"cannot connect to {self.base_url}: {exc.strerror or exc}") from None
-        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-            raise Retryable("connection", f"connection dropped: {type(exc).__name__}") from None
-        except aiohttp.ClientError as exc:
-            raise Retryable("connection", f"{type(exc).__name__}") from None
         self.stats.bytes_received += len(raw)
         self.stats.statuses[status] += 1
         body = self._parse(raw)
