@@ -19,11 +19,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -31,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import emulator_process, report  # noqa: E402
 
-from movie_assets.emulator import Catalog, ChurnRates  # noqa: E402
+from movie_assets.emulator import Catalog, ChurnRates, RemoteEmulator  # noqa: E402
 from movie_assets.harvest import sync as catalog_sync  # noqa: E402
 from movie_assets.lake import Lake  # noqa: E402
 from movie_assets.tmdb.client import TMDbClient  # noqa: E402
@@ -40,22 +38,6 @@ from movie_assets.warehouse.build import read_movies  # noqa: E402
 
 SEED = 31
 START = dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC)
-
-
-def truth(catalog: Catalog) -> dict[int, int | None]:
-    movies: dict[int, int | None] = {}
-    for year in catalog.years:
-        if catalog.year_count(year):
-            data = catalog.year_data(year)
-            movies.update((i, year) for i, f in zip(data.ids.tolist(), data.flags.tolist(), strict=True) if not f & 3)
-    movies.update({s.id: None for s in catalog.undated() if not (s.adult or s.video)})
-    return movies
-
-
-def advance(root: str, days: int) -> None:
-    request = urllib.request.Request(f"{root}/__emulator/clock", data=json.dumps({"advance_days": days}).encode(),
-                                     method="POST", headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=30).read()
 
 
 async def one_sync(base_url: str, root: str, lake: Lake, rate: float) -> catalog_sync.SyncReport:
@@ -87,10 +69,10 @@ def main() -> None:
         full_seconds = time.monotonic() - started
         days = []
         for _ in range(args.days):
-            advance(root, 1)
+            RemoteEmulator(root).advance(1)
             days.append(asyncio.run(one_sync(base_url, root, lake, args.rate)))
         catalog.set_day(START.date() + dt.timedelta(days=args.days))
-        expected = truth(catalog)
+        expected = catalog.live_movies()
         table = read_movies(lake)
         movies = dict(zip(table.column("movie_id").to_pylist(), table.column("year").to_pylist(), strict=True))
     touched = sum(d.changed + d.new for d in days)

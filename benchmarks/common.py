@@ -7,54 +7,30 @@ import json
 import os
 import platform
 import resource
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from movie_assets.emulator import RemoteEmulator  # noqa: E402
+from movie_assets.emulator import emulator_process as standalone_emulator  # noqa: E402
 
 
 @contextlib.contextmanager
 def emulator_process(*args: str) -> Iterator[str]:
     """Run ``movie-assets emulator`` in its own process (so it does not share our GIL); yield its base URL."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "movie_assets.emulator", "--port", str(port), *args]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    root = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{root}/__emulator/stats", timeout=1).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"emulator did not start: {proc.stderr.read().decode()[-2000:]}") from None
-                time.sleep(0.2)
-        yield f"{root}/3"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with standalone_emulator(*args) as emulator:
+        yield emulator.base_url
 
 
 def emulator_stats(base_url: str) -> dict:
-    root = base_url.rsplit("/3", 1)[0]
-    return json.loads(urllib.request.urlopen(f"{root}/__emulator/stats", timeout=5).read())
+    return RemoteEmulator.at(base_url).stats()
 
 
 def reset_emulator(base_url: str) -> None:
-    root = base_url.rsplit("/3", 1)[0]
-    urllib.request.urlopen(urllib.request.Request(f"{root}/__emulator/reset", method="POST"), timeout=5).read()
+    RemoteEmulator.at(base_url).reset()
 
 
 def peak_rss_mb() -> float:

@@ -7,7 +7,7 @@ Use `running_emulator` in-process (tests, the pipeline without credentials) or `
 from .catalog import Catalog
 from .churn import ChurnRates
 from .options import EmulatorOptions
-from .runner import RunningEmulator, running_emulator, serve
+from .runner import RemoteEmulator, RunningEmulator, emulator_process, running_emulator, serve
 from .server import build_app
 from .years import MovieSummary
 
@@ -16,7 +16,9 @@ __all__ = [
     "ChurnRates",
     "EmulatorOptions",
     "MovieSummary",
+    "RemoteEmulator",
     "RunningEmulator",
+    "emulator_process",
     "build_app",
     "running_emulator",
     "serve",

@@ -145,6 +145,23 @@ class Catalog:
         """What changed between the base day and ``day`` (default: the clock's day)."""
         return self._churn.overlay(day or self.day)
 
+    def live_movies(
+        self, include_adult: bool = False, include_video: bool = False, day: dt.date | None = None
+    ) -> dict[int, int | None]:
+        """Ground truth: every movie of the catalog on ``day`` (default: the clock's day) under the adult/video
+        policy, with its release year (None when undated)."""
+        movies: dict[int, int | None] = {}
+        excluded = (0 if include_adult else 1) | (0 if include_video else 2)
+        for year in self.years:
+            if self.year_count(year):
+                data = self.year_data(year, day)
+                keep = (data.flags & excluded) == 0
+                movies.update(dict.fromkeys(data.ids[keep].tolist(), year))
+        for s in self.undated(day):
+            if not ((s.adult and not include_adult) or (s.video and not include_video)):
+                movies[s.id] = None
+        return movies
+
     def undated(self, day: dt.date | None = None) -> list[MovieSummary]:
         """Movies without a release date on ``day`` (default: the clock's day), by id."""
         overlay = self.overlay(day)

@@ -5,8 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -117,3 +122,65 @@ def serve(
         flush=True,
     )
     web.run_app(app, sock=sock, access_log=None, print=None, shutdown_timeout=0.5, handle_signals=True)
+
+
+@dataclass(frozen=True)
+class RemoteEmulator:
+    """An emulator reached over HTTP (e.g. one started by `emulator_process`): its counters and its clock."""
+
+    root_url: str  # "http://127.0.0.1:PORT"
+
+    @classmethod
+    def at(cls, base_url: str) -> RemoteEmulator:
+        """The emulator whose API is at ``base_url`` (``…/3``)."""
+        return cls(base_url.rsplit("/3", 1)[0])
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root_url}/3"
+
+    def _call(self, path: str, body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.root_url}{path}", data=data, method="POST" if data else "GET",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def stats(self) -> dict[str, Any]:
+        """``GET /__emulator/stats``."""
+        return self._call("/__emulator/stats")
+
+    def reset(self) -> None:
+        """Zero the counters."""
+        self._call("/__emulator/reset", {})
+
+    def advance(self, days: int = 1) -> str:
+        """Move the clock ``days`` days on (the living catalog changes day by day); the new time."""
+        return self._call("/__emulator/clock", {"advance_days": days})["as_of"]
+
+
+@contextlib.contextmanager
+def emulator_process(*args: str, startup_timeout: float = 60.0) -> Iterator[RemoteEmulator]:
+    """Run ``python -m movie_assets.emulator ARGS`` on a free loopback port in its own process (so it does not
+    share the caller's GIL); stop it on exit."""
+    with contextlib.closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "movie_assets.emulator", "--port", str(port), *args],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    emulator = RemoteEmulator(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            try:
+                emulator.stats()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    error = process.stderr.read().decode()[-2000:] if process.poll() is not None else "timeout"
+                    raise RuntimeError(f"emulator did not start: {error}") from None
+                time.sleep(0.2)
+        yield emulator
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -27,15 +27,10 @@ def client_for(exports_base_url: str) -> TMDbClient:
 
 
 def truth(catalog: Catalog, adult: bool | None) -> set[int]:
-    """Every id of the catalog (``adult=None``), or only the adult / non-adult ones."""
-    ids = set()
-    for year in catalog.years:
-        if catalog.year_count(year):
-            data = catalog.year_data(year)
-            is_adult = (data.flags & 1) == 1
-            keep = is_adult if adult else ~is_adult if adult is False else is_adult | ~is_adult
-            ids.update(int(i) for i in data.ids[keep])
-    return ids
+    """Every id of the catalog (``adult=None``), or only the adult / non-adult ones (videos included)."""
+    everything = set(catalog.live_movies(include_adult=True, include_video=True))
+    non_adult = set(catalog.live_movies(include_adult=False, include_video=True))
+    return everything if adult is None else everything - non_adult if adult else non_adult
 
 
 @pytest.fixture(scope="module")

@@ -32,15 +32,7 @@ def client_for(emu, **overrides) -> TMDbClient:
 
 def truth(catalog: Catalog) -> dict[int, int | None]:
     """Every live movie of the catalog today under the default policy (no adult, no video): its year."""
-    movies: dict[int, int | None] = {}
-    for year in catalog.years:
-        if catalog.year_count(year):
-            data = catalog.year_data(year)
-            for movie_id, flags in zip(data.ids.tolist(), data.flags.tolist(), strict=True):
-                if not flags & 3:
-                    movies[movie_id] = year
-    movies.update({s.id: None for s in catalog.undated() if not (s.adult or s.video)})
-    return movies
+    return catalog.live_movies()
 
 
 def lake_movies(lake: Lake) -> dict[int, int | None]:

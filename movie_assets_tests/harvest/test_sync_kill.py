@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from movie_assets.emulator import RemoteEmulator, emulator_process
 from movie_assets.lake import Lake
-from movie_assets_tests.helpers import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -28,50 +26,31 @@ SYNC = "import sys; from movie_assets.cli import main; sys.exit(main(sys.argv[1:
 
 @pytest.fixture()
 def emulator():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "movie_assets.emulator", "--port", str(port), *EMULATOR],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    root = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{root}/__emulator/stats", timeout=1).read()
-            break
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < deadline, "emulator did not start"
-            time.sleep(0.2)
-    yield root
-    proc.terminate()
-    proc.wait(10)
+    with emulator_process(*EMULATOR) as remote:
+        yield remote
 
 
-def movie_requests(root: str) -> int:
-    return json.loads(urllib.request.urlopen(f"{root}/__emulator/stats", timeout=5).read())["by_path"].get("movie", 0)
+def movie_requests(emulator: RemoteEmulator) -> int:
+    return emulator.stats()["by_path"].get("movie", 0)
 
 
-def advance(root: str, days: int) -> None:
-    request = urllib.request.Request(f"{root}/__emulator/clock", data=json.dumps({"advance_days": days}).encode(),
-                                     method="POST", headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=30).read()
-
-
-def sync_command(root: str, data_dir: Path) -> tuple[list[str], dict]:
+def sync_command(emulator: RemoteEmulator, data_dir: Path) -> tuple[list[str], dict]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TMDB_", "DAGSTER_HOME"))}
-    env.update(TMDB_BASE_URL=f"{root}/3", TMDB_EXPORTS_BASE_URL=f"{root}/p/exports",
+    env.update(TMDB_BASE_URL=emulator.base_url, TMDB_EXPORTS_BASE_URL=f"{emulator.root_url}/p/exports",
                TMDB_REQUESTS_PER_SECOND="1500", TMDB_API_KEY="", TMDB_READ_ACCESS_TOKEN="")
     return [sys.executable, "-c", SYNC, "sync", "--data-dir", str(data_dir), "--batch-size", "40"], env
 
 
-def run_sync(root: str, data_dir: Path) -> None:
-    cmd, env = sync_command(root, data_dir)
+def run_sync(emulator: RemoteEmulator, data_dir: Path) -> None:
+    cmd, env = sync_command(emulator, data_dir)
     subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
 
 
-def killed_sync(root: str, data_dir: Path, after_requests: int) -> None:
-    cmd, env = sync_command(root, data_dir)
-    start = movie_requests(root)
+def killed_sync(emulator: RemoteEmulator, data_dir: Path, after_requests: int) -> None:
+    cmd, env = sync_command(emulator, data_dir)
+    start = movie_requests(emulator)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while proc.poll() is None and movie_requests(root) - start < after_requests:
+    while proc.poll() is None and movie_requests(emulator) - start < after_requests:
         time.sleep(0.002)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -92,7 +71,7 @@ def test_a_killed_full_and_incremental_sync_resume_to_the_same_lake(emulator, tm
     run_sync(emulator, killed)
     assert year_files(killed) == year_files(clean)
 
-    advance(emulator, 3)  # three days of churn: moves, deletions, additions, edits
+    emulator.advance(3)  # three days of churn: moves, deletions, additions, edits
     run_sync(emulator, clean)
     changed = movie_requests(emulator) - 2 * movies  # (roughly) what one incremental sync fetches
     killed_sync(emulator, killed, rng.randint(1, max(2, changed // 2)))
