@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from movie_assets.common.concurrency import gather_or_cancel
-from movie_assets.harvest.store import DONE_STATUSES, FAILED, NOT_FOUND, OK, DetailsRecord, DetailsStore
+from movie_assets.harvest.store import DONE_STATUSES, FAILED, NOT_FOUND, OK, DetailsRecord, DetailsStore, StoreState
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.errors import TMDbAuthError, TMDbError, TMDbNotFound
 
@@ -94,6 +94,7 @@ async def enrich(
     concurrency: int = 20,
     refetch: Iterable[int] = (),
     progress: Callable[[BatchProgress], None] | None = None,
+    state: StoreState | None = None,
 ) -> EnrichResult:
     """Fetch details for every id in ``movie_ids`` that the store does not already hold (call it inside
     ``store.writer()``).
@@ -104,8 +105,8 @@ async def enrich(
     those in flight.
     """
     wanted = sorted(set(movie_ids))
-    statuses = store.statuses()
-    hashes = store.latest_hashes()
+    state = state or store.state()  # the caller may have read it already
+    statuses, hashes = state.statuses, state.hashes
     refetch_ids = set(refetch)
     todo = [i for i in wanted if i in refetch_ids or statuses.get(i) not in DONE_STATUSES]
     errors: dict[int, str] = {}

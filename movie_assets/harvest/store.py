@@ -98,6 +98,14 @@ def release_year(payload: str) -> int | None:
         return None
 
 
+@dataclass
+class StoreState:
+    """The latest status of every movie, and the content hash of every latest good version (`DetailsStore.state`)."""
+
+    statuses: dict[int, str]
+    hashes: dict[int, str]
+
+
 def _shard_number(path: Path) -> int:
     number = path.name.split("-", 1)[1].split(".", 1)[0]
     return int(number) if number.isdigit() else 0
@@ -277,22 +285,29 @@ class DetailsStore:
             keys.update(zip(held.column("movie_id").to_pylist(), held.column("content_hash").to_pylist(), strict=True))
         return keys
 
-    def statuses(self) -> dict[int, str]:
-        """The latest status of every movie in the store; a movie whose latest good payload was lost with an
-        unreadable shard counts as never fetched (so it is fetched again)."""
+    def state(self) -> StoreState:
+        """What a writer decides with, read in one pass: the latest status of every movie, and the content
+        hash of every latest good version. A movie whose latest good payload was lost with an unreadable
+        shard counts as never fetched (so it is fetched again, payload and all)."""
         latest, held = self.latest(), self._payload_keys()
-        return {
-            i: s for i, s, h in zip(*(latest.column(c).to_pylist() for c in ("movie_id", "status", "content_hash")),
-                                    strict=True)
-            if s != OK or (i, h) in held
-        }
+        state = StoreState({}, {})
+        for movie_id, status, digest in zip(
+            *(latest.column(c).to_pylist() for c in ("movie_id", "status", "content_hash")), strict=True
+        ):
+            if status != OK:
+                state.statuses[movie_id] = status
+            elif (movie_id, digest) in held:
+                state.statuses[movie_id] = status
+                state.hashes[movie_id] = digest
+        return state
+
+    def statuses(self) -> dict[int, str]:
+        """The latest status of every movie in the store (see `state`)."""
+        return self.state().statuses
 
     def latest_hashes(self) -> dict[int, str]:
         """The content hash of every movie's latest good version whose payload the store holds."""
-        versions, held = self.latest(), self._payload_keys()
-        ok = versions.filter(pc.equal(versions.column("status"), OK))
-        return {i: h for i, h in zip(ok.column("movie_id").to_pylist(), ok.column("content_hash").to_pylist(),
-                                     strict=True) if (i, h) in held}
+        return self.state().hashes
 
     def records(self, latest: pa.Table) -> dict[int, DetailsRecord]:
         """`DetailsRecord`s (payload included) for the rows of ``latest`` (a filtered `latest` table)."""

@@ -131,7 +131,8 @@ async def sync(
     with store.writer():  # held until the cursor moves: one sync (or details run) at a time
         export = await exports.fetch_export(client, lake, now=now, include_adult=include_adult, logger=logger)
         listed = listed_ids(lake, export.day, include_adult, include_video)
-        statuses = store.statuses()
+        state = store.state()
+        statuses = dict(state.statuses)
         # Listed movies without a good version (never fetched, or a 404 TMDb lists again) are fetched.
         new = {i for i in listed if statuses.get(i) != OK}
         changed: set[int] = set()
@@ -154,7 +155,7 @@ async def sync(
         await fetch_reference(client, lake)
         refetch = changed | (new & set(statuses))
         result = await enrich(client, new | changed, store, batch_size=batch_size, concurrency=concurrency,
-                              refetch=refetch, progress=progress)
+                              refetch=refetch, progress=progress, state=state)
         if result.failed:
             raise SyncError(
                 f"{len(result.failed)} of {len(new | changed)} movies still failed after retries (e.g. "
