@@ -105,11 +105,9 @@ def main() -> None:
         server = emulator_stats(base_url)
         db_seconds = db_peak = None
         if args.with_db:
-            import duckdb
 
             started = time.monotonic()
-            with duckdb.connect(str(lake.duckdb_file)) as connection:
-                warehouse.build_movies_db(lake, connection)
+            warehouse.build_movies_db(lake)
             db_seconds, db_peak = time.monotonic() - started, peak_mb()
         lake_bytes = sum(p.stat().st_size for p in lake.root.rglob("*") if p.is_file())
     total = rows[-1]["movies"]

@@ -24,7 +24,6 @@ import logging
 import shutil
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 from aiohttp import web
@@ -95,8 +94,7 @@ def harvested(tmp_path_factory) -> Path:
     lake = Lake.at(root)
     with running_emulator(catalog=CATALOG, options=EmulatorOptions(api_keys={SECRET})) as emu:
         asyncio.run(harvest(emu.base_url, lake, api_key=SECRET))
-    with duckdb.connect(str(lake.duckdb_file)) as connection:
-        warehouse.build_movies_db(lake, connection)
+    warehouse.build_movies_db(lake)
     return root
 
 
@@ -246,8 +244,8 @@ def test_corrupt_year_parquet_fails_movies_db_naming_the_file(lake):
     part = lake.movies_year_file(YEAR)
     part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])
     consolidated = lake.movies_file.read_bytes()
-    with duckdb.connect(str(lake.duckdb_file)) as connection, pytest.raises(stages.IngestError) as info:
-        warehouse.build_movies_db(lake, connection)
+    with pytest.raises(stages.IngestError) as info:
+        warehouse.build_movies_db(lake)
     assert_clear(str(info.value), str(part))
     assert "re-materialize" in str(info.value)
     assert lake.movies_file.read_bytes() == consolidated  # the last good consolidated file survives
@@ -327,8 +325,8 @@ def test_disk_full_while_writing_keeps_the_previous_files(lake, monkeypatch):
     monkeypatch.setattr(lake_files.pq.ParquetWriter, "write_table", enospc_writer(pq.ParquetWriter.write_table))
     with pytest.raises(OSError) as year_error:
         stages.build_movies_year(lake, YEAR)
-    with duckdb.connect(str(lake.duckdb_file)) as connection, pytest.raises(OSError) as db_error:
-        warehouse.build_movies_db(lake, connection)
+    with pytest.raises(OSError) as db_error:
+        warehouse.build_movies_db(lake)
     with pytest.raises(OSError):
         DetailsStore(lake.details_store_dir).append([DetailsRecord(1, "ok", None, '{"release_date": ""}')])
     for info in (year_error, db_error):

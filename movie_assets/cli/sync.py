@@ -13,8 +13,6 @@ import argparse
 import asyncio
 import sys
 
-import duckdb
-
 from movie_assets.harvest.enrich import BatchProgress
 from movie_assets.harvest.exports import ExportError
 from movie_assets.harvest.stages import IngestError
@@ -59,8 +57,7 @@ def run_sync(args: argparse.Namespace) -> int:
     print(f"syncing {lake.root} with TMDb (export at {settings.effective_exports_base_url})", flush=True)
     try:
         report = asyncio.run(_run(args, lake))
-        with duckdb.connect(str(lake.duckdb_file)) as connection:
-            rows = build_movies_db(lake, connection).rows
+        rows = build_movies_db(lake).rows
     except (LakeError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -19,8 +19,6 @@ import datetime as dt
 import gzip
 import json
 import logging
-import os
-import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from movie_assets.lake import Lake, write_parquet_atomic
+from movie_assets.lake.files import create_temporary_file
 from movie_assets.lake.schema import EXPORT_SCHEMA
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.errors import TMDbConnectionError, TMDbFileMissing
@@ -128,15 +127,13 @@ def read_snapshot_ids(lake: Lake, day: dt.date) -> pa.Array:
 
 
 async def _download(client: TMDbClient, base_url: str, name: str, directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".download")
-    os.close(fd)
+    tmp = create_temporary_file(directory / name)
     try:
         await client.download(f"{base_url}/{name}", tmp)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
-    return Path(tmp)
+    return tmp
 
 
 async def fetch_export(

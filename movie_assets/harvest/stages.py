@@ -24,7 +24,8 @@ from movie_assets.harvest.enrich import BatchProgress, EnrichResult, enrich
 from movie_assets.harvest.records import discover_row, movie_row, movies_table
 from movie_assets.harvest.store import NOT_FOUND, OK, DetailsStore
 from movie_assets.harvest.tombstones import tombstoned_ids
-from movie_assets.lake import Lake, atomic_dir, remove_dir_atomic, write_json_atomic, write_parquet_atomic
+from movie_assets.lake import Lake, remove_dir_atomic, write_json_atomic, write_parquet_atomic
+from movie_assets.lake.locks import partitions_lock
 from movie_assets.lake.schema import DISCOVER_SCHEMA
 from movie_assets.tmdb.client import TMDbClient
 
@@ -274,7 +275,13 @@ def build_movies_year(
     discover_path = lake.discover_file(year)
     if require_discover and not discover_path.exists():
         raise IngestError(f"no discover output for {year}; materialize discover_movies for {year} first")
-    view = view or StoreView.load(lake)
+    with partitions_lock(lake):  # the store is read under the lock, so the last writer wrote the newest view
+        return _build_year(lake, year, discover_path, view or StoreView.load(lake), poster_size, backdrop_size)
+
+
+def _build_year(
+    lake: Lake, year: int, discover_path: Path, view: StoreView, poster_size: str, backdrop_size: str
+) -> pa.Table:
     fetched = set(view.latest.column("movie_id").to_pylist()) if discover_path.exists() else set()
     missing = [i for i in discover_ids(lake, year) if i not in fetched] if discover_path.exists() else []
     if missing:
@@ -291,9 +298,10 @@ def build_movies_undated(
 ) -> pa.Table:
     """Build the undated partition (``year=__HIVE_DEFAULT_PARTITION__/``, read as a NULL year) from the latest
     good version of every stored movie that has no release date, and replace it atomically."""
-    view = view or StoreView.load(lake)
-    undated = pc.is_null(view.latest.column("release_year"))
-    return _build_partition(lake, None, view, undated, poster_size, backdrop_size)
+    with partitions_lock(lake):
+        view = view or StoreView.load(lake)
+        undated = pc.is_null(view.latest.column("release_year"))
+        return _build_partition(lake, None, view, undated, poster_size, backdrop_size)
 
 
 def _build_partition(
@@ -338,11 +346,10 @@ def _build_partition(
 
 def write_year_partition(lake: Lake, year: int | None, table: pa.Table) -> Path:
     """Write ``year=Y/part-0.parquet`` (None: the undated partition; the partition column is dropped, as
-    Hive layout implies) and swap it in."""
+    Hive layout implies). One rename replaces the file, so a reader globbing the dataset meanwhile finds
+    the year's old file or its new one, never neither."""
     target = lake.movies_year_file(year)
-    with atomic_dir(target.parent) as build:
-        write_parquet_atomic(table.drop_columns(["year"]), build / target.name)
-    return target
+    return write_parquet_atomic(table.drop_columns(["year"]), target)
 
 
 # -- one year, end to end ---------------------------------------------------------------------------------

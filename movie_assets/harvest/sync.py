@@ -33,6 +33,7 @@ from movie_assets.harvest.enrich import BatchProgress, enrich
 from movie_assets.harvest.stages import StoreView, build_movies_undated, build_movies_year, fetch_reference
 from movie_assets.harvest.store import OK, DetailsStore
 from movie_assets.lake import Lake, write_json_atomic
+from movie_assets.lake.locks import partitions_lock
 from movie_assets.tmdb.client import TMDbClient
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ async def sync(
     logger = logger or log
     started, requests_before = time.monotonic(), client.stats.requests
     lake.ensure_writable()
+    lake.remove_stale_temporaries()
     now = await client.server_time()
     cursor = SyncCursor.read(lake, now.date())
     store = DetailsStore(lake.details_store_dir, logger=logger)
@@ -163,13 +165,14 @@ async def sync(
                 "stored and the cursor did not move: run the sync again to fetch the rest"
             )
         store.compact()
-        view = StoreView.load(lake)  # the store's index and the tombstones, read once for every rebuild
-        years = _partitions_to_rebuild(lake, view, touched, full=cursor is None)
-        for year in years:
-            if year is None:
-                build_movies_undated(lake, view=view)
-            else:
-                build_movies_year(lake, year, require_discover=False, view=view)
+        with partitions_lock(lake):  # a moved movie leaves its old year and joins its new one together
+            view = StoreView.load(lake)  # the store's index and the tombstones, read once for every rebuild
+            years = _partitions_to_rebuild(lake, view, touched, full=cursor is None)
+            for year in years:
+                if year is None:
+                    build_movies_undated(lake, view=view)
+                else:
+                    build_movies_year(lake, year, require_discover=False, view=view)
         SyncCursor(now.date(), export.day).write(lake)
         lake.sync_pending_file.unlink(missing_ok=True)
     report = SyncReport(

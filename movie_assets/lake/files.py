@@ -3,16 +3,27 @@
 `atomic_path` yields a temporary path beside the target and renames it into place only when the block
 finishes without error; `atomic_dir` does the same for a whole directory. Parquet is written with a
 fixed codec and no wall-clock metadata, JSON with sorted keys, so the same input gives the same bytes.
+
+Temporary files and build folders are created with the ordinary modes (0666 / 0777 less the umask), as
+any other file: a release can be shared. Their names carry their owner (``.<name>.~<host>-<pid>-<random>``
+plus ``.tmp`` or ``.build``), so `sweep_stale_temporaries` can remove what a killed process left behind
+without touching the work of a live one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import errno
 import hashlib
 import json
 import os
+import re
+import secrets
 import shutil
-import tempfile
+import socket
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,15 +31,92 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+_renameat2 = getattr(ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True), "renameat2", None)
+# Another host's leftovers (a shared lake) are only judged by age: their process cannot be asked.
+FOREIGN_LEFTOVER_AGE_S = 24 * 3600
+_HOST_TAG = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+_TEMPORARY = re.compile(r"^\..+\.~(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-[0-9a-f]{8}\.(?:tmp|build)$")
+
+
+def temporary_name(target: Path, kind: str = "tmp") -> Path:
+    """A unique hidden name beside ``target`` that says which process owns it (see `sweep_stale_temporaries`)."""
+    return target.with_name(f".{target.name}.~{_HOST_TAG}-{os.getpid()}-{secrets.token_hex(4)}.{kind}")
+
+
+def create_temporary_file(target: Path) -> Path:
+    """Create an empty temporary file beside ``target``, mode 0666 less the umask (not mkstemp's 0600)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        tmp = temporary_name(target)
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:  # pragma: no cover - 32 random bits
+            continue
+
+
+def create_build_dir(target: Path) -> Path:
+    """Create an empty build folder beside ``target``, mode 0777 less the umask (not mkdtemp's 0700)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        build = temporary_name(target, "build")
+        try:
+            build.mkdir(0o777)
+            return build
+        except FileExistsError:  # pragma: no cover - 32 random bits
+            continue
+
+
+def _owner_is_gone(host: str, pid: int, path: Path) -> bool:
+    if host != _HOST_TAG:
+        with contextlib.suppress(FileNotFoundError):
+            return time.time() - path.lstat().st_mtime > FOREIGN_LEFTOVER_AGE_S
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def sweep_stale_temporaries(root: str | os.PathLike, *, skip: Iterable[str | os.PathLike] = ()) -> list[Path]:
+    """Remove temporary files and build folders under ``root`` whose writer was killed (its process is gone on
+    this host, or, from another host, older than a day), and ``.<name>.old`` folders of an interrupted
+    directory swap. Returns what was removed. Folders in ``skip`` are not searched (large caches)."""
+    removed: list[Path] = []
+    skipped = {Path(p).resolve() for p in skip}
+    for here, dirs, files in os.walk(root):
+        folder = Path(here)
+        keep = []
+        for name in dirs:
+            path = folder / name
+            match = _TEMPORARY.match(name)
+            stale_old = name.startswith(".") and name.endswith(".old") and (folder / name[1:-4]).exists()
+            if (match and _owner_is_gone(match["host"], int(match["pid"]), path)) or stale_old:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+            elif not match and path.resolve() not in skipped:
+                keep.append(name)
+        dirs[:] = keep
+        for name in files:
+            match = _TEMPORARY.match(name)
+            if match and _owner_is_gone(match["host"], int(match["pid"]), folder / name):
+                with contextlib.suppress(FileNotFoundError):
+                    (folder / name).unlink()
+                    removed.append(folder / name)
+    return removed
+
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; rename it over ``target`` only on success."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = create_temporary_file(target)
     try:
         yield tmp
         os.replace(tmp, target)
@@ -37,12 +125,35 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
             tmp.unlink()
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    if _renameat2 is None:
+        return False
+    if _renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
 def replace_dir_atomic(build: Path, target: Path) -> None:
-    """Swap a fully built directory into place, removing whatever the target held before."""
+    """Swap a fully built directory into place, removing whatever the target held before.
+
+    Readers see the old folder or the new one, never none: the two are exchanged in one step where the
+    system can (Linux), else renamed one after the other (a gap of microseconds). A folder ``.<target>.old``
+    left by a swap that was killed between its two renames is put back first, so it is never lost.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     old = target.with_name(f".{target.name}.old")
     if old.exists():
-        shutil.rmtree(old)
+        if target.exists():
+            shutil.rmtree(old)
+        else:
+            os.replace(old, target)
+    if target.exists() and _exchange(build, target):
+        shutil.rmtree(build)
+        return
     if target.exists():
         os.replace(target, old)
     os.replace(build, target)
@@ -62,11 +173,10 @@ def remove_dir_atomic(target: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_dir(target: str | os.PathLike, prefix: str | None = None) -> Iterator[Path]:
+def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
     """Yield an empty build directory beside ``target``; swap it in for ``target`` only on success."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(dir=target.parent, prefix=prefix or f".{target.name}.build-"))
+    build = create_build_dir(target)
     try:
         yield build
         replace_dir_atomic(build, target)

@@ -13,6 +13,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from movie_assets.lake.files import sweep_stale_temporaries
+
 # Hive's name for a null partition value: DuckDB and pyarrow read ``year=__HIVE_DEFAULT_PARTITION__`` as a
 # NULL year, so movies without a release date have an explicit place in the typed dataset.
 UNDATED_PARTITION = "__HIVE_DEFAULT_PARTITION__"
@@ -118,6 +120,11 @@ class Lake:
         return self.movies_dataset_dir / "year=*" / "*.parquet"
 
     @property
+    def partitions_lock_file(self) -> Path:
+        """Held while year partitions are replaced or read together (`movie_assets.lake.locks`)."""
+        return self.processed_dir / ".movies_parquet.lock"
+
+    @property
     def movies_file(self) -> Path:
         return self.processed_dir / "movies.parquet"
 
@@ -189,6 +196,14 @@ class Lake:
     @property
     def checksums_file(self) -> Path:
         return self.reports_dir / "checksums.txt"
+
+    def remove_stale_temporaries(self) -> list[Path]:
+        """Remove what killed writers left in the lake: temporary files, build folders, half-swapped folders
+        (`movie_assets.lake.files.sweep_stale_temporaries`). The poster image cache is left to its own
+        sweep (`movie_assets.posters.cache`): it can hold a million files."""
+        if not self.root.exists():
+            return []
+        return sweep_stale_temporaries(self.root, skip=[self.posters_dir])
 
     def ensure_writable(self) -> None:
         """Create the data root if needed and fail with a clear message when it cannot be written."""

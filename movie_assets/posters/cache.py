@@ -21,6 +21,7 @@ import aiohttp
 
 from movie_assets.common.concurrency import bounded_map
 from movie_assets.lake import Lake, atomic_path
+from movie_assets.lake.files import sweep_stale_temporaries
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,8 @@ async def cache_posters(
     """Download the posters of ``movies`` (``(movie_id, poster_path)``) not cached yet, at ``size``."""
     started = time.perf_counter()
     result = PosterCacheResult()
+    if lake.posters_dir.exists():
+        sweep_stale_temporaries(lake.posters_dir)  # what a killed run left half-written
     todo: dict[str, Path] = {}
     for _, poster_path in movies:
         if not poster_path:

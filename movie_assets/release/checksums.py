@@ -2,8 +2,10 @@
 
 Lines are ``<sha256 hex><two spaces><path>``, with paths relative to the repository root (the parent of the
 data dir), sorted by path, so ``cd <repo root> && sha256sum -c reports/checksums.txt`` verifies the release.
-Covered: each year's Parquet, ``movies.parquet``, the sample, the split files (and their manifest),
-``reports/data_profile.json`` and the CSV exports in the data dir; never ``checksums.txt`` itself.
+Covered: every file the pipeline publishes — each year's Parquet, ``movies.parquet``, the tombstones, the
+sample, the split files (and their manifest), ``reports/data_profile.json``, the CSV exports in the data
+dir, the movie and poster embeddings and every file of the saved FAISS indexes; never ``checksums.txt``
+itself, the raw harvest, the details store or the poster image cache (inputs, not releases).
 """
 
 from __future__ import annotations
@@ -18,11 +20,19 @@ from .common import ReleaseError, relative_to_root
 def release_files(lake: Lake) -> list[Path]:
     """Every release file present on disk."""
     files = sorted(path for _, path in lake.movies_year_files())
-    files += [p for p in (lake.movies_file, lake.tombstones_file, lake.sample_file, lake.profile_file) if p.exists()]
-    if lake.splits_dir.exists():
-        files += sorted(p for p in lake.splits_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+    single = (lake.movies_file, lake.tombstones_file, lake.sample_file, lake.profile_file, lake.embeddings_file,
+              lake.poster_embeddings_file)
+    files += [p for p in single if p.exists()]
+    for folder in (lake.splits_dir, lake.index_dir):
+        if folder.exists():
+            files += sorted(p for p in folder.rglob("*") if p.is_file() and not _hidden(p.relative_to(folder)))
     files += lake.export_files()
     return files
+
+
+def _hidden(relative: Path) -> bool:
+    """Temporary files and build folders are dot-named; they are not part of a release."""
+    return any(part.startswith(".") for part in relative.parts)
 
 
 def checksum_lines(lake: Lake, files: list[Path] | None = None) -> list[str]:

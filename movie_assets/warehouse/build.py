@@ -7,17 +7,21 @@ Plain Python, no Dagster; `movie_assets.defs.warehouse` wires it as the ``movies
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from movie_assets.harvest.stages import IngestError, read_parquet
 from movie_assets.harvest.tombstones import tombstones
-from movie_assets.lake import Lake, write_parquet_atomic
+from movie_assets.lake import Lake, atomic_path, write_parquet_atomic
+from movie_assets.lake.locks import partitions_lock
 from movie_assets.lake.schema import MOVIES_SCHEMA
-from movie_assets.warehouse.history import create_history_views, sql_string
+from movie_assets.warehouse.history import create_history_views
+from movie_assets.warehouse.sql import path_literal
 
 
 def movie_year_tables(lake: Lake) -> Iterator[pa.Table]:
@@ -41,12 +45,19 @@ def read_movies(lake: Lake) -> pa.Table:
 class MoviesDbSummary:
     rows: int
     head: pa.Table  # the first rows, for previews and the schema
+    per_year: list[tuple[int | None, int]]  # (year, movies), years ascending, undated (None) last
 
 
-def build_movies_db(lake: Lake, connection: duckdb.DuckDBPyConnection) -> MoviesDbSummary:
-    """Write the consolidated ``movies.parquet`` year by year (memory bounded by the largest year) and
-    (re)create the DuckDB views over the lake."""
-    summary = MoviesDbSummary(rows=0, head=MOVIES_SCHEMA.empty_table())
+def build_movies_db(lake: Lake, database: str | os.PathLike | None = None) -> MoviesDbSummary:
+    """Write the consolidated ``movies.parquet`` year by year (memory bounded by the largest year) and build
+    the DuckDB database of views over the lake (``database``, default ``data/movies.duckdb``).
+
+    The database is built as a new file and renamed over the old one, so open readers (a notebook, the
+    README's ``read_only`` snippet, the DuckDB CLI) neither block the build nor see it half made: they keep
+    the old file until they reconnect. Years are read under the shared partitions lock, so the consolidated
+    file is one consistent state of the dataset.
+    """
+    summary = MoviesDbSummary(rows=0, head=MOVIES_SCHEMA.empty_table(), per_year=[])
 
     def counted(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
         for table in tables:
@@ -55,16 +66,31 @@ def build_movies_db(lake: Lake, connection: duckdb.DuckDBPyConnection) -> Movies
             summary.rows += table.num_rows
             yield table
 
-    write_parquet_atomic(counted(movie_year_tables(lake)), lake.movies_file, schema=MOVIES_SCHEMA)
-    dataset_glob = lake.movies_dataset_glob.resolve().as_posix()
-    consolidated = lake.movies_file.resolve().as_posix()
-    # Views store their SQL text, so paths are inlined (DuckDB does not allow parameters in a view).
+    with partitions_lock(lake, shared=True):
+        write_parquet_atomic(counted(movie_year_tables(lake)), lake.movies_file, schema=MOVIES_SCHEMA)
+    write_parquet_atomic(tombstones(lake), lake.tombstones_file)
+    target = Path(database) if database is not None else lake.duckdb_file
+    with atomic_path(target) as tmp:
+        tmp.unlink()  # DuckDB creates its own file; an empty one is not a database
+        with duckdb.connect(str(tmp)) as connection:
+            create_views(lake, connection)
+            summary.per_year = connection.execute(
+                "SELECT year, count(*) FROM movies_consolidated GROUP BY year ORDER BY year NULLS LAST"
+            ).fetchall()
+        # A write-ahead log left by a killed writer of the old file must not be replayed onto the new one.
+        Path(f"{target}.wal").unlink(missing_ok=True)
+    return summary
+
+
+def create_views(lake: Lake, connection: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the views over the lake in ``connection``'s database."""
+    dataset = path_literal(lake.movies_dataset_dir, lake.movies_dataset_glob.relative_to(lake.movies_dataset_dir))
     connection.execute(
-        f"CREATE OR REPLACE VIEW movies AS SELECT * FROM read_parquet({sql_string(dataset_glob)}, "
+        f"CREATE OR REPLACE VIEW movies AS SELECT * FROM read_parquet({dataset}, "
         "hive_partitioning = true, hive_types = {'year': SMALLINT})"
     )
     connection.execute(
-        f"CREATE OR REPLACE VIEW movies_consolidated AS SELECT * FROM read_parquet({sql_string(consolidated)})"
+        f"CREATE OR REPLACE VIEW movies_consolidated AS SELECT * FROM read_parquet({path_literal(lake.movies_file)})"
     )
     connection.execute(
         "CREATE OR REPLACE VIEW movie_cast AS SELECT movie_id, year, c.person_id, c.name, c.character, c.order "
@@ -74,8 +100,7 @@ def build_movies_db(lake: Lake, connection: duckdb.DuckDBPyConnection) -> Movies
         "CREATE OR REPLACE VIEW movies_per_year AS "
         "SELECT year, count(*) AS movies FROM movies GROUP BY year ORDER BY year"
     )
-    write_parquet_atomic(tombstones(lake), lake.tombstones_file)
-    tombstones_file = sql_string(lake.tombstones_file.resolve().as_posix())
-    connection.execute(f"CREATE OR REPLACE VIEW tombstones AS SELECT * FROM read_parquet({tombstones_file})")
+    connection.execute(
+        f"CREATE OR REPLACE VIEW tombstones AS SELECT * FROM read_parquet({path_literal(lake.tombstones_file)})"
+    )
     create_history_views(lake, connection)
-    return summary

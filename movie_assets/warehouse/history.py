@@ -19,6 +19,7 @@ from movie_assets.harvest.records import movie_row, movies_table
 from movie_assets.harvest.stages import load_reference
 from movie_assets.harvest.store import OK, DetailsStore
 from movie_assets.lake import Lake
+from movie_assets.warehouse.sql import path_literal
 
 
 def movies_as_of(lake: Lake, as_of: dt.datetime) -> pa.Table:
@@ -39,11 +40,6 @@ def movies_as_of(lake: Lake, as_of: dt.datetime) -> pa.Table:
     )
 
 
-def sql_string(text: str) -> str:
-    """``text`` as a SQL string literal (quotes doubled), for paths inlined into view definitions."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 def create_history_views(lake: Lake, connection: duckdb.DuckDBPyConnection) -> bool:
     """``movie_versions`` (every stored observation, without payloads) and the table macro
     ``movie_details_as_of(ts)`` (each movie's details JSON as known at ``ts``) over the details store.
@@ -51,7 +47,7 @@ def create_history_views(lake: Lake, connection: duckdb.DuckDBPyConnection) -> b
     store = DetailsStore(lake.details_store_dir)
     if not store.shard_paths():
         return False
-    shards = sql_string(store.shard_glob.resolve().as_posix())
+    shards = path_literal(store.directory, store.shard_glob.name)
     versions = f"read_parquet({shards}, filename = true, file_row_number = true)"
     connection.execute(
         "CREATE OR REPLACE VIEW movie_versions AS SELECT movie_id, observed_at, status, content_hash, "

@@ -74,6 +74,12 @@ class LakeResource(dg.ConfigurableResource):
     def lake(self) -> Lake:
         return Lake.at(self.data_dir, self.reports_dir)
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Once per step: clear what a killed step left behind (temporary files, build folders)."""
+        removed = self.lake().remove_stale_temporaries()
+        if removed and context.log is not None:
+            context.log.info(f"removed {len(removed)} temporary files left by killed runs, e.g. {removed[0]}")
+
 
 def duckdb_resource(data_dir: str) -> DuckDBResource:
     return DuckDBResource(database=str(Lake.at(data_dir).duckdb_file))

@@ -58,8 +58,8 @@ def test_the_past_is_what_the_lake_held_then_and_the_present_is_the_lake(refresh
 
 def test_duckdb_macro_gives_each_movies_details_as_known_then(refreshed):
     lake, first, changed = refreshed
-    with duckdb.connect(str(lake.duckdb_file)) as connection:
-        warehouse.build_movies_db(lake, connection)
+    warehouse.build_movies_db(lake)
+    with duckdb.connect(str(lake.duckdb_file), read_only=True) as connection:
         query = "SELECT movie_id, details FROM movie_details_as_of(TIMESTAMPTZ '{}') WHERE movie_id = ?"
         before = connection.execute(query.format("2026-11-02 00:00:00+00"), [changed[0]]).fetchone()
         after = connection.execute(query.format("2026-12-01 00:00:00+00"), [changed[0]]).fetchone()

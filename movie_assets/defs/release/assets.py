@@ -10,6 +10,7 @@ import dagster as dg
 import pyarrow as pa
 from pydantic import Field
 
+from movie_assets.defs.embeddings import assets as embeddings_assets
 from movie_assets.defs.warehouse import assets as warehouse_assets
 from movie_assets.lake.schema import COLUMN_DESCRIPTIONS
 from movie_assets.release import checksums as checksums_lib
@@ -217,12 +218,13 @@ def movies_csv_export(
 @dg.asset(
     group_name=GROUP,
     automation_condition=FOLLOW_UPSTREAM,
-    deps=[movies_sample, data_profile, movie_splits, movies_csv_export],
+    deps=[movies_sample, data_profile, movie_splits, movies_csv_export, embeddings_assets.movie_index],
     kinds={"text"},
     description=(
         "reports/checksums.txt in `sha256sum -c` format (paths relative to the repository root) over every "
-        "release file: yearly Parquet, movies.parquet, the sample, the splits, data_profile.json and the CSV "
-        "exports. Run `sha256sum -c reports/checksums.txt` from the repository root. " + ATTRIBUTION
+        "published file: yearly Parquet, movies.parquet, tombstones, the sample, the splits, data_profile.json, "
+        "the CSV exports, the embeddings and the FAISS index files. Run `sha256sum -c reports/checksums.txt` "
+        "from the repository root. " + ATTRIBUTION
     ),
 )
 def release_checksums(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:

@@ -34,9 +34,8 @@ from movie_assets.wiring.resources import LakeResource
     ),
 )
 def movies_db(context: dg.AssetExecutionContext, lake: LakeResource, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    with duckdb.get_connection() as connection:
-        summary = build.build_movies_db(lake.lake(), connection)
-        per_year = connection.execute("SELECT year, movies FROM movies_per_year").fetchall()
+    summary = build.build_movies_db(lake.lake(), duckdb.database)
+    per_year = summary.per_year
     context.log.info(f"movies_db: {summary.rows} movies over {len(per_year)} years")
     return dg.MaterializeResult(
         metadata={
