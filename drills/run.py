@@ -15,6 +15,9 @@
   recognizable fake API key (then once more with a wrong key, to cover error paths): the key must appear
   in none of the captured stdout/stderr, compute logs, SQLite event log rows (incl. metadata) or any file
   under DAGSTER_HOME and the data directory.
+* readers — a reader process queries the DuckDB ``movies`` view, ``movies_consolidated`` and
+  ``movies.parquet`` in a loop while every year and ``movies_db`` are rebuilt again and again: zero short
+  reads and zero errors.
 """
 
 from __future__ import annotations
@@ -320,11 +323,52 @@ def secrets_drills(sizes: Sizes, tmp: Path) -> list[Outcome]:
     return outcomes
 
 
+# -- readers ----------------------------------------------------------------------------------------------
+READER_YEARS = (2021, 2022, 2023)
+
+
+def readers_drill(sizes: Sizes, tmp: Path) -> list[Outcome]:
+    """A reader process queries the ``movies`` view, ``movies_consolidated`` and ``movies.parquet`` in a loop
+    while this process re-materializes every year and ``movies_db`` again and again: zero short reads, zero
+    errors (each year is replaced by one rename; ``movies.duckdb`` is built aside and renamed in)."""
+    from movie_assets.warehouse import build as warehouse
+
+    lake = Lake.at(tmp / "data")
+    catalog = Catalog(seed=SEED, movies_per_year=sizes.movies_per_year)
+    with running_emulator(catalog=catalog) as emu:
+        for year in READER_YEARS:
+            asyncio.run(harvest_year(emu.base_url, lake, year, sizes.batch_size))
+    warehouse.build_movies_db(lake)
+    expected = {year: stages.build_movies_year(lake, year).num_rows for year in READER_YEARS}
+    seconds = 8.0 if sizes.kills < 10 else 30.0
+    reader = subprocess.Popen(
+        [sys.executable, str(ROOT / "drills" / "reader_worker.py"), "--data-dir", str(lake.root),
+         "--expected", json.dumps(expected), "--seconds", str(seconds)],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT,
+    )
+    rebuilt_years = rebuilt_dbs = 0
+    while reader.poll() is None:
+        for year in READER_YEARS:
+            stages.build_movies_year(lake, year)
+            rebuilt_years += 1
+        warehouse.build_movies_db(lake)
+        rebuilt_dbs += 1
+    seen = json.loads(reader.stdout.read().strip().splitlines()[-1])
+    ok = seen["reads"] > 0 and seen["short_reads"] == 0 and seen["errors"] == 0 and rebuilt_years > 0
+    return [Outcome(
+        "readers", ok,
+        {"reads": seen["reads"], "short_reads": seen["short_reads"], "errors": seen["errors"],
+         "years_rebuilt": rebuilt_years, "movies_db_rebuilt": rebuilt_dbs},
+        "; ".join(seen["messages"]),
+    )]
+
+
 # -- main -------------------------------------------------------------------------------------------------
 DRILLS: dict[str, Callable[[Sizes, Path], list[Outcome]]] = {
     "faults": fault_drills,
     "kills": kill_drills,
     "secrets": secrets_drills,
+    "readers": readers_drill,
 }
 
 

@@ -1,4 +1,4 @@
-"""The fault drills of `drills/run.py` at CI sizes: faults, SIGKILLs and secrets (see that module)."""
+"""The fault drills of `drills/run.py` at CI sizes: faults, SIGKILLs, secrets and concurrent readers (see that module)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from drills.run import run
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("drill", ["faults", "kills", "secrets"])
+@pytest.mark.parametrize("drill", ["faults", "kills", "secrets", "readers"])
 def test_drill_passes_at_ci_size(drill):
     lines: list[str] = []
     outcomes = run(quick=True, only=[drill], echo=lines.append)

@@ -86,8 +86,8 @@ def _owner_is_gone(host: str, pid: int, path: Path) -> bool:
 
 def sweep_stale_temporaries(root: str | os.PathLike, *, skip: Iterable[str | os.PathLike] = ()) -> list[Path]:
     """Remove temporary files and build folders under ``root`` whose writer was killed (its process is gone on
-    this host, or, from another host, older than a day), and ``.<name>.old`` folders of an interrupted
-    directory swap. Returns what was removed. Folders in ``skip`` are not searched (large caches)."""
+    this host, or, from another host, older than a day); a ``.<name>.old`` folder of a swap killed between
+    its two renames is put back where ``<name>`` is missing, else removed. Returns what was removed. Folders in ``skip`` are not searched (large caches)."""
     removed: list[Path] = []
     skipped = {Path(p).resolve() for p in skip}
     for here, dirs, files in os.walk(root):
@@ -96,8 +96,11 @@ def sweep_stale_temporaries(root: str | os.PathLike, *, skip: Iterable[str | os.
         for name in dirs:
             path = folder / name
             match = _TEMPORARY.match(name)
-            stale_old = name.startswith(".") and name.endswith(".old") and (folder / name[1:-4]).exists()
-            if (match and _owner_is_gone(match["host"], int(match["pid"]), path)) or stale_old:
+            swapped_out = name.startswith(".") and name.endswith(".old")
+            if swapped_out and not (folder / name[1:-4]).exists():
+                os.replace(path, folder / name[1:-4])  # killed between the two renames of a swap: put it back
+                keep.append(name[1:-4])
+            elif (match and _owner_is_gone(match["host"], int(match["pid"]), path)) or swapped_out:
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)
             elif not match and path.resolve() not in skipped:
