@@ -1,4 +1,4 @@
-"""The fault drills of `drills/run.py` at CI sizes: faults, SIGKILLs, secrets and concurrent readers (see that module)."""
+"""The fault drills of `drills/run.py` at CI sizes: faults, SIGKILLs, secrets, concurrent readers."""
 
 from __future__ import annotations
 

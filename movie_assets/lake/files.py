@@ -87,7 +87,8 @@ def _owner_is_gone(host: str, pid: int, path: Path) -> bool:
 def sweep_stale_temporaries(root: str | os.PathLike, *, skip: Iterable[str | os.PathLike] = ()) -> list[Path]:
     """Remove temporary files and build folders under ``root`` whose writer was killed (its process is gone on
     this host, or, from another host, older than a day); a ``.<name>.old`` folder of a swap killed between
-    its two renames is put back where ``<name>`` is missing, else removed. Returns what was removed. Folders in ``skip`` are not searched (large caches)."""
+    its two renames is put back where ``<name>`` is missing, else removed. Returns what was removed.
+    Folders in ``skip`` are not searched (large caches)."""
     removed: list[Path] = []
     skipped = {Path(p).resolve() for p in skip}
     for here, dirs, files in os.walk(root):

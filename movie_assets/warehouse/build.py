@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from movie_assets.harvest.stages import IngestError, read_parquet
 from movie_assets.harvest.tombstones import tombstones
-from movie_assets.lake import Lake, atomic_path, write_parquet_atomic
+from movie_assets.lake import Lake, LakeError, atomic_path, write_parquet_atomic
 from movie_assets.lake.locks import partitions_lock
 from movie_assets.lake.schema import MOVIES_SCHEMA
 from movie_assets.warehouse.history import create_history_views
@@ -57,6 +57,10 @@ def build_movies_db(lake: Lake, database: str | os.PathLike | None = None) -> Mo
     the old file until they reconnect. Years are read under the shared partitions lock, so the consolidated
     file is one consistent state of the dataset.
     """
+    target = Path(database) if database is not None else lake.duckdb_file
+    if "?" in str(target.resolve()):  # DuckDB reads what follows '?' in a database path as options
+        raise LakeError(f"DuckDB cannot open a database whose path holds '?' ({target}); set "
+                        "MOVIE_ASSETS_DATA_DIR (or the duckdb resource's database) to a path without '?'")
     summary = MoviesDbSummary(rows=0, head=MOVIES_SCHEMA.empty_table(), per_year=[])
 
     def counted(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
@@ -69,7 +73,6 @@ def build_movies_db(lake: Lake, database: str | os.PathLike | None = None) -> Mo
     with partitions_lock(lake, shared=True):
         write_parquet_atomic(counted(movie_year_tables(lake)), lake.movies_file, schema=MOVIES_SCHEMA)
     write_parquet_atomic(tombstones(lake), lake.tombstones_file)
-    target = Path(database) if database is not None else lake.duckdb_file
     with atomic_path(target) as tmp:
         tmp.unlink()  # DuckDB creates its own file; an empty one is not a database
         with duckdb.connect(str(tmp)) as connection:
