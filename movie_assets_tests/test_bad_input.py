@@ -10,6 +10,9 @@ with every optional field null, 15 odd unicode and non-UTF-8 bodies, 16 page-cap
 "No lost data" is checked by fingerprinting every file of a previously harvested lake before the bad
 input and comparing after it (and looking for temporary files left behind). A recognizable secret is
 used wherever credentials are involved, and no asserted message may contain it.
+
+Part 2, hostile servers and odd settings (Retry-After forms, slow-drip bodies, nan/inf/out-of-range settings,
+user:pass@ in base URLs, non-image posters), is `movie_assets_tests/tmdb/test_hostile_servers.py`.
 """
 
 from __future__ import annotations

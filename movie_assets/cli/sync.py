@@ -28,7 +28,7 @@ from movie_assets.settings import (
 )
 from movie_assets.tmdb.config import SettingsError
 from movie_assets.tmdb.connect import open_client
-from movie_assets.tmdb.errors import TMDbError, redact
+from movie_assets.tmdb.errors import TMDbError, display_url, redact
 from movie_assets.warehouse.build import build_movies_db
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -54,7 +54,7 @@ def run_sync(args: argparse.Namespace) -> int:
     except (SettingsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"syncing {lake.root} with TMDb (export at {settings.effective_exports_base_url})", flush=True)
+    print(f"syncing {lake.root} with TMDb (export at {display_url(settings.effective_exports_base_url)})", flush=True)
     try:
         report = asyncio.run(_run(args, lake))
         rows = build_movies_db(lake).rows

@@ -10,13 +10,13 @@ import sys
 from movie_assets.settings import tmdb_settings_from_env
 from movie_assets.tmdb.config import SettingsError, TMDbSettings
 from movie_assets.tmdb.connect import open_client
-from movie_assets.tmdb.errors import TMDbError, redact
+from movie_assets.tmdb.errors import TMDbError, display_url, redact
 
 
 async def _tmdb_check(settings: TMDbSettings) -> int:
     async with open_client(settings) as client:
         data = await client.popular_movies()
-        where = "built-in emulator" if settings.uses_emulator else client.base_url
+        where = "built-in emulator" if settings.uses_emulator else display_url(client.base_url)
         print(f"TMDb reachable at {where}; client rate {client.limiter.target_rate:g} requests/s, "
               f"{settings.max_connections} connections")
         for rank, movie in enumerate(data.get("results", [])[:5], start=1):

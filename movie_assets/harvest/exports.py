@@ -33,7 +33,7 @@ from movie_assets.lake import Lake, write_parquet_atomic
 from movie_assets.lake.files import create_temporary_file
 from movie_assets.lake.schema import EXPORT_SCHEMA
 from movie_assets.tmdb.client import TMDbClient
-from movie_assets.tmdb.errors import TMDbConnectionError, TMDbFileMissing
+from movie_assets.tmdb.errors import TMDbConnectionError, TMDbFileMissing, display_url
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ async def fetch_export(
                 path.unlink(missing_ok=True)
             skipped.append(f"{day}: HTTP {exc.http_status}")
             logger.info("daily export of %s is not published at %s (HTTP %s); trying the day before",
-                        day, base_url, exc.http_status)
+                        day, display_url(base_url), exc.http_status)
             continue
         except TMDbConnectionError as exc:
             for path in downloads:
@@ -178,7 +178,7 @@ async def fetch_export(
             for path in downloads:
                 path.unlink(missing_ok=True)
     raise ExportError(
-        f"no daily ID export at {base_url} for {newest} or the {MAX_FALLBACK_DAYS} days before "
+        f"no daily ID export at {display_url(base_url)} for {newest} or the {MAX_FALLBACK_DAYS} days before "
         f"({'; '.join(skipped)}); check TMDB_EXPORTS_BASE_URL (exports are published around 08:00 UTC "
         "and deleted after about three months)"
     )

@@ -6,10 +6,8 @@ file is written to a temporary path and renamed, so a partial download never lan
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
-import random
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -17,24 +15,23 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
-
 from movie_assets.common.concurrency import bounded_map
 from movie_assets.lake import Lake, atomic_path
 from movie_assets.lake.files import sweep_stale_temporaries
+from movie_assets.tmdb.errors import TMDbError, display_url
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SIZE = "w185"
 DEFAULT_CONCURRENCY = 8
-MAX_ATTEMPTS = 4
-BACKOFF_BASE = 0.25
-BACKOFF_MAX = 8.0
+# What the image formats TMDb serves start with (WebP: RIFF....WEBP).
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a")
 
 
 # ------------------------------------------------------------------------------------------ download
 class PosterFetchError(RuntimeError):
-    """An image could not be fetched after the retries (5xx, timeouts, dropped connections, odd status)."""
+    """An image could not be fetched after the retries (5xx, timeouts, dropped connections, odd status), or
+    the server answered 200 with something that is not an image."""
 
 
 @dataclass
@@ -91,57 +88,25 @@ async def image_base_for(client: Any) -> str:
     return secure if secure.endswith("/") else secure + "/"
 
 
-async def fetch_image(
-    client: Any, url: str, *, max_attempts: int = MAX_ATTEMPTS, backoff_base: float = BACKOFF_BASE
-) -> bytes | None:
-    """GET ``url`` through ``client``'s rate limiter and session; None on 404.
+def is_image(body: bytes) -> bool:
+    """Whether ``body`` starts like a JPEG, PNG, GIF or WebP file."""
+    return body.startswith(IMAGE_MAGIC) or (body[:4] == b"RIFF" and body[8:12] == b"WEBP")
 
-    5xx, 429, timeouts and dropped connections are retried with full-jitter exponential backoff (429
-    also slows the shared bucket); anything else, or exhausted retries, raises `PosterFetchError`.
-    """
-    session = client.session
-    last = "no attempt"
-    for attempt in range(max_attempts):
-        if attempt:
-            await asyncio.sleep(random.uniform(0, min(BACKOFF_MAX, backoff_base * 2**attempt)))
-        await client.limiter.acquire()
-        client.stats.requests += 1
-        try:
-            async with session.get(url, headers={"Accept": "image/*"}) as resp:
-                status = resp.status
-                body = await resp.read() if status == 200 else b""
-        except TimeoutError:
-            last = "timeout"
-            client.stats.retries["timeout"] += 1
-            continue
-        except aiohttp.ClientError as exc:
-            last = f"connection: {type(exc).__name__}"
-            client.stats.retries["connection"] += 1
-            continue
-        client.stats.statuses[status] += 1
-        client.stats.bytes_received += len(body)
-        if status == 200:
-            if not body:
-                last = "empty body"
-                client.stats.retries["empty"] += 1
-                continue
-            client.limiter.record_success()
-            return body
-        if status == 404:
-            client.stats.not_found += 1
-            return None
-        if status == 429:
-            client.stats.rate_limited += 1
-            client.limiter.penalize(None)
-            client.stats.retries["429"] += 1
-            last = "HTTP 429"
-            continue
-        if status >= 500:
-            client.stats.retries["5xx"] += 1
-            last = f"HTTP {status}"
-            continue
-        raise PosterFetchError(f"GET {url} answered HTTP {status}")
-    raise PosterFetchError(f"GET {url} failed after {max_attempts} attempts; last: {last}")
+
+async def fetch_image(client: Any, url: str) -> bytes | None:
+    """GET ``url`` with ``client.get_bytes`` (the client's rate limit and retry policy, no credentials);
+    None on 404. Exhausted retries, another status, or a 200 whose body is not an image (an HTML error
+    page from a proxy, say: not retried, never cached) raise `PosterFetchError`."""
+    try:
+        body = await client.get_bytes(url, accept="image/*")
+    except TMDbError as exc:
+        raise PosterFetchError(str(exc)) from None
+    if body is not None and not is_image(body):
+        raise PosterFetchError(
+            f"GET {display_url(url)} answered 200 with {len(body)} bytes that are not a JPEG, PNG, WebP or GIF "
+            f"image (they start {body[:16]!r}); not cached"
+        )
+    return body
 
 
 async def cache_posters(
@@ -169,7 +134,7 @@ async def cache_posters(
         todo[poster_path] = target
     if todo:
         base = image_base or await image_base_for(client)
-        result.image_base = base
+        result.image_base = display_url(base)
         prefix = base.rstrip("/") + f"/{size}"
 
         async def one(item: tuple[str, Path]) -> None:

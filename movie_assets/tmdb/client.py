@@ -1,8 +1,12 @@
 """Async TMDb v3 client: one aiohttp session, a shared rate limit, bounded retries, typed errors.
 
 Status handling:
-- 429 → wait ``Retry-After`` if sent (else exponential backoff), slow the shared bucket, retry;
+- 429 → wait ``Retry-After`` if sent and valid (seconds or an HTTP-date, at most ``TMDB_RETRY_AFTER_MAX``;
+  else exponential backoff), slow the shared bucket, retry;
 - 5xx, timeouts, dropped connections, truncated or invalid JSON → backoff with full jitter, bounded;
+- an attempt that has not finished within ``4 × TMDB_READ_TIMEOUT`` (a server dripping bytes, which the
+  per-read timeout never catches) is a timeout; a file download must instead bring 64 KiB per that much
+  time, so a large export on a slow line is not cut off;
 - 401 → `TMDbAuthError` at once; 404 with status_code 34 → `TMDbNotFound`, not retried;
 - other 4xx, or ``"success": false`` under any status → `TMDbRequestError` with TMDb's own message.
 No failure ever becomes an empty record: every method returns a parsed body or raises.
@@ -10,14 +14,16 @@ No failure ever becomes an empty record: every method returns a parsed body or r
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import email.utils
 import json
 import logging
+import math
 import os
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,6 +43,7 @@ from .errors import (
     TMDbPageLimitError,
     TMDbRequestError,
     TMDbUnavailable,
+    display_url,
     redact,
 )
 from .ratelimit import AdaptiveRateLimiter
@@ -47,6 +54,8 @@ T = TypeVar("T")
 MAX_PAGE = 500
 # TMDb status codes that mean "try again later" even when they arrive with a 200 or 4xx status.
 TRANSIENT_STATUS_CODES = {9, 11, 24, 43, 46}
+# A download must receive this many bytes per attempt deadline (4 × read timeout) to go on.
+DOWNLOAD_PROGRESS_BYTES = 1 << 16
 
 
 @dataclass
@@ -57,6 +66,8 @@ class ClientStats:
     bytes_received: int = 0
     rate_limited: int = 0
     not_found: int = 0
+    retry_after_capped: int = 0
+    retry_after_invalid: int = 0
     retries: Counter = field(default_factory=Counter)
     statuses: Counter = field(default_factory=Counter)
 
@@ -66,6 +77,8 @@ class ClientStats:
             "bytes_received": self.bytes_received,
             "rate_limited_429": self.rate_limited,
             "not_found": self.not_found,
+            "retry_after_capped": self.retry_after_capped,
+            "retry_after_invalid": self.retry_after_invalid,
             "retries": dict(sorted(self.retries.items())),
             "retries_total": sum(self.retries.values()),
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
@@ -90,28 +103,42 @@ class TMDbResponse:
     server_time: dt.datetime | None
 
 
+def _http_date(raw: str) -> dt.datetime | None:
+    """An RFC 9110 HTTP-date as an aware UTC datetime, or None. A zone written ``-0000`` (RFC 2822's
+    "unknown zone") parses to a naive datetime: HTTP-dates are UTC, so it is taken as UTC."""
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC)
+
+
 def _server_time(headers: Any) -> dt.datetime | None:
     raw = headers.get("Date")
-    if not raw:
-        return None
-    try:
-        return email.utils.parsedate_to_datetime(raw).astimezone(dt.UTC)
-    except (TypeError, ValueError):
-        return None
+    return _http_date(raw) if raw else None
 
 
-def _retry_after(headers: Any) -> float | None:
+def parse_retry_after(headers: Any, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds, or an HTTP-date measured against the
+    response's own ``Date`` (the server's clock), else ``now``. ``inf`` when the server asks for an
+    unbounded wait; None when the header is absent or unusable (junk, negative, nan): back off instead."""
     raw = headers.get("Retry-After")
     if raw is None:
         return None
+    raw = raw.strip()
     try:
-        return max(0.0, float(raw))
+        seconds = float(raw)
     except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(raw)
-        except (TypeError, ValueError):
+        when = _http_date(raw)
+        if when is None:
             return None
-        return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+        reference = _server_time(headers) or now or dt.datetime.now(dt.UTC)
+        return max(0.0, (when - reference).total_seconds())
+    if math.isnan(seconds) or seconds < 0:
+        return None
+    return seconds
 
 
 def _tmdb_message(body: Any) -> str:
@@ -129,6 +156,7 @@ class TMDbClient:
     def __init__(self, settings: TMDbSettings, *, logger: logging.Logger | None = None):
         self.settings = settings
         self.base_url = settings.effective_base_url
+        self.display_base_url = display_url(self.base_url)
         self.limiter = AdaptiveRateLimiter(settings.effective_rps)
         self.stats = ClientStats()
         self.log = logger or log
@@ -144,7 +172,7 @@ class TMDbClient:
         return self._session
 
     def __repr__(self) -> str:
-        return f"TMDbClient(base_url={self.base_url!r}, rps={self.limiter.target_rate:g})"
+        return f"TMDbClient(base_url={self.display_base_url!r}, rps={self.limiter.target_rate:g})"
 
     async def __aenter__(self) -> TMDbClient:
         timeout = aiohttp.ClientTimeout(
@@ -219,33 +247,72 @@ class TMDbClient:
     async def download(self, url: str, target: str | os.PathLike) -> FileDownload:
         """Stream the file at absolute ``url`` (no API credentials sent) into ``target``, with the same
         throttling and retries as API calls. A 403 or 404 raises `TMDbFileMissing` (not retried): that
-        is how a files host says the file is not there."""
-        return await self._with_retries(lambda: self._download_attempt(url, Path(target)), url, other_host=True)
+        is how a files host says the file is not there. The answer must start within the attempt deadline
+        and then bring `DOWNLOAD_PROGRESS_BYTES` per deadline (a stalled or dripping file is retried)."""
+        return await self._with_retries(lambda: self._download_attempt(url, Path(target)), display_url(url),
+                                        other_host=True)
+
+    async def get_bytes(self, url: str, *, accept: str = "image/*") -> bytes | None:
+        """The body of absolute ``url`` (an image, say) through the rate limit and retry policy of API
+        calls, without API credentials; None on 404. 429 / 5xx / timeouts / dropped connections / an empty
+        200 are retried; another status raises `TMDbRequestError`, exhausted retries `TMDbUnavailable`."""
+        return await self._with_retries(lambda: self._bytes_attempt(url, accept), display_url(url),
+                                        other_host=True)
+
+    async def _bytes_attempt(self, url: str, accept: str) -> bytes | None:
+        assert self._session is not None
+        shown = display_url(url)
+        await self.limiter.acquire()
+        self.stats.requests += 1
+        with self._transport_errors(shown):
+            async with self._deadline(shown), self._session.get(url, headers={"Accept": accept}) as resp:
+                status, headers = resp.status, resp.headers
+                raw = await resp.read() if status == 200 else b""
+        self.stats.statuses[status] += 1
+        self.stats.bytes_received += len(raw)
+        if status == 404:
+            self.stats.not_found += 1
+            return None
+        self._raise_for_file_status(status, headers, shown)
+        if not raw:
+            raise Retryable("empty", f"HTTP 200 with an empty body from {shown}")
+        self.limiter.record_success()
+        return raw
+
+    def _raise_for_file_status(self, status: int, headers: Any, shown: str) -> None:
+        """429 and 5xx of a files host → `Retryable`; any other status but 200 → `TMDbRequestError`."""
+        if status == 429:
+            raise self._rate_limited(headers, f"HTTP 429 from {shown}")
+        if status >= 500:
+            raise Retryable("5xx", f"HTTP {status} from {shown}")
+        if status != 200:
+            raise TMDbRequestError(self._redact(f"GET {shown} answered HTTP {status}"), http_status=status)
 
     async def _download_attempt(self, url: str, target: Path) -> FileDownload:
         assert self._session is not None
+        shown = display_url(url)
         await self.limiter.acquire()
         self.stats.requests += 1
-        with self._transport_errors(url):
-            async with self._session.get(url) as resp:
+        with self._transport_errors(shown):
+            async with self._deadline(shown) as deadline, self._session.get(url) as resp:
                 self.stats.statuses[resp.status] += 1
                 if resp.status in (403, 404):
-                    raise TMDbFileMissing(f"{url} is not there (HTTP {resp.status})", http_status=resp.status)
-                if resp.status == 429 or resp.status >= 500:
-                    retry_after = _retry_after(resp.headers) if resp.status == 429 else None
-                    raise Retryable("429" if resp.status == 429 else "5xx", f"HTTP {resp.status} from {url}",
-                                    retry_after=retry_after)
-                if resp.status != 200:
-                    raise TMDbRequestError(f"GET {url} answered HTTP {resp.status}", http_status=resp.status)
-                size = 0
+                    raise TMDbFileMissing(f"{shown} is not there (HTTP {resp.status})", http_status=resp.status)
+                self._raise_for_file_status(resp.status, resp.headers, shown)
+                size = progress = 0
                 with target.open("wb") as sink:
                     async for chunk in resp.content.iter_chunked(1 << 16):
                         sink.write(chunk)
                         size += len(chunk)
+                        progress += len(chunk)
+                        if progress >= DOWNLOAD_PROGRESS_BYTES:  # moving along: a new deadline
+                            progress = 0
+                            deadline.reschedule(asyncio.get_running_loop().time() + self.settings.attempt_deadline)
                 expected = resp.content_length
                 if expected is not None and size != expected:
-                    raise Retryable("connection", f"{url}: got {size} of {expected} bytes")
+                    raise Retryable("connection", f"{shown}: got {size} of {expected} bytes")
                 self.stats.bytes_received += size
+                self.limiter.record_success()
                 return FileDownload(url=url, path=target, size=size, server_time=_server_time(resp.headers))
 
     # -- transport --------------------------------------------------------------------------------
@@ -282,6 +349,38 @@ class TMDbClient:
             raise kind(self._redact(message)) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
+    @contextlib.asynccontextmanager
+    async def _deadline(self, where: str) -> AsyncIterator[asyncio.Timeout]:
+        """Bound one attempt, body included, to ``settings.attempt_deadline`` seconds: the per-read timeout
+        restarts with every byte, so a server dripping a body would otherwise never be cut off."""
+        seconds = self.settings.attempt_deadline
+        try:
+            async with asyncio.timeout(seconds) as deadline:
+                yield deadline
+        except TimeoutError:
+            if deadline.expired():
+                raise Retryable(
+                    "timeout", f"{where} did not finish an answer within {seconds:g} s (4 × TMDB_READ_TIMEOUT)"
+                ) from None
+            raise
+
+    def _rate_limited(self, headers: Any, detail: str) -> Retryable:
+        """Count a 429, slow the shared bucket and say how long to wait: ``Retry-After`` when usable, at
+        most ``TMDB_RETRY_AFTER_MAX`` (counted when capped); none (exponential backoff) otherwise."""
+        self.stats.rate_limited += 1
+        retry_after = parse_retry_after(headers)
+        if retry_after is None and headers.get("Retry-After") is not None:
+            self.stats.retry_after_invalid += 1
+            self.log.debug("ignoring an unusable Retry-After: %r", self._redact(headers.get("Retry-After")))
+        cap = self.settings.retry_after_max
+        if retry_after is not None and retry_after > cap:
+            self.stats.retry_after_capped += 1
+            self.log.warning("429 with Retry-After %g s; waiting TMDB_RETRY_AFTER_MAX=%g s instead",
+                             retry_after, cap)
+            retry_after = cap
+        self.limiter.penalize(retry_after)
+        return Retryable("429", detail, retry_after=retry_after)
+
     @contextlib.contextmanager
     def _transport_errors(self, where: str) -> Iterator[None]:
         """Turn aiohttp's transport failures into `Retryable` ones, named by their cause."""
@@ -315,8 +414,11 @@ class TMDbClient:
         assert self._session is not None
         await self.limiter.acquire()
         self.stats.requests += 1
-        with self._transport_errors(self.base_url):
-            async with self._session.get(self.base_url + path, params=query, headers=self._auth_headers) as resp:
+        with self._transport_errors(self.display_base_url):
+            async with (
+                self._deadline(self.display_base_url),
+                self._session.get(self.base_url + path, params=query, headers=self._auth_headers) as resp,
+            ):
                 raw = await resp.read()
                 status, headers = resp.status, resp.headers
         self.stats.bytes_received += len(raw)
@@ -335,17 +437,15 @@ class TMDbClient:
         message = _tmdb_message(body)
         status_code = body.get("status_code") if isinstance(body, dict) else None
         if status == 429:
-            self.stats.rate_limited += 1
-            retry_after = _retry_after(headers)
-            self.limiter.penalize(retry_after)
-            raise Retryable("429", f"HTTP 429 ({message})", retry_after=retry_after)
+            raise self._rate_limited(headers, f"HTTP 429 ({message})")
         if status >= 500:
             raise Retryable("5xx", f"HTTP {status} ({message})")
         if status == 401:
             if self.settings.has_credentials:
                 hint = "set TMDB_READ_ACCESS_TOKEN (preferred) or TMDB_API_KEY in .env to a valid value"
             else:
-                hint = f"TMDB_BASE_URL={self.base_url} needs credentials: set TMDB_READ_ACCESS_TOKEN or TMDB_API_KEY"
+                hint = (f"TMDB_BASE_URL={self.display_base_url} needs credentials: set TMDB_READ_ACCESS_TOKEN "
+                        "or TMDB_API_KEY")
             raise TMDbAuthError(
                 self._redact(f"TMDb rejected the credentials (HTTP 401, {message}); {hint}"),
                 http_status=401,
@@ -359,7 +459,7 @@ class TMDbClient:
                 raise missing
             raise TMDbRequestError(
                 self._redact(
-                    f"GET {path} answered HTTP 404 without a TMDb error body: is TMDB_BASE_URL={self.base_url} "
+                    f"GET {path} answered HTTP 404 without a TMDb error body: is TMDB_BASE_URL={self.display_base_url} "
                     "a TMDb v3 API (it should end in /3)?"
                 ),
                 http_status=404,

@@ -8,9 +8,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from .errors import display_url, url_secrets
 
 DEFAULT_BASE_URL = "https://api.themoviedb.org/3"
 # TMDb's daily ID exports (no key needed), published around 08:00 UTC and kept about three months.
@@ -25,13 +28,20 @@ class SettingsError(ValueError):
     """A setting has a value the client cannot use; the message names the setting."""
 
 
-def setting(default: Any, env: str, help: str, *, secret: bool = False, positive: bool = True) -> Any:
-    """A `TMDbSettings` field: its default, the variable that sets it, and what it means."""
+def setting(
+    default: Any, env: str, help: str, *, secret: bool = False, bounds: tuple[float, float] | None = None
+) -> Any:
+    """A `TMDbSettings` field: its default, the variable that sets it, what it means and, for a number,
+    the closed range ``bounds`` it must lie in (checked, with finiteness, by `TMDbSettings.__post_init__`)."""
     return field(
         default=default,
         repr=not secret,
-        metadata={"env": env, "help": help, "secret": secret, "positive": positive},
+        metadata={"env": env, "help": help, "secret": secret, "bounds": bounds},
     )
+
+
+# Ranges of the numeric settings. A timeout or delay of zero is meaningless, hence the small lower bounds.
+SECONDS = (0.001, 3600.0)
 
 
 @dataclass(frozen=True)
@@ -50,30 +60,46 @@ class TMDbSettings:
         None, "TMDB_EXPORTS_BASE_URL", "where the daily ID exports are; default " + DEFAULT_EXPORTS_BASE_URL
     )
     requests_per_second: float | None = setting(
-        None, "TMDB_REQUESTS_PER_SECOND", "client token bucket; default 35 for TMDb, 400 for the emulator"
+        None, "TMDB_REQUESTS_PER_SECOND", "client token bucket; default 35 for TMDb, 400 for the emulator",
+        bounds=(0.01, 10_000.0),
     )
-    max_connections: int = setting(20, "TMDB_MAX_CONNECTIONS", "open connections per client")
-    max_attempts: int = setting(6, "TMDB_MAX_ATTEMPTS", "attempts per request before a typed error")
-    connect_timeout: float = setting(10.0, "TMDB_CONNECT_TIMEOUT", "seconds to open a connection")
-    read_timeout: float = setting(30.0, "TMDB_READ_TIMEOUT", "seconds to wait for a response")
-    backoff_base: float = setting(0.5, "TMDB_BACKOFF_BASE", "first retry delay in seconds (exponential, jittered)")
-    backoff_max: float = setting(30.0, "TMDB_BACKOFF_MAX", "longest retry delay in seconds")
+    max_connections: int = setting(20, "TMDB_MAX_CONNECTIONS", "open connections per client", bounds=(1, 1000))
+    max_attempts: int = setting(6, "TMDB_MAX_ATTEMPTS", "attempts per request before a typed error", bounds=(1, 100))
+    connect_timeout: float = setting(10.0, "TMDB_CONNECT_TIMEOUT", "seconds to open a connection", bounds=SECONDS)
+    read_timeout: float = setting(
+        30.0, "TMDB_READ_TIMEOUT",
+        "seconds to wait for the next bytes of a response; a whole attempt gets 4 times this",
+        bounds=SECONDS,
+    )
+    backoff_base: float = setting(
+        0.5, "TMDB_BACKOFF_BASE", "first retry delay in seconds (exponential, jittered)", bounds=SECONDS
+    )
+    backoff_max: float = setting(30.0, "TMDB_BACKOFF_MAX", "longest retry delay in seconds", bounds=SECONDS)
+    retry_after_max: float = setting(
+        60.0, "TMDB_RETRY_AFTER_MAX", "longest Retry-After of a 429 honoured, in seconds; longer ones wait this",
+        bounds=SECONDS,
+    )
     language: str = setting("en-US", "TMDB_LANGUAGE", "language of titles and overviews")
     emulator_movies_per_year: int = setting(
-        30_000, "TMDB_EMULATOR_MOVIES_PER_YEAR", "the built-in emulator's movies in a peak year"
+        30_000, "TMDB_EMULATOR_MOVIES_PER_YEAR", "the built-in emulator's movies in a peak year",
+        bounds=(1, 1_000_000),
     )
-    emulator_seed: int = setting(42, "TMDB_EMULATOR_SEED", "the built-in emulator's catalog seed", positive=False)
+    emulator_seed: int = setting(
+        42, "TMDB_EMULATOR_SEED", "the built-in emulator's catalog seed", bounds=(-(2**63), 2**63 - 1)
+    )
 
     def __post_init__(self) -> None:
-        if self.requests_per_second is not None and self.requests_per_second <= 0:
-            raise SettingsError("TMDB_REQUESTS_PER_SECOND must be positive")
-        if self.max_connections < 1:
-            raise SettingsError("TMDB_MAX_CONNECTIONS must be at least 1")
-        if self.max_attempts < 1:
-            raise SettingsError("TMDB_MAX_ATTEMPTS must be at least 1")
+        """Check every field against its declaration (type, finiteness, bounds), naming the variable."""
+        for f in self.fields():
+            value = getattr(self, f.name)
+            if value is None and f.default is None:
+                continue
+            checked = _check(f, value)
+            if checked is not value:
+                object.__setattr__(self, f.name, checked)
         for name, url in (("TMDB_BASE_URL", self.base_url), ("TMDB_EXPORTS_BASE_URL", self.exports_base_url)):
             if url is not None and not url.startswith(("http://", "https://")):
-                raise SettingsError(f"{name}={url!r} must start with http:// or https://")
+                raise SettingsError(f"{name}={display_url(url)!r} must start with http:// or https://")
 
     @classmethod
     def fields(cls) -> tuple[dataclasses.Field, ...]:
@@ -114,8 +140,17 @@ class TMDbSettings:
         return DEFAULT_EMULATOR_RPS if self.uses_emulator else DEFAULT_TMDB_RPS
 
     @property
+    def attempt_deadline(self) -> float:
+        """Seconds one attempt may take in all, however steadily bytes trickle in (4 × read timeout)."""
+        return 4 * self.read_timeout
+
+    @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.read_access_token, self.api_key) if s)
+        """Every value no message may show: the token, the key, and the userinfo (and ``api_key`` query
+        values) of the base URLs."""
+        found = [self.read_access_token, self.api_key, *url_secrets(self.base_url),
+                 *url_secrets(self.exports_base_url)]
+        return tuple(dict.fromkeys(s for s in found if s))
 
 
 def value_type(f: dataclasses.Field) -> type:
@@ -125,11 +160,27 @@ def value_type(f: dataclasses.Field) -> type:
 
 
 def _parse(f: dataclasses.Field, raw: str) -> Any:
+    """Convert ``raw`` to the field's type; ranges are checked when the settings are built."""
     kind, name = value_type(f), f.metadata["env"]
     try:
-        value = kind(raw)
+        return kind(raw)
     except ValueError:
         raise SettingsError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
-    if kind is not str and f.metadata["positive"] and value <= 0:
-        raise SettingsError(f"{name} must be positive, got {raw!r}")
-    return value
+
+
+def _check(f: dataclasses.Field, value: Any) -> Any:
+    """``value`` if it fits field ``f`` (an int given for a float becomes a float), else `SettingsError`."""
+    kind, name = value_type(f), f.metadata["env"]
+    if kind is str:
+        if not isinstance(value, str):
+            raise SettingsError(f"{name} must be a string, got {type(value).__name__}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float) or (kind is int and isinstance(value, float)):
+        raise SettingsError(f"{name}={value!r} is not a valid {kind.__name__}")
+    if not math.isfinite(value):
+        raise SettingsError(f"{name} must be a finite number, got {value!r}")
+    low, high = f.metadata["bounds"]
+    if not low <= value <= high:
+        what = "positive" if value <= 0 < low else "in range"
+        raise SettingsError(f"{name} must be {what} ({low:g} to {high:g}), got {value!r}")
+    return float(value) if kind is float and not isinstance(value, float) else value

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 
 from .client import TMDbClient
 from .config import TMDbSettings
+from .errors import display_url
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def resolved_settings(settings: TMDbSettings, logger: logging.Logger | None = No
         logger.info(
             "No TMDb credentials and no TMDB_BASE_URL set: using the built-in TMDb emulator at %s "
             "(seed %d, %d movies in a peak year). Put TMDB_READ_ACCESS_TOKEN in .env to harvest real TMDb.",
-            emulator.base_url,
+            display_url(emulator.base_url),
             settings.emulator_seed,
             settings.emulator_movies_per_year,
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 
 class TMDbError(RuntimeError):
@@ -56,8 +58,46 @@ class Retryable(Exception):
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """Replace every secret value in ``text`` with ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
+    """Replace every secret value in ``text`` with ``***`` (longest first, so ``user:pass`` goes whole
+    before a bare ``pass`` could leave ``user:***``)."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, "***")
     return text
+
+
+# A bare password shorter than this is not redacted on its own (it would blank out every "a" or "ab" of a
+# message); its ``user:password`` form still is, and `display_url` drops userinfo from every URL shown.
+MIN_BARE_PASSWORD = 4
+_SECRET_QUERY = re.compile(r"((?:^|&)(?:api_key|access_token|token)=)[^&]*", re.IGNORECASE)
+
+
+def url_secrets(url: str | None) -> tuple[str, ...]:
+    """The secret parts of ``url``: its userinfo (``user:pass``) and password, as written and decoded, and
+    the values of ``api_key`` / ``access_token`` query parameters."""
+    if not url:
+        return ()
+    parts = urlsplit(url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    found = [userinfo, unquote(userinfo)]
+    if parts.password and len(unquote(parts.password)) >= MIN_BARE_PASSWORD:
+        found += [parts.password, unquote(parts.password)]
+    for match in _SECRET_QUERY.finditer(parts.query):
+        value = parts.query[match.end(1):match.end()]
+        found += [value, unquote(value)]
+    return tuple(dict.fromkeys(s for s in found if s))
+
+
+def display_url(url: str | None) -> str:
+    """``url`` as it may be shown (messages, logs, reprs, CLI output): userinfo becomes ``***@`` and
+    ``api_key`` / ``access_token`` query values ``***``."""
+    if not url:
+        return str(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    query = _SECRET_QUERY.sub(r"\1***", parts.query)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

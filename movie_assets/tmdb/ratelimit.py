@@ -1,56 +1,85 @@
-"""An adaptive token bucket shared by every call of one client.
+"""An adaptive token bucket shared by every call of one client (AIMD: additive increase, multiplicative
+decrease).
 
 Requests are spaced ``1 / rate`` seconds apart (a bucket of depth one, so the client never bursts above
-the server's limit). A 429 halves the rate and can pause every caller until a ``Retry-After`` deadline;
-the rate then climbs back by 10 % per `recover_every` successful requests until it reaches the target.
+the server's limit). A 429 halves the rate and can pause every caller until a ``Retry-After`` deadline.
 A burst of 429s answering requests that were already in flight counts as one signal: the rate is halved
 at most once per `cooldown` seconds (otherwise twenty concurrent 429s would divide it by a million).
+
+Once the 429s stop, the rate climbs back *additively*: each success adds ``target / recovery_seconds``
+per second elapsed since the previous increase (at most `max_credit` seconds of it, so an idle spell is
+no evidence the server would take more). From any rate the target is back within `recovery_seconds` of
+successful traffic, whatever the request rate — the old multiplicative "10 % per 50 successes" needed
+~18 minutes from 0.5 to 35 requests/s. The climb stops at the target, so a server whose limit equals the
+configured rate sees no more than it did before the 429s.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 
 class AdaptiveRateLimiter:
-    """Token bucket of depth one whose rate backs off on 429 and recovers gradually."""
+    """Token bucket of depth one whose rate halves on 429 and recovers linearly in time."""
 
-    def __init__(self, rate: float, *, min_rate: float = 0.5, recover_every: int = 50, cooldown: float = 1.0):
+    def __init__(
+        self,
+        rate: float,
+        *,
+        min_rate: float = 0.5,
+        recovery_seconds: float = 20.0,
+        cooldown: float = 1.0,
+        max_credit: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         if rate <= 0:
             raise ValueError("rate must be positive")
+        if recovery_seconds <= 0:
+            raise ValueError("recovery_seconds must be positive")
         self.target_rate = float(rate)
         self.rate = float(rate)
         self.min_rate = min(min_rate, rate)
-        self.recover_every = recover_every
+        self.recovery_seconds = recovery_seconds
         self.cooldown = cooldown
+        self.max_credit = max_credit
+        self.clock = clock
         self._next_slot = 0.0
-        self._successes = 0
         self._last_penalty = float("-inf")
+        self._last_increase = float("-inf")
+
+    @property
+    def step_per_second(self) -> float:
+        """How much the rate climbs per second of successful traffic after a 429."""
+        return self.target_rate / self.recovery_seconds
 
     async def acquire(self) -> None:
         """Wait for this caller's slot. Slots are reserved in call order, so waiting is fair."""
-        now = time.monotonic()
+        now = self.clock()
         slot = max(now, self._next_slot)
         self._next_slot = slot + 1.0 / self.rate
         if slot > now:
             await asyncio.sleep(slot - now)
 
     def penalize(self, retry_after: float | None = None) -> None:
-        """A 429 arrived: halve the rate, and hold every caller back until ``retry_after`` has passed."""
-        now = time.monotonic()
+        """A 429 arrived: halve the rate (once per cooldown), and hold every caller back until
+        ``retry_after`` seconds have passed (the caller caps it)."""
+        now = self.clock()
         if now - self._last_penalty >= self.cooldown:
             self._last_penalty = now
             self.rate = max(self.min_rate, self.rate / 2)
-        self._successes = 0
+        self._last_increase = now  # recovery credit starts again after the latest 429
         if retry_after:
             self._next_slot = max(self._next_slot, now + retry_after)
 
     def record_success(self) -> None:
-        """A request succeeded: after enough of them, move the rate 10 % back towards the target."""
+        """A request succeeded: add ``step_per_second`` per second since the last increase (credited up
+        to `max_credit` seconds), up to the target."""
+        now = self.clock()
         if self.rate >= self.target_rate:
+            self._last_increase = now
             return
-        self._successes += 1
-        if self._successes >= self.recover_every:
-            self._successes = 0
-            self.rate = min(self.target_rate, self.rate * 1.1)
+        credit = min(self.max_credit, max(0.0, now - self._last_increase))
+        self._last_increase = now
+        self.rate = min(self.target_rate, self.rate + self.step_per_second * credit)

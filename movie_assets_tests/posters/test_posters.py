@@ -65,8 +65,10 @@ async def test_cache_posters_downloads_then_skips(emulator, tmp_path):
     assert len(cache.cached_posters(lake, [*movies, bogus], "w185")) == len(movies)
 
 
-async def test_fetch_image_retries_5xx_then_fails(emulator, tmp_path):
+async def test_fetch_image_retries_5xx_with_the_client_policy_then_fails(tmp_path):
     from aiohttp import web
+
+    from movie_assets_tests.helpers import serve_handler
 
     calls = {"n": 0}
 
@@ -74,22 +76,16 @@ async def test_fetch_image_retries_5xx_then_fails(emulator, tmp_path):
         calls["n"] += 1
         return web.Response(status=503)
 
-    app = web.Application()
-    app.router.add_get("/t/p/{size}/{file}", broken)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    try:
+    settings = dict(requests_per_second=500, max_attempts=3, backoff_base=0.01, backoff_max=0.02)
+    async with serve_handler(broken) as base_url:
         lake = Lake.at(tmp_path / "data")
-        async with TMDbClient(TMDbSettings(base_url=f"http://127.0.0.1:{port}/3", requests_per_second=500)) as c:
+        async with TMDbClient(TMDbSettings(base_url=base_url, **settings)) as c:
             res = await cache.cache_posters(c, lake, [(1, "/x.jpg")], concurrency=1)
-        assert (res.downloaded, res.failed) == (0, 1)
-        assert calls["n"] == cache.MAX_ATTEMPTS
-        assert not any(lake.posters_dir.rglob("*.jpg"))
-    finally:
-        await runner.cleanup()
+    assert (res.downloaded, res.failed) == (0, 1)
+    assert calls["n"] == 3  # TMDB_MAX_ATTEMPTS, as for API calls
+    assert c.stats.retries["5xx"] == 2
+    assert "after 3 attempts" in res.errors[0]
+    assert not any(lake.posters_dir.rglob("*.jpg"))
 
 
 def test_load_clip_missing_returns_none(tmp_path, caplog):

@@ -205,14 +205,51 @@ async def test_unreachable_host_is_a_connection_error():
             await client.popular_movies()
 
 
-async def test_rate_limiter_halves_on_429_and_recovers():
-    limiter = AdaptiveRateLimiter(40, recover_every=2, cooldown=60)
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_rate_limiter_halves_once_per_burst_and_recovers_additively_in_time():
+    clock = FakeClock()
+    limiter = AdaptiveRateLimiter(40, recovery_seconds=20, cooldown=1.0, clock=clock)
     limiter.penalize()
     limiter.penalize()  # a burst of 429s from requests already in flight counts once
     assert limiter.rate == 20
-    for _ in range(40):
+    for _ in range(6):  # 6 more seconds of 429s, one halving each: down to the floor
+        clock.now += 1.0
+        limiter.penalize()
+    assert limiter.rate == limiter.min_rate == 0.5
+    # Successes at whatever request rate: +target/recovery_seconds per second, so back at 40 within 20 s.
+    for _ in range(1000):  # a burst of simultaneous successes earns nothing by itself
         limiter.record_success()
+    assert limiter.rate == 0.5
+    seconds = 0.0
+    while limiter.rate < limiter.target_rate:
+        clock.now += 0.25
+        seconds += 0.25
+        limiter.record_success()
+        assert limiter.rate <= limiter.target_rate
+    assert seconds <= 20.0
     assert limiter.rate == 40
+
+
+def test_rate_limiter_credits_no_idle_time_and_restarts_after_each_429():
+    clock = FakeClock()
+    limiter = AdaptiveRateLimiter(40, recovery_seconds=20, clock=clock)
+    limiter.penalize()
+    clock.now += 3600  # an hour without requests is no evidence the server takes more
+    limiter.record_success()
+    assert limiter.rate == 20 + limiter.step_per_second * limiter.max_credit
+    clock.now += 0.5
+    limiter.penalize()  # a new 429 after the cooldown: halves again
+    assert limiter.rate == (20 + 2.0) / 2
+    clock.now += 0.5
+    limiter.record_success()  # the credit counts from the latest 429, not from the last success
+    assert limiter.rate == 11 + 0.5 * limiter.step_per_second
 
 
 def test_settings_from_env_validate_and_hide_secrets():
