@@ -37,6 +37,7 @@ from movie_assets.harvest.store import DetailsRecord, DetailsStore
 from movie_assets.lake import Lake, LakeError, write_json_atomic, write_parquet_atomic
 from movie_assets.lake import files as lake_files
 from movie_assets.lake.schema import MOVIES_SCHEMA
+from movie_assets.lake.state import StateFileError
 from movie_assets.release.common import ConfigValueError
 from movie_assets.release.export import export_csv, resolve_window
 from movie_assets.settings import start_year_from_env
@@ -271,7 +272,7 @@ def test_corrupt_reference_json_names_the_file_and_the_fix(lake):
     good_year = lake.movies_year_file(YEAR).read_bytes()
     reference = lake.discover_reference_file(YEAR)
     reference.write_text('{"genres": {"28": "Act')
-    with pytest.raises(stages.IngestError) as info:
+    with pytest.raises(StateFileError) as info:
         stages.build_movies_year(lake, YEAR)
     assert_clear(str(info.value), str(reference), "is corrupt", "re-materialize the partition")
     assert lake.movies_year_file(YEAR).read_bytes() == good_year

@@ -118,7 +118,7 @@ def read_state_json(
         raise StateFileError(path, what, f"not UTF-8 text: byte {exc.start} is {raw[exc.start:exc.start + 1]!r}",
                              fix) from None
     except json.JSONDecodeError as exc:
-        raise StateFileError(path, what, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+        raise StateFileError(path, what, f"not valid JSON: {exc.msg}, line {exc.lineno} column {exc.colno}",
                              fix) from None
     if shape is not None and (problem := shape_problem(data, shape)):
         raise StateFileError(path, what, f"wrong shape: {problem}", fix)
