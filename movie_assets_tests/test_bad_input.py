@@ -7,6 +7,12 @@ Parquet in the lake, 10 corrupt discover snapshot (windows.json, reference.json,
 11 unwritable data dir, 12 disk full (ENOSPC while writing), 13 malformed JSON from the server, 14 a movie
 with every optional field null, 15 odd unicode and non-UTF-8 bodies, 16 page-cap misuse.
 
+State files (what one run leaves for the next; each read by `movie_assets.lake.state`): 17 a binary or
+wrong-shaped windows.json (a hint: dropped with a warning), 18 a binary or wrong-shaped reference.json,
+19 a corrupt sync cursor or sync journal, 20 a corrupt export snapshot, 21 a corrupt discover snapshot
+under the changes sensor, 22 a corrupt details-store manifest or compaction journal, 23 an I/O error
+(EMFILE) reading a good store shard.
+
 "No lost data" is checked by fingerprinting every file of a previously harvested lake before the bad
 input and comparing after it (and looking for temporary files left behind). A recognizable secret is
 used wherever credentials are involved, and no asserted message may contain it.
@@ -27,6 +33,7 @@ import logging
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from aiohttp import web
@@ -39,6 +46,7 @@ from movie_assets.harvest.store import DetailsRecord, DetailsStore
 from movie_assets.lake import Lake, LakeError, write_json_atomic, write_parquet_atomic
 from movie_assets.lake import files as lake_files
 from movie_assets.lake.schema import MOVIES_SCHEMA
+from movie_assets.lake.state import StateFileError
 from movie_assets.release.common import ConfigValueError
 from movie_assets.release.export import export_csv, resolve_window
 from movie_assets.settings import start_year_from_env
@@ -272,7 +280,7 @@ def test_corrupt_reference_json_names_the_file_and_the_fix(lake):
     good_year = lake.movies_year_file(YEAR).read_bytes()
     reference = lake.discover_reference_file(YEAR)
     reference.write_text('{"genres": {"28": "Act')
-    with pytest.raises(stages.IngestError) as info:
+    with pytest.raises(StateFileError) as info:
         stages.build_movies_year(lake, YEAR)
     assert_clear(str(info.value), str(reference), "is corrupt", "re-materialize the partition")
     assert lake.movies_year_file(YEAR).read_bytes() == good_year
@@ -460,3 +468,186 @@ async def test_server_page_cap_errors_are_understood_in_both_forms(style, status
     assert info.value.http_status == status
     assert_clear(str(info.value), f"HTTP {status}")
 
+
+
+# 17 -----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "not UTF-8 text"),
+        (b"[]", "the top level should be an object, not a list"),
+        (b'{"totals": {"2020-01-01..2020-12-31": "many"}, "children": {}}',
+         "'totals.2020-01-01..2020-12-31' should be an integer, not a string"),
+    ],
+    ids=["binary", "list", "wrong_type"],
+)
+def test_a_corrupt_windows_json_is_a_hint_dropped_with_a_warning(lake, caplog, text, problem):
+    windows = lake.discover_windows_file(YEAR)
+    windows.write_bytes(text)
+    before = fingerprint(lake.root)
+    with caplog.at_level(logging.WARNING):
+        assert stages.load_discover_snapshot(lake, YEAR) is None  # the next discover pages the year again
+    assert_clear(caplog.text, str(windows), problem, "harvesting from scratch")
+    assert stages.discover_ids(lake, YEAR)  # the discover snapshot itself is still good
+    assert fingerprint(lake.root) == before and not leftovers(lake.root)
+
+
+# 18 -----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (b"\xff\xfe\x00{", "not UTF-8 text"),
+        (b'{"genres": {"28": "Action"}}', "'image_base_url' is missing"),
+        (b'{"image_base_url": null, "genres": ["Action"]}', "'genres' should be an object, not a list"),
+        (b'{"image_base_url": null, "genres": {"Action": "28"}}', "wrong content"),
+    ],
+    ids=["binary", "missing_key", "list", "bad_genre_id"],
+)
+@pytest.mark.parametrize("which", ["year", "lake"])
+def test_a_corrupt_reference_json_names_the_file_and_what_rewrites_it(lake, text, problem, which):
+    reference = lake.discover_reference_file(YEAR) if which == "year" else lake.reference_file
+    if which == "lake":
+        lake.discover_reference_file(YEAR).unlink()  # the year falls back to the lake-wide file
+    reference.write_bytes(text)
+    before = fingerprint(lake.root)
+    with pytest.raises(StateFileError) as info:
+        stages.build_movies_year(lake, YEAR)
+    fix = f"re-materialize the partition {YEAR} of discover_movies" if which == "year" else "movie-assets sync"
+    assert_clear(str(info.value), str(reference), "is corrupt", problem, fix)
+    assert fingerprint(lake.root) == before and not leftovers(lake.root)  # the good year is untouched
+
+
+# 19 -----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "text", "problem"),
+    [
+        ("cursor", b"\x00\x01\x02\xff", "not UTF-8 text"),
+        ("cursor", b'{"changes_through": "2026-11-01"}', "'export_day' is missing"),
+        ("cursor", b'{"changes_through": "yesterday", "export_day": "2026-11-01"}', "wrong content"),
+        ("pending", b'{"ids": [1, 2, "3"]}', "'ids[2]' should be an integer, not a string"),
+        ("pending", b'{"ids": [1, 2', "not valid JSON"),
+    ],
+)
+def test_a_corrupt_sync_cursor_or_journal_fails_loudly_and_stays(lake, name, text, problem):
+    from movie_assets.harvest import sync as catalog_sync
+
+    path = lake.sync_cursor_file if name == "cursor" else lake.sync_pending_file
+    path.write_bytes(text)
+    before = fingerprint(lake.root)
+    with pytest.raises(StateFileError) as info:
+        if name == "cursor":
+            catalog_sync.SyncCursor.read(lake, dt.date(2026, 11, 2))
+        else:
+            catalog_sync._read_pending(lake)
+    fix = "rebuilds every partition" if name == "cursor" else f"delete it and the cursor {lake.sync_cursor_file}"
+    assert_clear(str(info.value), str(path), "is corrupt", problem, fix)
+    assert fingerprint(lake.root) == before
+
+
+# 20 -----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("damage", ["truncated", "no_video_column"])
+def test_a_corrupt_export_snapshot_fails_loudly_naming_the_day(lake, damage):
+    from movie_assets.harvest import exports
+    from movie_assets.harvest import sync as catalog_sync
+    from movie_assets.lake.schema import EXPORT_SCHEMA
+
+    day = dt.date(2026, 11, 1)
+    path = lake.export_snapshot_file(day)
+    rows = [{"id": i, "original_title": "T", "popularity": 1.0, "adult": False, "video": False, "day": day}
+            for i in stages.discover_ids(lake, YEAR)]
+    table = pa.Table.from_pylist(rows, schema=EXPORT_SCHEMA)
+    write_parquet_atomic(table.drop_columns(["video"]) if damage == "no_video_column" else table, path)
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:-30])
+    before = fingerprint(lake.root)
+    with pytest.raises(StateFileError) as info:
+        catalog_sync.listed_ids(lake, day, include_adult=False, include_video=False)
+    problem = "not readable Parquet" if damage == "truncated" else "the column 'video' is missing"
+    assert_clear(str(info.value), str(path), problem, f"downloads the export of {day} again")
+    if damage == "truncated":
+        with pytest.raises(StateFileError, match="not readable Parquet"):
+            exports.read_snapshot_ids(lake, day)
+        with pytest.raises(StateFileError, match="not readable Parquet"):
+            stages.build_movies_year(lake, YEAR)  # the tombstones read the newest snapshot
+    assert fingerprint(lake.root) == before and not leftovers(lake.root)
+
+
+# 21 -----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("damage", ["truncated", "movie_id_as_text"])
+def test_a_corrupt_discover_snapshot_skips_the_changes_tick_naming_the_file(lake, damage):
+    import dagster as dg
+
+    from movie_assets.defs.ingest import sensors
+    from movie_assets.harvest import changes
+    from movie_assets.wiring.resources import LakeResource, TMDbResource
+
+    path = lake.discover_file(YEAR)
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:200])
+    else:
+        table = pq.read_table(path)
+        write_parquet_atomic(table.set_column(0, "movie_id", table.column("movie_id").cast(pa.string())), path)
+    before = fingerprint(lake.root)
+    problem = "not readable Parquet" if damage == "truncated" else "the column 'movie_id' is string, not int64"
+    with pytest.raises(StateFileError) as info:
+        changes.affected_years(lake, [1, 2, 3])
+    assert_clear(str(info.value), str(path), problem, f"re-materialize the partition {YEAR} of discover_movies")
+    cursor = changes.RefreshCursor(CATALOG.day - dt.timedelta(days=3)).to_json()
+    sensor = sensors.build_changes_sensor(today=lambda: CATALOG.day, name="changes_bad_input")
+    with running_emulator(catalog=CATALOG) as emu, dg.DagsterInstance.ephemeral() as instance:
+        resources = {"tmdb": TMDbResource(base_url=emu.base_url, requests_per_second=2000),
+                     "lake": LakeResource(data_dir=str(lake.root))}
+        result = sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources))
+    assert not result.run_requests and result.cursor is None  # the cursor stays: no change is lost
+    assert_clear(result.skip_reason.skip_message, str(path), problem, "re-materialize the partition")
+    assert fingerprint(lake.root) == before
+
+
+# 22 -----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "text", "problem"),
+    [
+        ("store.json", b"\x00\xff", "not UTF-8 text"),
+        ("store.json", b'{"schema": 1}', "'schema_version' is missing"),
+        ("compact.json", b'{"merged": "versions-00000009.merged"}', "'into' is missing"),
+        ("compact.json", b'{"merged": "x.merged", "into": "versions-1.parquet", "sources": ["versions-1.parquet"]}',
+         "not shards of the store"),
+    ],
+)
+def test_a_corrupt_store_manifest_or_journal_stops_the_store_and_deletes_nothing(lake, name, text, problem):
+    path = lake.details_store_dir / name
+    path.write_bytes(text)
+    before = fingerprint(lake.root)
+    with pytest.raises(StateFileError) as info:
+        with DetailsStore(lake.details_store_dir).writer():
+            pass
+    fix = '{"schema_version": 1}' if name == "store.json" else "delete only the journal"
+    assert_clear(str(info.value), str(path), "is corrupt", problem, fix)
+    after = fingerprint(lake.root)
+    assert {k: v for k, v in after.items() if not k.endswith(".lock")} == {
+        k: v for k, v in before.items() if not k.endswith(".lock")}
+
+
+# 23 -----------------------------------------------------------------------------------------------------
+def test_an_io_error_reading_a_good_store_shard_fails_loudly_and_moves_nothing(lake, monkeypatch):
+    from movie_assets.harvest import store as store_module
+    from movie_assets.harvest.store import StoreError
+
+    before = fingerprint(lake.root)
+    real = store_module.pq.read_table
+    failures = iter([OSError(errno.EMFILE, "Too many open files")])
+
+    def flaky(*args, **kwargs):
+        if (error := next(failures, None)) is not None:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store_module.pq, "read_table", flaky)
+    shard = DetailsStore(lake.details_store_dir).shard_paths()[0]
+    with pytest.raises(StoreError) as info:
+        stages.build_movies_year(lake, YEAR)
+    assert_clear(str(info.value), str(shard), "Too many open files", "left in place", "run again")
+    assert not list(lake.details_store_dir.glob("*.corrupt"))
+    assert fingerprint(lake.root) == before
+    stages.build_movies_year(lake, YEAR)  # the retry reads the same shards and builds the same year
+    assert fingerprint(lake.root) == before and not leftovers(lake.root)

@@ -13,7 +13,6 @@ failed are not recorded and are retried on the next run. Each list column keeps 
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import sys
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from movie_assets.harvest.enrich import chunks, fetch_one
 from movie_assets.harvest.records import parse_credits
 from movie_assets.harvest.store import FAILED, NOT_FOUND, OK, DetailsRecord
 from movie_assets.lake import write_json_atomic
+from movie_assets.lake.state import StateFileError, read_state_json
 from movie_assets.release.export import JSON, detect_list_format, format_names, is_blank_list_cell, write_csv
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings
@@ -87,12 +87,13 @@ class CreditsState:
     def load(cls, path: Path) -> CreditsState:
         if not path.exists():
             return cls()
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls({int(i) for i in data.get("no_credits", [])}, {int(i) for i in data.get("not_found", [])})
-        except (json.JSONDecodeError, ValueError, TypeError, AttributeError) as exc:
+        try:  # a hint: what it lists is only asked again, so a corrupt one is dropped with a warning
+            data = read_state_json(path, "the credits backfill state", fix="it is rewritten by the next backfill",
+                                   shape={"no_credits?": [int], "not_found?": [int]})
+        except StateFileError as exc:
             log.warning("credits state %s is unreadable (%s); those movies will be fetched again", path, exc)
             return cls()
+        return cls(set(data.get("no_credits", [])), set(data.get("not_found", [])))
 
     def save(self, path: Path) -> None:
         data = {"version": STATE_VERSION, "no_credits": sorted(self.no_credits), "not_found": sorted(self.not_found)}

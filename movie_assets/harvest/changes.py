@@ -3,7 +3,8 @@
 TMDb's ``/movie/changes`` lists the ids of movies edited in a date range of at most 14 days, 100 per page.
 `changed_ids_since` reads every page of every window between two dates; `affected_years` maps those ids
 onto the years already harvested into the lake (ids found in no harvested year are ignored: new movies
-arrive through discover). `movie_assets.defs.ingest.sensors.changes_sensor` wraps these for Dagster.
+arrive through discover; a corrupt discover snapshot is a `StateFileError`, never a year left out).
+`movie_assets.defs.ingest.sensors.changes_sensor` wraps these for Dagster.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from movie_assets.harvest.stages import read_discover, read_parquet
 from movie_assets.lake import Lake
 from movie_assets.tmdb.client import MAX_PAGE, TMDbClient
 
@@ -114,7 +115,7 @@ def affected_years(lake: Lake, ids: Iterable[int]) -> dict[int, list[int]]:
         return {}
     result: dict[int, list[int]] = {}
     for year in lake.discover_years():
-        column = pq.read_table(lake.discover_file(year), columns=["movie_id"]).column("movie_id").cast(pa.int64())
+        column = read_discover(lake, year, ["movie_id"]).column("movie_id")
         hits = pc.filter(column, pc.is_in(column, value_set=wanted))
         if len(hits):
             result[year] = sorted(set(hits.to_pylist()))
@@ -125,7 +126,7 @@ def latest_harvest_date(lake: Lake) -> dt.date | None:
     """The newest ``harvested_at`` in the typed lake (the server date of the last details call), or None."""
     latest: dt.datetime | None = None
     for _, path in lake.movies_year_files():
-        value = pc.max(pq.read_table(path, columns=["harvested_at"]).column("harvested_at")).as_py()
+        value = pc.max(read_parquet(path, columns=["harvested_at"]).column("harvested_at")).as_py()
         if value is not None and (latest is None or value > latest):
             latest = value
     return latest.astimezone(dt.UTC).date() if latest is not None else None

@@ -27,11 +27,11 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from movie_assets.lake import Lake, write_parquet_atomic
 from movie_assets.lake.files import create_temporary_file
 from movie_assets.lake.schema import EXPORT_SCHEMA
+from movie_assets.lake.state import read_state_parquet
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.errors import TMDbConnectionError, TMDbFileMissing, display_url
 
@@ -121,9 +121,20 @@ def _export_row(line: str, day: dt.date, name: str, number: int) -> dict[str, An
     }
 
 
+def read_snapshot(lake: Lake, day: dt.date, columns: list[str]) -> pa.Table:
+    """``columns`` of the stored snapshot of ``day``; a corrupt one is a `StateFileError` that says how to get
+    it back (a snapshot is never silently skipped: the sync would take its movies for deleted)."""
+    return read_state_parquet(
+        lake.export_snapshot_file(day), f"the daily ID export snapshot of {day}", columns=columns,
+        required={c: EXPORT_SCHEMA.field(c).type for c in columns},
+        fix=f"delete it: the next sync downloads the export of {day} again while TMDb still publishes it "
+            "(about three months), else the sync goes on from the newest snapshot",
+    )
+
+
 def read_snapshot_ids(lake: Lake, day: dt.date) -> pa.Array:
     """The ids of one stored snapshot."""
-    return pq.read_table(lake.export_snapshot_file(day), columns=["id"]).column("id").combine_chunks()
+    return read_snapshot(lake, day, ["id"]).column("id").combine_chunks()
 
 
 async def _download(client: TMDbClient, base_url: str, name: str, directory: Path) -> Path:

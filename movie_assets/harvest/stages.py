@@ -8,7 +8,6 @@ thin wrappers around these.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from movie_assets.harvest.tombstones import tombstoned_ids
 from movie_assets.lake import Lake, remove_dir_atomic, write_json_atomic, write_parquet_atomic
 from movie_assets.lake.locks import partitions_lock
 from movie_assets.lake.schema import DISCOVER_SCHEMA
+from movie_assets.lake.state import MapOf, StateFileError, read_state_json, read_state_parquet
 from movie_assets.tmdb.client import TMDbClient
 
 log = logging.getLogger(__name__)
@@ -45,11 +45,24 @@ def read_parquet(path: Path, **kwargs: Any) -> pa.Table:
         ) from None
 
 
-def read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise IngestError(f"{path} is corrupt ({exc}); delete it and re-materialize the partition") from None
+WINDOWS_SHAPE = {"totals": MapOf(int), "children": MapOf([str])}
+REFERENCE_SHAPE = {"image_base_url": (str, None), "genres": MapOf(str)}
+
+
+def _rediscover(year: int) -> str:
+    return f"delete it and re-materialize the partition {year} of discover_movies (which writes it again)"
+
+
+def read_discover(lake: Lake, year: int, columns: list[str] | None = None) -> pa.Table:
+    """The discover snapshot of ``year`` (``columns`` of it); `StateFileError` when it is corrupt."""
+    return read_state_parquet(lake.discover_file(year), f"the discover snapshot of {year}", columns=columns,
+                              required={"movie_id": pa.int64()}, fix=_rediscover(year))
+
+
+def _reference(data: dict[str, Any]) -> dict[str, Any]:
+    for key in data["genres"]:
+        int(key)  # genre ids
+    return data
 
 
 # -- discover ---------------------------------------------------------------------------------------
@@ -69,10 +82,12 @@ def load_discover_snapshot(lake: Lake, year: int) -> DiscoverSnapshot | None:
     state_path, data_path = lake.discover_windows_file(year), lake.discover_file(year)
     if not (state_path.exists() and data_path.exists()):
         return None
-    try:
-        table = pq.read_table(data_path)
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-    except (OSError, pa.ArrowException, json.JSONDecodeError) as exc:
+    try:  # a reuse hint: a corrupt one costs a full discover pass, which rewrites both files; nothing is lost
+        table = read_state_parquet(data_path, f"the discover snapshot of {year}", fix=_rediscover(year),
+                                   required={"movie_id": pa.int64(), "discover_window": pa.string()})
+        state = read_state_json(state_path, f"the discover windows of {year}", shape=WINDOWS_SHAPE,
+                                fix="a discover run rewrites it")
+    except (OSError, StateFileError) as exc:
         log.warning("previous discover snapshot of %s is unreadable (%s); harvesting from scratch", year, exc)
         return None
     items = [{**row, "id": row["movie_id"], "_window": row["discover_window"]} for row in table.to_pylist()]
@@ -155,7 +170,7 @@ def discover_ids(lake: Lake, year: int) -> list[int]:
     path = lake.discover_file(year)
     if not path.exists():
         raise IngestError(f"no discover output for {year} at {path}; materialize discover_movies for {year} first")
-    return read_parquet(path, columns=["movie_id"]).column("movie_id").to_pylist()
+    return read_discover(lake, year, ["movie_id"]).column("movie_id").to_pylist()
 
 
 # -- details ----------------------------------------------------------------------------------------
@@ -234,9 +249,12 @@ def load_reference(lake: Lake, year: int | None = None) -> dict[str, Any]:
     """The image base URL and genre names to build rows with: the year's own (from its discover run) when
     there is one, else the lake-wide one."""
     if year is not None and lake.discover_reference_file(year).exists():
-        return read_json(lake.discover_reference_file(year))
+        return read_state_json(lake.discover_reference_file(year), f"the reference data of {year}",
+                               shape=REFERENCE_SHAPE, parse=_reference, fix=_rediscover(year))
     if lake.reference_file.exists():
-        return read_json(lake.reference_file)
+        return read_state_json(lake.reference_file, "the reference data", shape=REFERENCE_SHAPE, parse=_reference,
+                               fix="delete it and run movie-assets sync (or materialize any discover_movies "
+                                   "partition), which writes it again")
     raise IngestError(f"no reference data under {lake.root}; materialize discover_movies or run movie-assets sync")
 
 

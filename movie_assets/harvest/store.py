@@ -14,9 +14,15 @@ Layout:
 * ``.lock``: held by the one writer (`DetailsStore.writer`); a second writer fails at once with
   `StoreBusy` instead of interleaving with the first.
 
+* ``compact.json``: the journal of a merge in progress (`compact`), finished or undone by the next writer.
+
 A failed call is never written (`append` drops it): the previous good version stays the latest. A shard
-that cannot be read is moved aside as ``*.corrupt`` (its movies count as never fetched, so they are
-fetched again); small shards are merged now and then (`compact`) so a year's build reads few files.
+whose content Arrow cannot decode is moved aside as ``*.corrupt`` by the writer (its movies count as never
+fetched, so they are fetched again; a reader only leaves it out); an I/O error (too many open files, a
+failing disk) is a `StoreError` and moves nothing. Small shards are merged now and then (`compact`) so a
+year's build reads few files; a reader needs no lock, and reads again from a fresh listing when a merge
+deletes a shard under it. A corrupt ``store.json`` or ``compact.json`` is a `StateFileError` that says
+what to do.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +47,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from movie_assets.lake import write_json_atomic, write_parquet_atomic
+from movie_assets.lake.state import is_corrupt_parquet_error, read_state_json
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +70,9 @@ VERSION_SCHEMA = pa.schema(
 )
 INDEX_COLUMNS = ["movie_id", "observed_at", "status", "content_hash", "release_year"]
 COMPACT_JOURNAL = "compact.json"
+_SHARD_NAME = re.compile(r"versions-[0-9]+\.parquet")
+_MERGED_NAME = re.compile(r"versions-[0-9]+\.merged")
+READ_ATTEMPTS = 10  # fresh listings a read tries while compactions keep merging shards away
 
 
 class StoreError(RuntimeError):
@@ -69,6 +81,10 @@ class StoreError(RuntimeError):
 
 class StoreBusy(StoreError):
     """Another process is writing the store."""
+
+
+class _ShardVanished(Exception):
+    """A shard was deleted (or replaced) while being read: a concurrent compaction; read the store again."""
 
 
 @dataclass(frozen=True)
@@ -133,11 +149,12 @@ class DetailsStore:
     def _check_schema(self) -> None:
         if not self.manifest_file.exists():
             return
-        try:
-            version = int(json.loads(self.manifest_file.read_text(encoding="utf-8"))["schema_version"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise StoreError(f"{self.manifest_file} is unreadable ({exc}); it should hold "
-                             f'{{"schema_version": {SCHEMA_VERSION}}}') from None
+        version = read_state_json(
+            self.manifest_file, "the details store's manifest", shape={"schema_version": int},
+            parse=lambda data: data["schema_version"],
+            fix=f'it should hold {{"schema_version": {SCHEMA_VERSION}}}; if this movie_assets wrote the store, '
+                "write exactly that into it (the shards beside it are not affected)",
+        )
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"the details store {self.directory} was written by a newer movie_assets (schema {version}, "
@@ -214,7 +231,18 @@ class DetailsStore:
         if len(small) < MERGE_AT_SHARDS:
             return
         target = small[-1].with_name(small[-1].name.replace(".parquet", ".merged"))
-        write_parquet_atomic((self._read(p) for p in small), target, schema=VERSION_SCHEMA)
+
+        def tables() -> Iterator[pa.Table]:
+            for path in small:
+                table = self._read_shard(path, None)
+                if table is None:  # set aside as corrupt: merge next time, without it
+                    raise _ShardVanished(path)
+                yield table
+
+        try:
+            write_parquet_atomic(tables(), target, schema=VERSION_SCHEMA)
+        except _ShardVanished:
+            return
         write_json_atomic({"merged": target.name, "into": small[-1].name, "sources": [p.name for p in small]},
                           self.directory / COMPACT_JOURNAL)
         os.replace(target, small[-1])
@@ -224,7 +252,7 @@ class DetailsStore:
         """Complete (or roll back) a merge a kill interrupted; drop stray merged files."""
         journal = self.directory / COMPACT_JOURNAL
         if journal.exists():
-            plan = json.loads(journal.read_text(encoding="utf-8"))
+            plan = self._read_journal(journal)
             if not (self.directory / plan["merged"]).exists():  # the merged shard is in place: drop its sources
                 for name in plan["sources"]:
                     if name != plan["into"]:
@@ -233,27 +261,101 @@ class DetailsStore:
         for stray in self.directory.glob("versions-*.merged"):
             stray.unlink()
 
+    def _read_journal(self, journal: Path) -> dict[str, Any]:
+        """The compaction journal, checked: it names the files the writer deletes, so nothing but shards of
+        this store may be in it."""
+
+        def checked(plan: dict[str, Any]) -> dict[str, Any]:
+            names = [plan["merged"], plan["into"], *plan["sources"]]
+            if not _MERGED_NAME.fullmatch(plan["merged"]) or not all(map(_SHARD_NAME.fullmatch, names[1:])):
+                raise ValueError(f"it names files that are not shards of the store: {names[:3]}…")
+            if plan["into"] not in plan["sources"]:
+                raise ValueError(f"{plan['into']!r} is not one of the merged sources")
+            return plan
+
+        return read_state_json(
+            journal, "the details store's compaction journal", parse=checked,
+            shape={"merged": str, "into": str, "sources": [str]},
+            fix="if a versions-*.merged file is beside it, the merge had not happened: delete both; otherwise "
+                "delete only the journal (the store then keeps some versions twice, which reads the same). "
+                "No shard was deleted",
+        )
+
     # -- reading -----------------------------------------------------------------------------------------
     def _read(self, path: Path, columns: list[str] | None = None) -> pa.Table:
-        return pq.read_table(path, columns=columns, schema=VERSION_SCHEMA)
+        """One shard, read from one open file: a shard renamed over or deleted meanwhile is read whole (the
+        version that was opened), never half old and half new."""
+        with open(path, "rb") as handle:
+            return pq.read_table(handle, columns=columns, schema=VERSION_SCHEMA)
 
-    def _tables(self, columns: list[str] | None = None) -> Iterator[pa.Table]:
-        for path in self.shard_paths():
+    def _read_shard(self, path: Path, columns: list[str] | None) -> pa.Table | None:
+        """One shard; None when it is corrupt (the writer sets it aside, a reader leaves it out).
+
+        `_ShardVanished` when it is gone (a concurrent compaction merged it away); `StoreError` for an I/O
+        error (too many open files, a failing disk): that is the machine's fault, not the shard's, so the
+        shard stays where it is and the run fails loudly. Only content proven bad (Arrow cannot decode it,
+        twice, from the same open file, which is still the shard at ``path``) counts as corrupt."""
+        try:
+            with open(path, "rb") as handle:
+                opened = os.fstat(handle.fileno())
+                for _ in range(2):
+                    try:
+                        return pq.read_table(handle, columns=columns, schema=VERSION_SCHEMA)
+                    except (OSError, pa.ArrowException) as exc:
+                        if not is_corrupt_parquet_error(exc):
+                            raise
+                        corrupt = exc
+                        handle.seek(0)
+        except FileNotFoundError:
+            raise _ShardVanished(path) from None
+        except OSError as exc:
+            raise StoreError(
+                f"cannot read details store shard {path} ({exc}); this is an error of the machine (open files, "
+                "disk, permissions), not of the data: the shard was left in place; fix the cause and run again"
+            ) from exc
+        try:
+            now = path.stat()
+        except FileNotFoundError:
+            raise _ShardVanished(path) from None
+        if (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) != (
+                opened.st_dev, opened.st_ino, opened.st_size, opened.st_mtime_ns):
+            raise _ShardVanished(path)  # replaced while read: what was read is not the shard there now
+        problem = str(corrupt).strip().splitlines()[0]
+        first_time = path.name not in self.discarded_shards
+        if first_time:
+            self.discarded_shards.append(path.name)
+        if self._writing:  # only the writer sets a shard aside; a reader just leaves it out
+            aside = path.with_suffix(".corrupt")
+            os.replace(path, aside)
+            self.log.warning("details store shard %s is corrupt (%s); moved to %s, its movies will be "
+                             "fetched again", path, problem, aside.name)
+        elif first_time:
+            self.log.warning("details store shard %s is unreadable (%s); left out", path, problem)
+        return None
+
+    def _tables(self, columns: list[str] | None = None,
+                keep: Callable[[pa.Table], pa.Table] | None = None) -> list[pa.Table]:
+        """Every readable shard, oldest first (``keep``: what to hold of each, so that only one whole
+        shard is in memory at a time).
+
+        A reader needs no lock, so a writer may compact while it reads: the merged shard is renamed over
+        the newest of its sources before the others are deleted, so a shard that vanishes mid-read had its
+        rows copied into a shard that sorts after it. Rather than reason about which, the read starts
+        over from a fresh listing (a few times, then `StoreError`): every result comes from one listing
+        in which every shard was read, so no version is missing."""
+        for attempt in range(READ_ATTEMPTS):
             try:
-                yield self._read(path, columns)
-            except FileNotFoundError:
-                continue  # merged away while we read: its rows are in the newer merged shard
-            except (OSError, pa.ArrowException) as exc:
-                if path.name in self.discarded_shards:
-                    continue
-                self.discarded_shards.append(path.name)
-                if not self._writing:  # only the writer sets a shard aside; a reader just leaves it out
-                    self.log.warning("details store shard %s is unreadable (%s); left out", path, exc)
-                    continue
-                aside = path.with_suffix(".corrupt")
-                os.replace(path, aside)
-                self.log.warning("details store shard %s is corrupt (%s); moved to %s, its movies will be "
-                                 "fetched again", path, exc, aside.name)
+                tables = []
+                for path in self.shard_paths():
+                    table = self._read_shard(path, columns)
+                    if table is not None:
+                        tables.append(keep(table) if keep is not None else table)
+                return tables
+            except _ShardVanished as gone:
+                self.log.debug("details store shard %s vanished while read (compaction); reading again", gone)
+                time.sleep(0.01 * attempt)
+        raise StoreError(f"the details store {self.directory} changed under every one of {READ_ATTEMPTS} reads "
+                         "(shards merged away while being read); run again once the writer is done")
 
     @property
     def shard_glob(self) -> Path:
@@ -263,10 +365,11 @@ class DetailsStore:
     def latest(self, as_of: dt.datetime | None = None) -> pa.Table:
         """The latest observation of every movie in the store (`INDEX_COLUMNS`, no payloads), by id; with
         ``as_of``, the latest observed at or before that time (the store as it was then)."""
-        tables = self._tables(INDEX_COLUMNS)
+        keep = None
         if as_of is not None:
-            tables = (t.filter(pc.less_equal(t.column("observed_at"), pa.scalar(as_of, VERSION_SCHEMA.field(
-                "observed_at").type))) for t in tables)
+            until = pa.scalar(as_of, VERSION_SCHEMA.field("observed_at").type)
+            keep = lambda t: t.filter(pc.less_equal(t.column("observed_at"), until))  # noqa: E731
+        tables = self._tables(INDEX_COLUMNS, keep)
         parts = [t.append_column("seq", pa.array(range(t.num_rows), pa.int64())).append_column(
             "shard", pa.array([n] * t.num_rows, pa.int64())) for n, t in enumerate(tables)]
         if not parts:
@@ -280,8 +383,8 @@ class DetailsStore:
     def _payload_keys(self) -> set[tuple[int, str]]:
         """(movie id, content hash) of every payload the readable shards hold."""
         keys: set[tuple[int, str]] = set()
-        for table in self._tables(["movie_id", "content_hash", "has_payload"]):
-            held = table.filter(pc.fill_null(table.column("has_payload"), False))
+        for held in self._tables(["movie_id", "content_hash", "has_payload"],
+                                 lambda t: t.filter(pc.fill_null(t.column("has_payload"), False))):
             keys.update(zip(held.column("movie_id").to_pylist(), held.column("content_hash").to_pylist(), strict=True))
         return keys
 
@@ -315,9 +418,8 @@ class DetailsStore:
                                            latest.column("content_hash").to_pylist(), strict=True) if h}
         ids = pa.array(sorted({i for i, _ in wanted}), pa.int64())
         payloads: dict[tuple[int, str], str] = {}
-        for table in self._tables(["movie_id", "content_hash", "payload"]):
-            hits = table.filter(pc.and_(pc.is_in(table.column("movie_id"), value_set=ids),
-                                        pc.is_valid(table.column("payload"))))
+        for hits in self._tables(["movie_id", "content_hash", "payload"], lambda t: t.filter(
+                pc.and_(pc.is_in(t.column("movie_id"), value_set=ids), pc.is_valid(t.column("payload"))))):
             for movie_id, digest, payload in zip(*(hits.column(c).to_pylist() for c in hits.column_names),
                                                  strict=True):
                 if (movie_id, digest) in wanted:

@@ -17,29 +17,36 @@ The store's lock makes it the one writer: two syncs (or a sync and a details run
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from movie_assets.harvest import exports
 from movie_assets.harvest.changes import changed_ids_since
 from movie_assets.harvest.discover import DiscoverHarvester
 from movie_assets.harvest.enrich import BatchProgress, enrich
-from movie_assets.harvest.stages import StoreView, build_movies_undated, build_movies_year, fetch_reference
+from movie_assets.harvest.stages import (
+    StoreView,
+    build_movies_undated,
+    build_movies_year,
+    fetch_reference,
+    read_parquet,
+)
 from movie_assets.harvest.store import OK, DetailsStore
 from movie_assets.lake import Lake, write_json_atomic
 from movie_assets.lake.locks import partitions_lock
+from movie_assets.lake.state import read_state_json
 from movie_assets.tmdb.client import TMDbClient
 
 log = logging.getLogger(__name__)
 
 # Discover's fast path: releases dated this close to today are read from discover too, not only the export.
 NEWEST_DAYS = dt.timedelta(days=7)
+CURSOR_FIX = ("delete it: the next sync then reads every change since the store's oldest version and rebuilds "
+              "every partition (slower, nothing lost)")
 
 
 class SyncError(RuntimeError):
@@ -84,11 +91,12 @@ class SyncCursor:
         path = lake.sync_cursor_file
         if not path.exists():
             return None
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            cursor = cls(dt.date.fromisoformat(data["changes_through"]), dt.date.fromisoformat(data["export_day"]))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise SyncError(f"{path} is unreadable ({exc}); delete it to sync every listed movie again") from None
+        cursor = read_state_json(
+            path, "the sync cursor", shape={"changes_through": str, "export_day": str},
+            parse=lambda data: cls(dt.date.fromisoformat(data["changes_through"]),
+                                   dt.date.fromisoformat(data["export_day"])),
+            fix=CURSOR_FIX,
+        )
         if cursor.changes_through > today:
             raise SyncError(
                 f"{path} says changes were read through {cursor.changes_through}, after today ({today}) as TMDb "
@@ -103,7 +111,7 @@ class SyncCursor:
 
 def listed_ids(lake: Lake, day: dt.date, include_adult: bool, include_video: bool) -> set[int]:
     """The ids of the export of ``day`` under the adult/video policy."""
-    table = pq.read_table(lake.export_snapshot_file(day), columns=["id", "adult", "video"])
+    table = exports.read_snapshot(lake, day, ["id", "adult", "video"])
     if not include_adult:
         table = table.filter(pc.invert(table.column("adult")))
     if not include_video:
@@ -202,11 +210,12 @@ def _first_observation(store: DetailsStore) -> dt.date | None:
 def _read_pending(lake: Lake) -> set[int]:
     if not lake.sync_pending_file.exists():
         return set()
-    try:
-        return {int(i) for i in json.loads(lake.sync_pending_file.read_text(encoding="utf-8"))["ids"]}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise SyncError(f"{lake.sync_pending_file} is unreadable ({exc}); delete it and the cursor "
-                        f"{lake.sync_cursor_file} to sync every listed movie again") from None
+    return set(read_state_json(
+        lake.sync_pending_file, "the sync's journal of touched movies", shape={"ids": [int]},
+        parse=lambda data: data["ids"],
+        fix=f"its partitions must still be rebuilt: delete it and the cursor {lake.sync_cursor_file}, and the "
+            "next sync fetches every listed movie again and rebuilds every partition",
+    ))
 
 
 def _partitions_to_rebuild(lake: Lake, view: StoreView, touched: set[int], *, full: bool) -> list[int | None]:
@@ -214,7 +223,7 @@ def _partitions_to_rebuild(lake: Lake, view: StoreView, touched: set[int], *, fu
     partition holding a movie that is also in another one; all partitions the store fills on a full sync."""
     where: dict[int, set[int | None]] = {}
     for year, path in lake.movies_year_files():
-        for movie_id in pq.read_table(path, columns=["movie_id"]).column("movie_id").to_pylist():
+        for movie_id in read_parquet(path, columns=["movie_id"]).column("movie_id").to_pylist():
             where.setdefault(movie_id, set()).add(year)
     latest = view.latest
     good = latest.filter(pc.and_(pc.equal(latest.column("status"), OK),

@@ -12,8 +12,8 @@ import datetime as dt
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from movie_assets.harvest import exports
 from movie_assets.harvest.store import NOT_FOUND, OK, DetailsStore
 from movie_assets.lake import Lake
 from movie_assets.lake.schema import TOMBSTONE_SCHEMA
@@ -39,7 +39,7 @@ def _left_the_export(lake: Lake, store: DetailsStore, latest: pa.Table) -> list[
     if not days:
         return []
     day = days[-1]
-    export = pq.read_table(lake.export_snapshot_file(day), columns=["id", "adult"])
+    export = exports.read_snapshot(lake, day, ["id", "adult"])
     made = dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
     observed_before = pc.less(latest.column("observed_at"), pa.scalar(made, latest.schema.field("observed_at").type))
     candidates = latest.filter(

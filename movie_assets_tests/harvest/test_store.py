@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
+import logging
 import multiprocessing
+import time
 
 import pytest
 
@@ -234,3 +237,142 @@ def test_a_merge_cut_short_by_a_kill_is_finished_by_the_next_writer(tmp_path):
         assert store.shard_paths() == [small[-1]] and not list(tmp_path.glob("*.merged"))
     assert store.latest().num_rows == MERGE_AT_SHARDS
     assert sum(t.num_rows for t in store._tables()) == MERGE_AT_SHARDS  # no version twice
+
+
+RACE_IDS = range(1, 1201)
+RACE_SECONDS = 12
+
+
+def race_record(movie_id: int, n: int) -> DetailsRecord:
+    payload = json.dumps({"id": movie_id, "release_date": "2001-01-01", "title": f"v{n}", "overview": "x" * 2000})
+    return DetailsRecord(movie_id, "ok", WHEN + dt.timedelta(minutes=n), payload)
+
+
+def _compact_repeatedly(directory, stop, rounds):
+    """A writer that appends new versions of a third of the movies at a time and merges every third shard."""
+    from movie_assets.harvest import store as store_module
+
+    store_module.MERGE_AT_SHARDS = 3
+    store = DetailsStore(directory)
+    with store.writer():
+        n = 0
+        while not stop.is_set():
+            n += 1
+            store.append([race_record(i, n) for i in RACE_IDS if i % 3 == n % 3], store.latest_hashes())
+            if n % 3 == 0:
+                store.compact()
+                rounds.value += 1
+
+
+def test_reading_while_another_process_compacts_never_errs_nor_reads_short(tmp_path, caplog):
+    """A reader takes no lock: shards merged away (deleted) under it mean "read again", never corruption,
+    an error or a movie missing (before, a read that two merges overtook lost the payloads of a third)."""
+    store = DetailsStore(tmp_path)
+    with store.writer():
+        for start in range(0, len(RACE_IDS), 100):
+            store.append([race_record(i, 0) for i in RACE_IDS[start:start + 100]])
+    context = multiprocessing.get_context("spawn")
+    stop, rounds = context.Event(), context.Value("i", 0)
+    writer = context.Process(target=_compact_repeatedly, args=(str(tmp_path), stop, rounds))
+    writer.start()
+    reader, reads = DetailsStore(tmp_path), 0
+    try:
+        deadline = time.monotonic() + 60
+        while rounds.value < 2 and time.monotonic() < deadline:  # the writer is up and merging
+            time.sleep(0.05)
+        end = time.monotonic() + RACE_SECONDS
+        with caplog.at_level(logging.DEBUG, logger="movie_assets.harvest.store"):
+            while time.monotonic() < end:
+                state = reader.state()
+                assert set(state.statuses) == set(RACE_IDS) and set(state.hashes) == set(RACE_IDS)
+                records = reader.records(reader.latest())
+                assert set(records) == set(RACE_IDS)
+                assert all(r.details()["id"] == i for i, r in records.items())
+                reads += 1
+    finally:
+        stop.set()
+        writer.join(30)
+    assert writer.exitcode == 0 and rounds.value >= 10 and reads >= 10
+    assert not reader.discarded_shards and not list(tmp_path.glob("*.corrupt"))
+    assert "unreadable" not in caplog.text and "vanished" in caplog.text  # the race did happen
+
+
+def test_an_io_error_fails_loudly_and_never_sets_a_good_shard_aside(tmp_path, monkeypatch):
+    """Too many open files (or EIO, or a race's ENOENT inside Arrow) says nothing about the shard's content:
+    a `StoreError` naming the shard, the shard stays, and the next try reads it."""
+    from movie_assets.harvest import store as store_module
+
+    store = DetailsStore(tmp_path)
+    with store.writer():
+        store.append([record(1, "2001-01-01")])
+        store.append([record(2, "2002-01-01")])
+    shard = store.shard_paths()[0]
+    real, calls = store_module.pq.read_table, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(errno.EMFILE, "Too many open files")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store_module.pq, "read_table", flaky)
+    with store.writer():
+        with pytest.raises(StoreError) as info:
+            store.state()
+        assert str(shard) in str(info.value) and "Too many open files" in str(info.value)
+        assert "left in place" in str(info.value) and "run again" in str(info.value)
+        assert shard.exists() and not list(tmp_path.glob("*.corrupt")) and not store.discarded_shards
+        assert store.state().statuses == {1: "ok", 2: "ok"}  # the retry reads it
+    assert store.records(store.latest())[1].details()["release_date"] == "2001-01-01"
+
+
+def test_only_content_arrow_cannot_decode_is_set_aside(tmp_path):
+    store = DetailsStore(tmp_path)
+    with store.writer():
+        store.append([record(1, "2001-01-01")])
+        store.append([record(2, "2002-01-01")])
+    shard = store.shard_paths()[0]
+    shard.write_bytes(shard.read_bytes()[:-40] + b"\0" * 36 + b"PAR1")  # a footer Thrift cannot decode
+    assert store.state().statuses == {2: "ok"} and shard.exists()  # a reader leaves it out, in place
+    with store.writer():
+        assert store.state().statuses == {2: "ok"}
+    assert shard.with_suffix(".corrupt").exists() and not shard.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        (b'{"merged": "versions-00000002.merged", "into": "versions-00000002.parquet"', "not valid JSON"),
+        (b'{"merged": "versions-00000002.merged", "into": "versions-00000002.parquet", "sources": "all"}',
+         "'sources' should be a list, not a string"),
+        (b'{"merged": "versions-00000002.merged", "into": "versions-00000002.parquet", '
+         b'"sources": ["../../../etc/passwd", "versions-00000002.parquet"]}', "not shards of the store"),
+    ],
+)
+def test_a_corrupt_compaction_journal_stops_the_writer_and_deletes_nothing(tmp_path, text, needle):
+    from movie_assets.harvest.store import COMPACT_JOURNAL
+    from movie_assets.lake.state import StateFileError
+
+    store = DetailsStore(tmp_path)
+    with store.writer():
+        store.append([record(1, "2001-01-01")])
+        store.append([record(2, "2002-01-01")])
+    before = sorted(p.name for p in tmp_path.iterdir())
+    (tmp_path / COMPACT_JOURNAL).write_bytes(text)
+    with pytest.raises(StateFileError) as info, store.writer():
+        pass
+    assert str(tmp_path / COMPACT_JOURNAL) in str(info.value) and needle in str(info.value)
+    assert "delete only the journal" in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, COMPACT_JOURNAL])
+    assert store.statuses() == {1: "ok", 2: "ok"}
+
+
+@pytest.mark.parametrize("text", [b"\xff\xfe{", b'{"schema_version": "one"}', b"[1]"])
+def test_a_corrupt_store_manifest_is_a_clear_error(tmp_path, text):
+    from movie_assets.lake.state import StateFileError
+
+    (tmp_path / "store.json").write_bytes(text)
+    with pytest.raises(StateFileError) as info:
+        DetailsStore(tmp_path)
+    assert str(tmp_path / "store.json") in str(info.value) and '{"schema_version": 1}' in str(info.value)
+    assert (tmp_path / "store.json").read_bytes() == text

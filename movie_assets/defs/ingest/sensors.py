@@ -25,6 +25,8 @@ from movie_assets.defs.catalog import schedules as catalog_schedules
 from movie_assets.defs.ingest import assets, jobs
 from movie_assets.defs.ingest.partitions import yearly_partitions
 from movie_assets.harvest import changes as refresh
+from movie_assets.harvest.stages import IngestError
+from movie_assets.lake import LakeError
 from movie_assets.tmdb.connect import open_client
 from movie_assets.wiring.internals import backfilling_partitions
 from movie_assets.wiring.policies import RUN_RETRY_TAGS
@@ -204,8 +206,14 @@ def build_changes_sensor(
                 tags={TRIGGER_TAG: "tmdb_changes", **RUN_RETRY_TAGS},
             )])
         cursor = refresh.RefreshCursor.from_json(context.cursor)
-        # Any error (TMDb down, unreadable lake) fails the tick before the cursor moves.
-        changes, years = asyncio.run(_read_changes(tmdb, lake, cursor, today, max_windows))
+        # Any error (TMDb down, unreadable lake) fails the tick before the cursor moves. A lake file that needs
+        # a person's fix (a corrupt discover snapshot) skips the tick saying which file and what to do, rather
+        # than an Arrow traceback every tick; the cursor stays, so no change is lost meanwhile.
+        try:
+            changes, years = asyncio.run(_read_changes(tmdb, lake, cursor, today, max_windows))
+        except (LakeError, IngestError) as exc:
+            context.log.error(f"changes sensor: {exc}")
+            return dg.SensorResult(skip_reason=f"cannot map TMDb's changes onto the lake: {exc}")
         requests = changes_run_requests(changes, years, yearly_partitions.get_partition_keys())
         context.log.info(
             f"changes {changes.start}..{changes.end}: {len(changes.ids)} changed ids in {changes.requests} "
