@@ -121,14 +121,14 @@ def movie_row(
     movie_id = int(summary["movie_id"] if "movie_id" in summary else summary["id"])
     release_date = parse_date(src.get("release_date"))
     if details is not None:
-        genres = [g["name"] for g in details.get("genres") or []]
-        genre_ids = [int(g["id"]) for g in details.get("genres") or []]
+        genres = [g.get("name") for g in details.get("genres") or []]
+        genre_ids = [_optional_int(g.get("id")) for g in details.get("genres") or []]
     else:
         genre_ids = [int(g) for g in summary.get("genre_ids") or []]
         genres = [genre_names.get(g, str(g)) for g in genre_ids]
     cast, directors = parse_credits((details or {}).get("credits"))
     keywords_block = (details or {}).get("keywords") or {}
-    keywords = [k["name"] for k in keywords_block.get("keywords") or []]
+    keywords = [k.get("name") for k in keywords_block.get("keywords") or []]
     poster_path = blank_to_none(src.get("poster_path"))
     backdrop_path = blank_to_none(src.get("backdrop_path"))
     return {
