@@ -621,7 +621,7 @@ def test_a_corrupt_store_manifest_or_journal_stops_the_store_and_deletes_nothing
     with pytest.raises(StateFileError) as info:
         with DetailsStore(lake.details_store_dir).writer():
             pass
-    fix = '{"schema_version": 1}' if name == "store.json" else "delete only the journal"
+    fix = '{"schema_version": 2}' if name == "store.json" else "delete only the journal"
     assert_clear(str(info.value), str(path), "is corrupt", problem, fix)
     after = fingerprint(lake.root)
     assert {k: v for k, v in after.items() if not k.endswith(".lock")} == {

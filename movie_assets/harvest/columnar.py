@@ -13,8 +13,6 @@ before, never dropped and never read differently.
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 import json
 
 import numpy as np
@@ -22,12 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from movie_assets.harvest.records import movie_row, movies_table
+from movie_assets.harvest.records import movie_row
 from movie_assets.lake.schema import CAST_TYPE, DIRECTOR_TYPE, MOVIES_SCHEMA
-
-# The input of a build: one stored version per movie (the details store's columns).
-PAYLOADS_SCHEMA = pa.schema([("movie_id", pa.int64()), ("status", pa.string()),
-                             ("observed_at", pa.timestamp("us", tz="UTC")), ("payload", pa.string())])
 
 _ID_NAME = pa.struct([("id", pa.int64()), ("name", pa.string())])
 PAYLOAD_SCHEMA = pa.schema(
@@ -50,72 +44,97 @@ _BLANK = "^[" + "".join(f"\\x{{{ord(c):04x}}}" for c in _PY_WHITESPACE) + "]*$"
 _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
+# What a payload alone determines of a `movies` row: all but the id, the partition year, the image URLs (they
+# depend on the image base and sizes of the build) and what the store records of the call itself.
+BUILD_TIME_FIELDS = ("movie_id", "year", "poster_url", "backdrop_url", "details_status", "harvested_at")
+TYPED_TYPE = pa.struct([f for f in MOVIES_SCHEMA if f.name not in BUILD_TIME_FIELDS])
+# The input of `movies_from_payloads`: good versions with their payload (`DetailsStore.latest_versions`).
+PAYLOADS_SCHEMA = pa.schema([("movie_id", pa.int64()), ("status", pa.string()),
+                             ("observed_at", pa.timestamp("us", tz="UTC")), ("payload", pa.string())])
+
+
 class _Unusual(Exception):
-    """The batch strays from `PAYLOAD_SCHEMA`: build it row by row."""
+    """The batch strays from `PAYLOAD_SCHEMA`: read it row by row."""
+
+
+def typed_fields(payloads: pa.Array | pa.ChunkedArray, *, unreadable_as_null: bool = False) -> pa.StructArray:
+    """The `TYPED_TYPE` reading of each details payload (compact JSON strings, none null), as `movie_row`
+    reads it. A payload `movie_row` cannot read raises its error, or with ``unreadable_as_null`` gives a null
+    (the store keeps the payload, and the build that needs it reports the error)."""
+    payloads = payloads.combine_chunks() if isinstance(payloads, pa.ChunkedArray) else payloads
+    if len(payloads) == 0:
+        return pa.array([], TYPED_TYPE)
+    if payloads.null_count:
+        raise ValueError("typed_fields needs a payload for every row")
+    try:
+        return _columnar(payloads)
+    except (_Unusual, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return _row_by_row(payloads, unreadable_as_null)
+
+
+def movies_from_typed(
+    versions: pa.Table, *, image_base_url: str | None, poster_size: str = "w500", backdrop_size: str = "w780"
+) -> pa.Table:
+    """``versions`` (``movie_id, status, observed_at, typed``) → `MOVIES_SCHEMA` rows in the same order."""
+    typed = versions.column("typed").combine_chunks()
+    fields = {f.name: typed.field(i) for i, f in enumerate(TYPED_TYPE)}
+    release_date = fields["release_date"]
+    columns = {
+        **fields,
+        "movie_id": versions.column("movie_id"),
+        "year": pc.cast(pc.year(release_date), pa.int16()),
+        "poster_url": _image_url(image_base_url, poster_size, fields["poster_path"]),
+        "backdrop_url": _image_url(image_base_url, backdrop_size, fields["backdrop_path"]),
+        "details_status": versions.column("status"),
+        "harvested_at": versions.column("observed_at"),
+    }
+    return pa.Table.from_arrays([_as_array(columns[f.name], f.type) for f in MOVIES_SCHEMA], schema=MOVIES_SCHEMA)
 
 
 def movies_from_payloads(
-    batch: pa.Table,
-    *,
-    image_base_url: str | None,
-    genre_names: dict[int, str] | None = None,
-    poster_size: str = "w500",
-    backdrop_size: str = "w780",
+    batch: pa.Table, *, image_base_url: str | None, poster_size: str = "w500", backdrop_size: str = "w780"
 ) -> pa.Table:
-    """``batch`` (`PAYLOADS_SCHEMA`: good versions, payload present) → `MOVIES_SCHEMA` rows in batch order."""
-    if batch.num_rows == 0:
-        return MOVIES_SCHEMA.empty_table()
-    try:
-        return _columnar(batch, image_base_url, poster_size, backdrop_size)
-    except (_Unusual, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return _row_by_row(batch, image_base_url, genre_names or {}, poster_size, backdrop_size)
+    """``batch`` (`PAYLOADS_SCHEMA`) → `MOVIES_SCHEMA` rows in batch order: `typed_fields`, then
+    `movies_from_typed`."""
+    versions = batch.select(["movie_id", "status", "observed_at"]).append_column(
+        "typed", typed_fields(batch.column("payload")))
+    return movies_from_typed(versions, image_base_url=image_base_url, poster_size=poster_size,
+                             backdrop_size=backdrop_size)
 
 
-def _row_by_row(batch: pa.Table, image_base_url: str | None, genre_names: dict[int, str], poster_size: str,
-                backdrop_size: str) -> pa.Table:
-    rows = (
-        movie_row({"movie_id": movie_id}, json.loads(payload), status=status, harvested_at=observed_at,
-                  genre_names=genre_names, image_base_url=image_base_url, poster_size=poster_size,
-                  backdrop_size=backdrop_size)
-        for movie_id, status, observed_at, payload in zip(
-            *(batch.column(c).to_pylist() for c in ("movie_id", "status", "observed_at", "payload")), strict=True)
-    )
-    table = movies_table(rows)
-    # movies_table sorts; hand the rows back in batch order like the columnar path
-    order = {movie_id: i for i, movie_id in enumerate(batch.column("movie_id").to_pylist())}
-    return table.take(pa.array(np.argsort([order[m] for m in table.column("movie_id").to_pylist()], kind="stable")))
+def _row_by_row(payloads: pa.StringArray, unreadable_as_null: bool) -> pa.StructArray:
+    rows: list[dict | None] = []
+    for payload in payloads.to_pylist():
+        try:
+            row = movie_row({"movie_id": 0}, json.loads(payload), status="", harvested_at=None, genre_names={},
+                            image_base_url=None)
+            rows.append(pa.Table.from_pylist([row], schema=MOVIES_SCHEMA).select(TYPED_TYPE.names).to_pylist()[0])
+        except (ValueError, TypeError, KeyError, AttributeError, pa.ArrowException):
+            if not unreadable_as_null:
+                raise
+            rows.append(None)
+    return pa.array(rows, TYPED_TYPE)
 
 
-def _columnar(batch: pa.Table, image_base_url: str | None, poster_size: str, backdrop_size: str) -> pa.Table:
-    payloads = batch.column("payload")
-    if payloads.null_count:
-        raise _Unusual("a version without a payload")
-    lines = b"\n".join(p.encode("utf-8") for p in payloads.to_pylist())
+def _columnar(payloads: pa.StringArray) -> pa.StructArray:
+    lines = _json_lines(payloads)
     parsed = pa_json.read_json(
-        io.BytesIO(lines),
-        read_options=pa_json.ReadOptions(use_threads=True, block_size=max(1 << 20, len(lines) // 4 + 1)),
+        pa.BufferReader(lines),
+        read_options=pa_json.ReadOptions(use_threads=True, block_size=max(1 << 20, lines.size // 4 + 1)),
         parse_options=pa_json.ParseOptions(explicit_schema=PAYLOAD_SCHEMA, unexpected_field_behavior="ignore",
                                            newlines_in_values=False),
     )
-    if parsed.num_rows != batch.num_rows:
+    if parsed.num_rows != len(payloads):
         raise _Unusual("a payload that is not one JSON object")
     parsed = parsed.combine_chunks()
     text = {name: _blank_to_null(parsed.column(name)) for name in (
         "title", "original_title", "original_language", "overview", "tagline", "status", "imdb_id",
         "poster_path", "backdrop_path")}
-    release_date = _release_date(parsed.column("release_date"))
     genres = _list(parsed.column("genres"))
-    credits = parsed.column("credits").chunk(0) if parsed.num_rows else None
-    cast = _cast(_list(_struct_field(parsed.column("credits"), "cast")))
-    directors = _directors(_list(_struct_field(parsed.column("credits"), "crew")))
     keywords = _list(_struct_field(parsed.column("keywords"), "keywords"))
-    del credits
     columns = {
-        "movie_id": batch.column("movie_id"),
-        **{name: text[name] for name in ("title", "original_title", "original_language", "overview", "tagline",
-                                         "status", "imdb_id")},
-        "release_date": release_date,
-        "year": pc.cast(pc.year(release_date), pa.int16()),
+        **text,
+        "release_date": _release_date(parsed.column("release_date")),
         "adult": pc.fill_null(parsed.column("adult"), False),
         "video": pc.fill_null(parsed.column("video"), False),
         "popularity": parsed.column("popularity"),
@@ -124,17 +143,19 @@ def _columnar(batch: pa.Table, image_base_url: str | None, poster_size: str, bac
         **{name: _zero_to_null(parsed.column(name)) for name in ("runtime", "budget", "revenue")},
         "genres": _relist(genres, pc.struct_field(genres.values, "name")),
         "genre_ids": _relist(genres, pc.cast(pc.struct_field(genres.values, "id"), pa.int32())),
-        "cast": cast,
-        "directors": directors,
+        "cast": _cast(_list(_struct_field(parsed.column("credits"), "cast"))),
+        "directors": _directors(_list(_struct_field(parsed.column("credits"), "crew"))),
         "keywords": _relist(keywords, pc.struct_field(keywords.values, "name")),
-        "poster_path": text["poster_path"],
-        "backdrop_path": text["backdrop_path"],
-        "poster_url": _image_url(image_base_url, poster_size, text["poster_path"]),
-        "backdrop_url": _image_url(image_base_url, backdrop_size, text["backdrop_path"]),
-        "details_status": batch.column("status"),
-        "harvested_at": batch.column("observed_at"),
     }
-    return pa.Table.from_arrays([_as_array(columns[f.name], f.type) for f in MOVIES_SCHEMA], schema=MOVIES_SCHEMA)
+    return pa.StructArray.from_arrays([_as_array(columns[f.name], f.type) for f in TYPED_TYPE], fields=list(TYPED_TYPE))
+
+
+def _json_lines(payloads: pa.StringArray) -> pa.Buffer:
+    """The payloads as one newline-delimited buffer, built by Arrow (a stored payload is compact JSON: it holds
+    no raw newline)."""
+    lines = pc.binary_join_element_wise(payloads, "", "\n")
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4)
+    return lines.buffers()[2][offsets[0]:offsets[-1]]
 
 
 def _as_array(values, type_: pa.DataType) -> pa.Array:
@@ -257,5 +278,5 @@ def _image_url(base_url: str | None, size: str, paths: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(f"{base_url.rstrip('/')}/{size}", paths, "")
 
 
-__all__ = ["PAYLOADS_SCHEMA", "PAYLOAD_SCHEMA", "movies_from_payloads"]
-_ = dt  # harvested_at values are datetimes (kept for type readers)
+__all__ = ["PAYLOADS_SCHEMA", "PAYLOAD_SCHEMA", "TYPED_TYPE", "movies_from_payloads", "movies_from_typed",
+           "typed_fields"]

@@ -164,7 +164,11 @@ def movie_row(
     }
 
 
+# The order of every movies table and file: stable bytes whatever order the rows were built in.
+MOVIES_ORDER = [("release_date", "ascending"), ("movie_id", "ascending")]
+
+
 def movies_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
     """Rows → Arrow table with `MOVIES_SCHEMA`, sorted by (release_date, movie_id) for stable bytes."""
     table = pa.Table.from_pylist(list(rows), schema=MOVIES_SCHEMA)
-    return table.sort_by([("release_date", "ascending"), ("movie_id", "ascending")])
+    return table.sort_by(MOVIES_ORDER)

@@ -18,14 +18,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from movie_assets.harvest.columnar import movies_from_typed, typed_fields
 from movie_assets.harvest.discover import DiscoverHarvester, DiscoverSnapshot
 from movie_assets.harvest.enrich import BatchProgress, EnrichResult, enrich
-from movie_assets.harvest.records import discover_row, movie_row, movies_table
+from movie_assets.harvest.records import MOVIES_ORDER, discover_row
 from movie_assets.harvest.store import NOT_FOUND, OK, DetailsStore
 from movie_assets.harvest.tombstones import tombstoned_ids
 from movie_assets.lake import Lake, remove_dir_atomic, write_json_atomic, write_parquet_atomic
 from movie_assets.lake.locks import partitions_lock
-from movie_assets.lake.schema import DISCOVER_SCHEMA
+from movie_assets.lake.schema import DISCOVER_SCHEMA, MOVIES_SCHEMA
 from movie_assets.lake.state import MapOf, StateFileError, read_state_json, read_state_parquet
 from movie_assets.tmdb.client import TMDbClient
 
@@ -331,31 +332,27 @@ def _build_partition(
     backdrop_size: str,
 ) -> pa.Table:
     reference = load_reference(lake, year)
-    genre_names = {int(k): v for k, v in reference["genres"].items()}
     latest = view.latest
     selected = latest.filter(pc.and_(pc.equal(latest.column("status"), OK), pc.fill_null(member, False)))
     selected = selected.filter(pc.invert(pc.is_in(selected.column("movie_id"), value_set=view.gone)))
-    records = view.store.records(selected)
-    if len(records) < selected.num_rows:
+    def typed(versions: pa.Table) -> pa.Table:
+        unreadable = versions.filter(pc.is_null(versions.column("typed")))
+        if unreadable.num_rows:  # a payload movie_row cannot read: its own error, as the row-by-row build gave
+            records = view.store.records(selected.filter(pc.is_in(selected.column("movie_id"),
+                                                                   value_set=unreadable.column("movie_id"))))
+            typed_fields(pa.array([r.payload for r in records.values()], pa.string()))
+        return movies_from_typed(versions, image_base_url=reference["image_base_url"], poster_size=poster_size,
+                                 backdrop_size=backdrop_size)
+
+    parts = view.store.latest_versions(selected, "typed", typed)  # one shard in memory at a time
+    found = sum(part.num_rows for part in parts)
+    if found < selected.num_rows:
         raise IngestError(
-            f"{selected.num_rows - len(records)} movies lost their details to a corrupt store shard; "
+            f"{selected.num_rows - found} movies lost their details to a corrupt store shard; "
             "materialize movie_details again to fetch them"
         )
-    rows = [
-        movie_row(
-            {"movie_id": record.movie_id},
-            record.details(),
-            status=record.status,
-            harvested_at=record.harvested_at,
-            genre_names=genre_names,
-            image_base_url=reference["image_base_url"],
-            poster_size=poster_size,
-            backdrop_size=backdrop_size,
-        )
-        for record in records.values()
-    ]
-    table = movies_table(rows)
-    if year is None and not rows:
+    table = pa.concat_tables([MOVIES_SCHEMA.empty_table(), *parts]).sort_by(MOVIES_ORDER)
+    if year is None and not table.num_rows:
         remove_dir_atomic(lake.movies_year_dir(None))  # no undated movies: no empty partition either
     else:
         write_year_partition(lake, year, table)

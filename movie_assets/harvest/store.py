@@ -5,12 +5,15 @@ record however its release date moves, and the year it belongs to is derived fro
 
 Layout:
 
-* ``store.json``: ``{"schema_version": 1}``; a store written by a newer schema is refused (`StoreError`).
+* ``store.json``: ``{"schema_version": 2}``; a store written by a newer schema is refused (`StoreError`);
+  a schema-1 store (shards without ``typed``) is read as is, its typed readings derived on the fly.
 * ``versions-NNNNNNNN.parquet``: immutable shards of `VERSION_SCHEMA`, one per flushed batch, written
   atomically; a later shard (and a later row) supersedes earlier ones for the same id. A row records one
   observation: when the details call answered (the server's ``Date``), ``ok`` or ``not_found`` (404), the
   content hash of the payload and its release year. The payload itself is stored only when its content
-  is new for that movie, so an unchanged refetch adds a few bytes, not a copy.
+  is new for that movie, so an unchanged refetch adds a few bytes, not a copy; beside it, ``typed``, the
+  payload as the ``movies`` table reads it (`movie_assets.harvest.columnar`), parsed once when stored so
+  that building a year reads typed columns instead of parsing every payload again.
 * ``.lock``: held by the one writer (`DetailsStore.writer`); a second writer fails at once with
   `StoreBusy` instead of interleaving with the first.
 
@@ -46,6 +49,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from movie_assets.harvest.columnar import PAYLOADS_SCHEMA, TYPED_TYPE, typed_fields
 from movie_assets.lake import write_json_atomic, write_parquet_atomic
 from movie_assets.lake.state import is_corrupt_parquet_error, read_state_json
 
@@ -53,7 +57,8 @@ log = logging.getLogger(__name__)
 
 OK, NOT_FOUND, FAILED = "ok", "not_found", "failed"
 DONE_STATUSES = frozenset({OK, NOT_FOUND})
-SCHEMA_VERSION = 1
+# 2: shards carry ``typed``, the payload's typed reading (a schema-1 store is read, and its ``typed`` derived).
+SCHEMA_VERSION = 2
 MERGE_AT_SHARDS = 64  # merge the small shards once this many exist
 SMALL_SHARD_BYTES = 64 << 20
 
@@ -66,6 +71,9 @@ VERSION_SCHEMA = pa.schema(
         ("release_year", pa.int16()),
         ("has_payload", pa.bool_()),  # this row holds the payload of its content hash
         ("payload", pa.string()),
+        # the payload as the `movies` table reads it (null where it holds no payload, or one movie_row cannot
+        # read): a build reads these typed columns instead of parsing JSON again
+        ("typed", TYPED_TYPE),
     ]
 )
 INDEX_COLUMNS = ["movie_id", "observed_at", "status", "content_hash", "release_year"]
@@ -147,19 +155,22 @@ class DetailsStore:
         return sorted(self.directory.glob("versions-*.parquet"), key=_shard_number)
 
     def _check_schema(self) -> None:
-        if not self.manifest_file.exists():
-            return
-        version = read_state_json(
-            self.manifest_file, "the details store's manifest", shape={"schema_version": int},
-            parse=lambda data: data["schema_version"],
-            fix=f'it should hold {{"schema_version": {SCHEMA_VERSION}}}; if this movie_assets wrote the store, '
-                "write exactly that into it (the shards beside it are not affected)",
-        )
+        version = self._manifest_version()
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"the details store {self.directory} was written by a newer movie_assets (schema {version}, "
                 f"this one reads {SCHEMA_VERSION}); upgrade movie_assets or point MOVIE_ASSETS_DATA_DIR elsewhere"
             )
+
+    def _manifest_version(self) -> int:
+        if not self.manifest_file.exists():
+            return 0
+        return read_state_json(
+            self.manifest_file, "the details store's manifest", shape={"schema_version": int},
+            parse=lambda data: data["schema_version"],
+            fix=f'it should hold {{"schema_version": {SCHEMA_VERSION}}}; if this movie_assets wrote the store, '
+                "write exactly that into it (the shards beside it are not affected)",
+        )
 
     # -- writing -----------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -181,7 +192,7 @@ class DetailsStore:
             handle.write(f"pid {os.getpid()}")
             handle.flush()
             try:
-                if not self.manifest_file.exists():
+                if self._manifest_version() < SCHEMA_VERSION:  # new, or older shards beside new ones from now on
                     write_json_atomic({"schema_version": SCHEMA_VERSION}, self.manifest_file)
                 self._writing = True
                 self._finish_compaction()
@@ -215,7 +226,8 @@ class DetailsStore:
                 known[record.movie_id] = digest
         if not rows:
             return None
-        return write_parquet_atomic(pa.Table.from_pylist(rows, schema=VERSION_SCHEMA), self._next_shard_path())
+        table = pa.Table.from_pylist(rows, schema=VERSION_SCHEMA)
+        return write_parquet_atomic(_with_typed(table), self._next_shard_path())
 
     def _next_shard_path(self) -> Path:
         numbers = [_shard_number(p) for p in self.directory.glob("versions-*.*")]
@@ -288,7 +300,33 @@ class DetailsStore:
         with open(path, "rb") as handle:
             return pq.read_table(handle, columns=columns, schema=VERSION_SCHEMA)
 
-    def _read_shard(self, path: Path, columns: list[str] | None) -> pa.Table | None:
+    @staticmethod
+    def _decode(handle: Any, columns: list[str] | None, ids: pa.Array | None) -> pa.Table:
+        """Decode a shard from an open file; with ``ids``, only those movies' rows, and a shard holding none
+        of them costs one small column (its payloads are not decoded). ``typed`` missing from a schema-1
+        shard is derived from its payloads."""
+        names = list(columns) if columns is not None else VERSION_SCHEMA.names
+        mask = None
+        if ids is not None:
+            held = pq.read_table(handle, columns=["movie_id"], schema=VERSION_SCHEMA).column("movie_id")
+            mask = pc.is_in(held, value_set=ids)
+            handle.seek(0)
+            if not pc.any(mask).as_py():
+                return pa.schema([VERSION_SCHEMA.field(c) for c in names]).empty_table()
+        wanted = names + [c for c in ("has_payload",) if "typed" in names and c not in names]
+        table = pq.read_table(handle, columns=wanted, schema=VERSION_SCHEMA)
+        table = table.filter(mask) if mask is not None else table
+        if "typed" in names:
+            missing = pc.and_(pc.fill_null(table.column("has_payload"), False), pc.is_null(table.column("typed")))
+            if pc.any(missing).as_py():
+                if "payload" not in table.column_names:
+                    handle.seek(0)
+                    payload = pq.read_table(handle, columns=["payload"], schema=VERSION_SCHEMA).column("payload")
+                    table = table.append_column("payload", payload.filter(mask) if mask is not None else payload)
+                table = _with_typed(table)
+        return table.select(names)
+
+    def _read_shard(self, path: Path, columns: list[str] | None, ids: pa.Array | None = None) -> pa.Table | None:
         """One shard; None when it is corrupt (the writer sets it aside, a reader leaves it out).
 
         `_ShardVanished` when it is gone (a concurrent compaction merged it away); `StoreError` for an I/O
@@ -300,7 +338,7 @@ class DetailsStore:
                 opened = os.fstat(handle.fileno())
                 for _ in range(2):
                     try:
-                        return pq.read_table(handle, columns=columns, schema=VERSION_SCHEMA)
+                        return self._decode(handle, columns, ids)
                     except (OSError, pa.ArrowException) as exc:
                         if not is_corrupt_parquet_error(exc):
                             raise
@@ -334,9 +372,9 @@ class DetailsStore:
         return None
 
     def _tables(self, columns: list[str] | None = None,
-                keep: Callable[[pa.Table], pa.Table] | None = None) -> list[pa.Table]:
+                keep: Callable[[pa.Table], pa.Table] | None = None, ids: pa.Array | None = None) -> list[pa.Table]:
         """Every readable shard, oldest first (``keep``: what to hold of each, so that only one whole
-        shard is in memory at a time).
+        shard is in memory at a time; ``ids``: only the rows of these movies).
 
         A reader needs no lock, so a writer may compact while it reads: the merged shard is renamed over
         the newest of its sources before the others are deleted, so a shard that vanishes mid-read had its
@@ -347,7 +385,7 @@ class DetailsStore:
             try:
                 tables = []
                 for path in self.shard_paths():
-                    table = self._read_shard(path, columns)
+                    table = self._read_shard(path, columns, ids)
                     if table is not None:
                         tables.append(keep(table) if keep is not None else table)
                 return tables
@@ -412,22 +450,63 @@ class DetailsStore:
         """The content hash of every movie's latest good version whose payload the store holds."""
         return self.state().hashes
 
+    def latest_versions(self, latest: pa.Table, column: str = "payload",
+                        transform: Callable[[pa.Table], pa.Table] | None = None) -> list[pa.Table]:
+        """For the rows of ``latest`` (a filtered `latest` table) whose good version the store holds: tables of
+        ``movie_id, status, observed_at`` and ``column`` (``payload``, or ``typed``, its typed reading), one per
+        shard that holds any, each movie once, each passed through ``transform`` as soon as its shard is read
+        (only one shard in memory at a time). A movie whose payload was in a shard set aside as corrupt is
+        missing: fetch it again."""
+        wanted = latest.select(["movie_id", "content_hash", "status", "observed_at"]).filter(
+            pc.is_valid(latest.column("content_hash")))
+
+        def keep(shard: pa.Table) -> pa.Table:
+            held = shard.filter(pc.fill_null(shard.column("has_payload"), False))
+            keys = held.select(["movie_id", "content_hash"]).append_column("row", pa.array(
+                np.arange(held.num_rows, dtype=np.int64)))  # matched without dragging the values along
+            hits = keys.join(wanted, keys=["movie_id", "content_hash"], join_type="inner", use_threads=False)
+            hits = hits.sort_by("row")
+            values = held.column(column).take(hits.column("row"))
+            hits = hits.select(["movie_id", "status", "observed_at"]).append_column(column, values)
+            hits = hits.cast(pa.schema([*PAYLOADS_SCHEMA][:3] + [VERSION_SCHEMA.field(column)]))
+            return transform(hits) if transform is not None else hits
+
+        tables, seen = [], None
+        for table in self._tables(["movie_id", "content_hash", "has_payload", column], keep,
+                                  ids=wanted.column("movie_id").combine_chunks()):
+            if seen is not None:  # an unchanged payload held by two shards (before a compaction merged them)
+                table = table.filter(pc.invert(pc.is_in(table.column("movie_id"), value_set=seen)))
+            if table.num_rows:
+                tables.append(table)
+                ids = table.column("movie_id").combine_chunks()
+                seen = ids if seen is None else pa.concat_arrays([seen, ids])
+        return tables
+
     def records(self, latest: pa.Table) -> dict[int, DetailsRecord]:
-        """`DetailsRecord`s (payload included) for the rows of ``latest`` (a filtered `latest` table)."""
-        wanted = {(i, h) for i, h in zip(latest.column("movie_id").to_pylist(),
-                                           latest.column("content_hash").to_pylist(), strict=True) if h}
-        ids = pa.array(sorted({i for i, _ in wanted}), pa.int64())
-        payloads: dict[tuple[int, str], str] = {}
-        for hits in self._tables(["movie_id", "content_hash", "payload"], lambda t: t.filter(
-                pc.and_(pc.is_in(t.column("movie_id"), value_set=ids), pc.is_valid(t.column("payload"))))):
-            for movie_id, digest, payload in zip(*(hits.column(c).to_pylist() for c in hits.column_names),
-                                                 strict=True):
-                if (movie_id, digest) in wanted:
-                    payloads[(movie_id, digest)] = payload
+        """`DetailsRecord`s (payload included) for the rows of ``latest`` whose good version the store holds,
+        and those of its rows that have no payload (404s); for a few movies (see `latest_versions` for many)."""
         records = {}
-        for row in latest.to_pylist():
-            payload = payloads.get((row["movie_id"], row["content_hash"])) if row["content_hash"] else None
-            if row["content_hash"] and payload is None:
-                continue  # its payload was in a shard set aside as corrupt: fetch it again
-            records[row["movie_id"]] = DetailsRecord(row["movie_id"], row["status"], row["observed_at"], payload)
+        for table in self.latest_versions(latest):
+            for movie_id, status, observed_at, payload in zip(
+                    *(table.column(c).to_pylist() for c in PAYLOADS_SCHEMA.names), strict=True):
+                records[movie_id] = DetailsRecord(movie_id, status, observed_at, payload)
+        without = latest.filter(pc.is_null(latest.column("content_hash")))
+        for row in without.select(["movie_id", "status", "observed_at"]).to_pylist():
+            records[row["movie_id"]] = DetailsRecord(row["movie_id"], row["status"], row["observed_at"], None)
         return records
+
+
+def _with_typed(table: pa.Table) -> pa.Table:
+    """``table`` with ``typed`` filled in from ``payload`` wherever a payload is held and ``typed`` is null."""
+    typed = table.column("typed").combine_chunks() if "typed" in table.column_names else pa.nulls(
+        table.num_rows, TYPED_TYPE)
+    missing = pc.and_(pc.fill_null(table.column("has_payload"), False), pc.is_null(typed))
+    positions = np.flatnonzero(missing.to_numpy(zero_copy_only=False))
+    if len(positions):
+        derived = typed_fields(table.column("payload").take(pa.array(positions)), unreadable_as_null=True)
+        index = np.arange(table.num_rows)
+        index[positions] = table.num_rows + np.arange(len(positions))
+        typed = pa.concat_arrays([typed, derived]).take(pa.array(index))
+    if "typed" in table.column_names:
+        return table.set_column(table.column_names.index("typed"), "typed", typed)
+    return table.append_column(pa.field("typed", TYPED_TYPE), typed)

@@ -15,10 +15,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from movie_assets.harvest.records import movie_row, movies_table
+from movie_assets.harvest.columnar import movies_from_typed
+from movie_assets.harvest.records import MOVIES_ORDER
 from movie_assets.harvest.stages import load_reference
 from movie_assets.harvest.store import OK, DetailsStore
 from movie_assets.lake import Lake
+from movie_assets.lake.schema import MOVIES_SCHEMA
 from movie_assets.warehouse.sql import path_literal
 
 
@@ -29,15 +31,11 @@ def movies_as_of(lake: Lake, as_of: dt.datetime) -> pa.Table:
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware (e.g. datetime(2026, 11, 1, tzinfo=UTC))")
     reference = load_reference(lake)
-    genre_names = {int(k): v for k, v in reference["genres"].items()}
     store = DetailsStore(lake.details_store_dir)
     latest = store.latest(as_of=as_of)
-    records = store.records(latest.filter(pc.equal(latest.column("status"), OK)))
-    return movies_table(
-        movie_row({"movie_id": r.movie_id}, r.details(), status=r.status, harvested_at=r.harvested_at,
-                  genre_names=genre_names, image_base_url=reference["image_base_url"])
-        for r in records.values()
-    )
+    parts = store.latest_versions(latest.filter(pc.equal(latest.column("status"), OK)), "typed",
+                                  lambda v: movies_from_typed(v, image_base_url=reference["image_base_url"]))
+    return pa.concat_tables([MOVIES_SCHEMA.empty_table(), *parts]).sort_by(MOVIES_ORDER)
 
 
 def create_history_views(lake: Lake, connection: duckdb.DuckDBPyConnection) -> bool:
@@ -48,7 +46,8 @@ def create_history_views(lake: Lake, connection: duckdb.DuckDBPyConnection) -> b
     if not store.shard_paths():
         return False
     shards = path_literal(store.directory, store.shard_glob.name)
-    versions = f"read_parquet({shards}, filename = true, file_row_number = true)"
+    # union_by_name: shards of a schema-1 store lack ``typed``
+    versions = f"read_parquet({shards}, filename = true, file_row_number = true, union_by_name = true)"
     connection.execute(
         "CREATE OR REPLACE VIEW movie_versions AS SELECT movie_id, observed_at, status, content_hash, "
         f"release_year FROM {versions} ORDER BY movie_id, filename, file_row_number"
@@ -60,7 +59,7 @@ def create_history_views(lake: Lake, connection: duckdb.DuckDBPyConnection) -> b
             QUALIFY row_number() OVER (PARTITION BY movie_id ORDER BY filename DESC, file_row_number DESC) = 1
         ), payloads AS (
             SELECT DISTINCT ON (movie_id, content_hash) movie_id, content_hash, payload
-            FROM read_parquet({shards}) WHERE payload IS NOT NULL
+            FROM read_parquet({shards}, union_by_name = true) WHERE payload IS NOT NULL
         )
         SELECT known.movie_id, known.observed_at, known.release_year, payloads.payload AS details
         FROM known JOIN payloads USING (movie_id, content_hash)

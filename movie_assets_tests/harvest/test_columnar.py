@@ -14,6 +14,7 @@ import pytest
 from movie_assets.emulator import Catalog
 from movie_assets.harvest import columnar
 from movie_assets.harvest.records import movie_row, movies_table
+from movie_assets.harvest.store import PAYLOADS_SCHEMA
 
 BASE = "https://image.example/t/p/"
 WHEN = dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)
@@ -25,7 +26,7 @@ def batch(payloads: list[dict]) -> pa.Table:
         "status": ["ok"] * len(payloads),
         "observed_at": pa.array([WHEN] * len(payloads), pa.timestamp("us", tz="UTC")),
         "payload": [json.dumps(p, ensure_ascii=False, sort_keys=True, separators=(",", ":")) for p in payloads],
-    }, schema=columnar.PAYLOADS_SCHEMA)
+    }, schema=PAYLOADS_SCHEMA)
 
 
 def expected(table: pa.Table) -> pa.Table:

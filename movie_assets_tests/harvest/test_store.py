@@ -374,5 +374,5 @@ def test_a_corrupt_store_manifest_is_a_clear_error(tmp_path, text):
     (tmp_path / "store.json").write_bytes(text)
     with pytest.raises(StateFileError) as info:
         DetailsStore(tmp_path)
-    assert str(tmp_path / "store.json") in str(info.value) and '{"schema_version": 1}' in str(info.value)
+    assert str(tmp_path / "store.json") in str(info.value) and '{"schema_version": 2}' in str(info.value)
     assert (tmp_path / "store.json").read_bytes() == text
