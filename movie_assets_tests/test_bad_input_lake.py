@@ -122,6 +122,30 @@ def test_what_a_kill_left_behind_is_removed_by_the_next_run_and_good_output_kept
     assert fingerprint(lake.root) == good
 
 
+def test_a_kill_inside_the_duckdb_build_leaves_nothing_after_the_sweep(tmp_path):
+    """``kill -9`` while DuckDB writes the new ``movies.duckdb`` beside the old one leaves the temporary's
+    write-ahead log (``.movies.duckdb.~<owner>.tmp.wal``): it belongs to the same dead owner and is swept."""
+    lake = Lake.at(tmp_path / "data")
+    write_lake(lake.root)
+    warehouse.build_movies_db(lake)
+    good = fingerprint(lake.root)
+    script = (
+        "import os, signal, sys\n"
+        "from movie_assets.lake import Lake\n"
+        "from movie_assets.warehouse import build\n"
+        "def killed(lake, connection):\n"
+        "    connection.execute('CREATE TABLE t AS SELECT range AS x FROM range(1000)')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "build.create_history_views = killed\n"
+        "build.build_movies_db(Lake.at(sys.argv[1]))\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", script, str(lake.root)], capture_output=True, text=True)
+    assert killed.returncode == -9, killed.stderr
+    assert [p.name for p in lake.root.glob(".movies.duckdb.~*.wal")]  # what the kill left
+    lake.remove_stale_temporaries()
+    assert fingerprint(lake.root) == good
+
+
 # 34 -----------------------------------------------------------------------------------------------------
 def test_checksums_cover_embeddings_and_index_files(tmp_path):
     lake = Lake.at(tmp_path / "data")

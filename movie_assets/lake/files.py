@@ -36,7 +36,9 @@ _renameat2 = getattr(ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True),
 # Another host's leftovers (a shared lake) are only judged by age: their process cannot be asked.
 FOREIGN_LEFTOVER_AGE_S = 24 * 3600
 _HOST_TAG = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
-_TEMPORARY = re.compile(r"^\..+\.~(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-[0-9a-f]{8}\.(?:tmp|build)$")
+# A ``.wal`` beside a temporary is the write-ahead log DuckDB keeps for a database being built there
+# (``movies.duckdb`` is built as a temporary): a kill leaves it too, and it has the same owner.
+_TEMPORARY = re.compile(r"^\..+\.~(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-[0-9a-f]{8}\.(?:tmp|build)(?:\.wal)?$")
 
 
 def temporary_name(target: Path, kind: str = "tmp") -> Path:

@@ -158,18 +158,18 @@ def read_state_parquet(
             if missing:
                 raise StateFileError(path, what, f"wrong shape: the column {missing[0]!r} is missing", fix)
             return parquet.read(columns=columns)
-    except OSError as exc:
-        if exc.errno is not None or isinstance(exc, FileNotFoundError):
-            raise  # the machine's fault (or the file is gone), not the file's
-        raise StateFileError(path, what, f"not readable Parquet: {_first_line(exc)}", fix) from None
-    except pa.ArrowException as exc:
+    except (OSError, pa.ArrowException) as exc:
+        if not is_corrupt_parquet_error(exc):
+            raise  # the machine's fault (or the file is gone, or memory ran out), not the file's
         raise StateFileError(path, what, f"not readable Parquet: {_first_line(exc)}", fix) from None
 
 
 def is_corrupt_parquet_error(exc: BaseException) -> bool:
     """Whether an error of reading Parquet from an open file says that its *content* is bad (Arrow's
     invalid-data errors, or its errno-less OSError for an undecodable footer), not that the machine failed
-    (an OSError with an errno: EMFILE, EIO, ENOENT, …)."""
+    (an OSError with an errno: EMFILE, EIO, ENOENT, …; Arrow running out of memory or being cancelled)."""
+    if isinstance(exc, MemoryError | pa.ArrowCancelled):  # ArrowMemoryError is an ArrowException too
+        return False
     if isinstance(exc, OSError):
         return exc.errno is None and not isinstance(exc, FileNotFoundError)
     return isinstance(exc, pa.ArrowException)

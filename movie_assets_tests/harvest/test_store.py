@@ -9,6 +9,7 @@ import logging
 import multiprocessing
 import time
 
+import pyarrow as pa
 import pytest
 
 from movie_assets.emulator import Catalog, ChurnRates, EmulatorOptions, running_emulator
@@ -324,6 +325,30 @@ def test_an_io_error_fails_loudly_and_never_sets_a_good_shard_aside(tmp_path, mo
         assert shard.exists() and not list(tmp_path.glob("*.corrupt")) and not store.discarded_shards
         assert store.state().statuses == {1: "ok", 2: "ok"}  # the retry reads it
     assert store.records(store.latest())[1].details()["release_date"] == "2001-01-01"
+
+
+@pytest.mark.parametrize("error", [pa.ArrowMemoryError("malloc of size 1048576 failed"), MemoryError(),
+                                   pa.ArrowCancelled("interrupted")])
+def test_memory_pressure_never_sets_a_good_shard_aside(tmp_path, monkeypatch, error):
+    """Arrow running out of memory (an `ArrowMemoryError` is an `ArrowException` too) or being cancelled says
+    nothing about the shard's content: the error propagates and the shard stays where it is."""
+    from movie_assets.harvest import store as store_module
+
+    store = DetailsStore(tmp_path)
+    with store.writer():
+        store.append([record(1, "2001-01-01")])
+    shard = store.shard_paths()[0]
+
+    def failing(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(store_module.pq, "read_table", failing)
+    with store.writer():
+        with pytest.raises(type(error)):
+            store.state()
+    monkeypatch.undo()
+    assert shard.exists() and not list(tmp_path.glob("*.corrupt")) and not store.discarded_shards
+    assert store.state().statuses == {1: "ok"}
 
 
 def test_only_content_arrow_cannot_decode_is_set_aside(tmp_path):
