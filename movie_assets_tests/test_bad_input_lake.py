@@ -50,13 +50,14 @@ def test_a_data_dir_with_quotes_brackets_and_glob_characters_works(tmp_path, nam
     assert {"movies", "movies_consolidated", "movie_cast", "movies_per_year", "tombstones"} <= views
 
 
-def test_a_data_dir_duckdb_cannot_open_is_refused_naming_the_setting(tmp_path):
-    lake = Lake.at(tmp_path / "what?" / "data")
+@pytest.mark.parametrize(("name", "shown"), [("what?", "'?'"), ("back\\slash", "'\\\\'")])
+def test_a_data_dir_duckdb_cannot_open_is_refused_naming_the_setting(tmp_path, name, shown):
+    lake = Lake.at(tmp_path / name / "data")
     write_lake(lake.root)
     good = fingerprint(lake.root)
     with pytest.raises(LakeError, match="MOVIE_ASSETS_DATA_DIR") as info:
         warehouse.build_movies_db(lake)
-    assert "'?'" in str(info.value)
+    assert shown in str(info.value)
     assert fingerprint(lake.root) == good
 
 

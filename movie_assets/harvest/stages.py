@@ -27,7 +27,7 @@ from movie_assets.harvest.tombstones import tombstoned_ids
 from movie_assets.lake import Lake, remove_dir_atomic, write_json_atomic, write_parquet_atomic
 from movie_assets.lake.locks import partitions_lock
 from movie_assets.lake.schema import DISCOVER_SCHEMA, MOVIES_SCHEMA
-from movie_assets.lake.state import MapOf, StateFileError, read_state_json, read_state_parquet
+from movie_assets.lake.state import MapOf, StateFileError, is_corrupt_parquet_error, read_state_json, read_state_parquet
 from movie_assets.tmdb.client import TMDbClient
 
 log = logging.getLogger(__name__)
@@ -37,10 +37,13 @@ class IngestError(RuntimeError):
 
 
 def read_parquet(path: Path, **kwargs: Any) -> pa.Table:
-    """Read one lake file; an unreadable one is an `IngestError` that says how to rebuild it."""
+    """Read one lake file; one whose content is corrupt is an `IngestError` that says how to rebuild it (an
+    error of the machine — too many open files, a failing disk — propagates as it is: deleting would not help)."""
     try:
         return pq.read_table(path, **kwargs)
     except (OSError, pa.ArrowException) as exc:
+        if not is_corrupt_parquet_error(exc):
+            raise
         raise IngestError(
             f"{path} is unreadable ({exc}); delete it and re-materialize the asset that writes it"
         ) from None

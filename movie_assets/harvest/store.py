@@ -294,12 +294,6 @@ class DetailsStore:
         )
 
     # -- reading -----------------------------------------------------------------------------------------
-    def _read(self, path: Path, columns: list[str] | None = None) -> pa.Table:
-        """One shard, read from one open file: a shard renamed over or deleted meanwhile is read whole (the
-        version that was opened), never half old and half new."""
-        with open(path, "rb") as handle:
-            return pq.read_table(handle, columns=columns, schema=VERSION_SCHEMA)
-
     @staticmethod
     def _decode(handle: Any, columns: list[str] | None, ids: pa.Array | None) -> pa.Table:
         """Decode a shard from an open file; with ``ids``, only those movies' rows, and a shard holding none

@@ -35,10 +35,22 @@ _AT_FDCWD, _RENAME_EXCHANGE = -100, 2
 _renameat2 = getattr(ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True), "renameat2", None)
 # Another host's leftovers (a shared lake) are only judged by age: their process cannot be asked.
 FOREIGN_LEFTOVER_AGE_S = 24 * 3600
-_HOST_TAG = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+def _host_tag() -> str:
+    """Who can judge whether a pid is alive: this host and pid namespace (containers may share a hostname)."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    return hashlib.sha256(f"{socket.gethostname()}|{namespace}".encode()).hexdigest()[:8]
+
+
+_HOST_TAG = _host_tag()
 # A ``.wal`` beside a temporary is the write-ahead log DuckDB keeps for a database being built there
 # (``movies.duckdb`` is built as a temporary): a kill leaves it too, and it has the same owner.
-_TEMPORARY = re.compile(r"^\..+\.~(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-[0-9a-f]{8}\.(?:tmp|build)(?:\.wal)?$")
+# kinds: tmp (a file being written), build (a folder being built), old (a folder swapped out, put back if its
+# swap died between two renames), gone (a folder being deleted); a DuckDB database being built adds ``.wal``.
+_TEMPORARY = re.compile(
+    r"^\.(?P<target>.+)\.~(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-[0-9a-f]{8}\.(?P<kind>tmp|build|old|gone)(?:\.wal)?$")
 
 
 def temporary_name(target: Path, kind: str = "tmp") -> Path:
@@ -87,10 +99,10 @@ def _owner_is_gone(host: str, pid: int, path: Path) -> bool:
 
 
 def sweep_stale_temporaries(root: str | os.PathLike, *, skip: Iterable[str | os.PathLike] = ()) -> list[Path]:
-    """Remove temporary files and build folders under ``root`` whose writer was killed (its process is gone on
-    this host, or, from another host, older than a day); a ``.<name>.old`` folder of a swap killed between
-    its two renames is put back where ``<name>`` is missing, else removed. Returns what was removed.
-    Folders in ``skip`` are not searched (large caches)."""
+    """Remove temporary files and folders under ``root`` whose writer was killed (its process is gone on this
+    host, or, from another host, older than a day); a folder swapped out by a swap killed between its two
+    renames is put back where its target is missing. A live writer's files, and names that are not ours, are
+    never touched. Returns what was removed. Folders in ``skip`` are not searched (large caches)."""
     removed: list[Path] = []
     skipped = {Path(p).resolve() for p in skip}
     for here, dirs, files in os.walk(root):
@@ -99,11 +111,11 @@ def sweep_stale_temporaries(root: str | os.PathLike, *, skip: Iterable[str | os.
         for name in dirs:
             path = folder / name
             match = _TEMPORARY.match(name)
-            swapped_out = name.startswith(".") and name.endswith(".old")
-            if swapped_out and not (folder / name[1:-4]).exists():
-                os.replace(path, folder / name[1:-4])  # killed between the two renames of a swap: put it back
-                keep.append(name[1:-4])
-            elif (match and _owner_is_gone(match["host"], int(match["pid"]), path)) or swapped_out:
+            stale = match is not None and _owner_is_gone(match["host"], int(match["pid"]), path)
+            if stale and match["kind"] == "old" and not (folder / match["target"]).exists():
+                os.replace(path, folder / match["target"])  # killed between the two renames of a swap
+                keep.append(match["target"])
+            elif stale:
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)
             elif not match and path.resolve() not in skipped:
@@ -147,19 +159,14 @@ def replace_dir_atomic(build: Path, target: Path) -> None:
     """Swap a fully built directory into place, removing whatever the target held before.
 
     Readers see the old folder or the new one, never none: the two are exchanged in one step where the
-    system can (Linux), else renamed one after the other (a gap of microseconds). A folder ``.<target>.old``
-    left by a swap that was killed between its two renames is put back first, so it is never lost.
+    system can (Linux), else renamed one after the other (a gap of microseconds; a kill in that gap leaves
+    the old folder under an owner-tagged name, which `sweep_stale_temporaries` puts back).
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    old = target.with_name(f".{target.name}.old")
-    if old.exists():
-        if target.exists():
-            shutil.rmtree(old)
-        else:
-            os.replace(old, target)
     if target.exists() and _exchange(build, target):
         shutil.rmtree(build)
         return
+    old = temporary_name(target, "old")
     if target.exists():
         os.replace(target, old)
     os.replace(build, target)
@@ -168,12 +175,11 @@ def replace_dir_atomic(build: Path, target: Path) -> None:
 
 
 def remove_dir_atomic(target: Path) -> None:
-    """Remove a directory so that readers see it whole or not at all (renamed away first, then deleted)."""
+    """Remove a directory so that readers see it whole or not at all (renamed away first, then deleted; a kill
+    while deleting leaves an owner-tagged folder that `sweep_stale_temporaries` removes)."""
     if not target.exists():
         return
-    gone = target.with_name(f".{target.name}.old")
-    if gone.exists():
-        shutil.rmtree(gone)
+    gone = temporary_name(target, "gone")
     os.replace(target, gone)
     shutil.rmtree(gone)
 

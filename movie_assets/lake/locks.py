@@ -9,7 +9,9 @@ keep it for seconds to minutes, so a waiter blocks, up to `DEFAULT_WAIT_S`.
 
 It is an ``flock`` on a file beside the dataset: released by the kernel when a holder dies, valid across
 processes on one host and on file systems whose locks span hosts. Re-entrant within a thread, so a sync
-that holds it may call the year builds, which take it too.
+that holds it may call the year builds, which take it too (one thread's coroutines count as one holder: the
+holders here are synchronous, and a wait blocks the event loop of an async caller, which has nothing else
+to do meanwhile).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def partitions_lock(lake: Lake, *, shared: bool = False, wait_s: float = DEFAULT
             held[path] = (is_shared, depth)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o666)  # flock needs no write access: a shared lake's users
     try:
         _acquire(fd, path, shared, wait_s)
         held[path] = (shared, 1)

@@ -42,6 +42,7 @@ from .errors import (
     TMDbNotFound,
     TMDbPageLimitError,
     TMDbRequestError,
+    TMDbResponseTooLarge,
     TMDbUnavailable,
     display_url,
     redact,
@@ -267,7 +268,7 @@ class TMDbClient:
         with self._transport_errors(shown):
             async with self._deadline(shown), self._session.get(url, headers={"Accept": accept}) as resp:
                 status, headers = resp.status, resp.headers
-                raw = await resp.read() if status == 200 else b""
+                raw = await self._read_body(resp, shown) if status == 200 else b""
         self.stats.statuses[status] += 1
         self.stats.bytes_received += len(raw)
         if status == 404:
@@ -294,23 +295,28 @@ class TMDbClient:
         await self.limiter.acquire()
         self.stats.requests += 1
         with self._transport_errors(shown):
-            async with self._deadline(shown) as deadline, self._session.get(url) as resp:
+            # identity: a .gz file is stored as sent, and its Content-Length is the length of what is read
+            async with (self._deadline(shown) as deadline,
+                        self._session.get(url, headers={"Accept-Encoding": "identity"}) as resp):
                 self.stats.statuses[resp.status] += 1
                 if resp.status in (403, 404):
                     raise TMDbFileMissing(f"{shown} is not there (HTTP {resp.status})", http_status=resp.status)
                 self._raise_for_file_status(resp.status, resp.headers, shown)
                 size = progress = 0
+                limit = int(self.settings.max_download_mb * 2**20)
                 with target.open("wb") as sink:
                     async for chunk in resp.content.iter_chunked(1 << 16):
                         sink.write(chunk)
                         size += len(chunk)
+                        if size > limit:
+                            raise self._too_large(shown, "TMDB_MAX_DOWNLOAD_MB", self.settings.max_download_mb)
                         progress += len(chunk)
                         if progress >= DOWNLOAD_PROGRESS_BYTES:  # moving along: a new deadline
                             progress = 0
                             deadline.reschedule(asyncio.get_running_loop().time() + self.settings.attempt_deadline)
                 expected = resp.content_length
                 if expected is not None and size != expected:
-                    raise Retryable("connection", f"{shown}: got {size} of {expected} bytes")
+                    raise Retryable("truncated", f"{shown}: got {size} of {expected} bytes")
                 self.stats.bytes_received += size
                 self.limiter.record_success()
                 return FileDownload(url=url, path=target, size=size, server_time=_server_time(resp.headers))
@@ -419,12 +425,29 @@ class TMDbClient:
                 self._deadline(self.display_base_url),
                 self._session.get(self.base_url + path, params=query, headers=self._auth_headers) as resp,
             ):
-                raw = await resp.read()
+                raw = await self._read_body(resp, self.display_base_url)
                 status, headers = resp.status, resp.headers
         self.stats.bytes_received += len(raw)
         self.stats.statuses[status] += 1
         body = self._parse(raw)
         return self._interpret(path, status, headers, raw, body)
+
+    async def _read_body(self, resp: aiohttp.ClientResponse, shown: str) -> bytes:
+        """The (decompressed) body, refused past ``TMDB_MAX_RESPONSE_MB``: an endless or bomb-like answer
+        fails at the limit instead of filling the memory."""
+        limit = int(self.settings.max_response_mb * 2**20)
+        chunks, size = [], 0
+        async for chunk in resp.content.iter_chunked(1 << 16):
+            size += len(chunk)
+            if size > limit:
+                raise self._too_large(shown, "TMDB_MAX_RESPONSE_MB", self.settings.max_response_mb)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, shown: str, setting_name: str, limit_mb: float) -> TMDbResponseTooLarge:
+        return TMDbResponseTooLarge(self._redact(
+            f"GET {shown} sent more than {limit_mb:g} MiB; that is no TMDb answer (raise {setting_name} if it "
+            "really is one)"))
 
     @staticmethod
     def _parse(raw: bytes) -> Any:

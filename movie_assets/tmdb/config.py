@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import display_url, url_secrets
 
@@ -79,6 +80,13 @@ class TMDbSettings:
         60.0, "TMDB_RETRY_AFTER_MAX", "longest Retry-After of a 429 honoured, in seconds; longer ones wait this",
         bounds=SECONDS,
     )
+    max_response_mb: float = setting(
+        32.0, "TMDB_MAX_RESPONSE_MB", "largest API answer or image accepted, in MiB (decompressed)",
+        bounds=(0.01, 4096.0),
+    )
+    max_download_mb: float = setting(
+        2048.0, "TMDB_MAX_DOWNLOAD_MB", "largest daily export file accepted, in MiB", bounds=(0.01, 1 << 20),
+    )
     language: str = setting("en-US", "TMDB_LANGUAGE", "language of titles and overviews")
     emulator_movies_per_year: int = setting(
         30_000, "TMDB_EMULATOR_MOVIES_PER_YEAR", "the built-in emulator's movies in a peak year",
@@ -98,8 +106,13 @@ class TMDbSettings:
             if checked is not value:
                 object.__setattr__(self, f.name, checked)
         for name, url in (("TMDB_BASE_URL", self.base_url), ("TMDB_EXPORTS_BASE_URL", self.exports_base_url)):
-            if url is not None and not url.startswith(("http://", "https://")):
-                raise SettingsError(f"{name}={display_url(url)!r} must start with http:// or https://")
+            if url is not None:
+                _check_url(name, url)
+        if self.base_url and "@" in urlsplit(self.base_url).netloc and self.read_access_token:
+            raise SettingsError(
+                f"TMDB_BASE_URL={display_url(self.base_url)!r} carries credentials (user:pass@) and "
+                "TMDB_READ_ACCESS_TOKEN is set: one request cannot carry both; drop one of them"
+            )
 
     @classmethod
     def fields(cls) -> tuple[dataclasses.Field, ...]:
@@ -184,3 +197,15 @@ def _check(f: dataclasses.Field, value: Any) -> Any:
         what = "positive" if value <= 0 < low else "in range"
         raise SettingsError(f"{name} must be {what} ({low:g} to {high:g}), got {value!r}")
     return float(value) if kind is float and not isinstance(value, float) else value
+
+
+def _check_url(name: str, url: str) -> None:
+    """An http(s) URL with a host, whose port (if any) is a number: checked before any request is made."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # parses it: ValueError when it is not a number in range
+    except ValueError:
+        raise SettingsError(f"{name}={display_url(url)!r} is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{name}={display_url(url)!r} must start with http:// or https:// and name a host")
+    del port

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -76,9 +77,15 @@ def url_secrets(url: str | None) -> tuple[str, ...]:
     the values of ``api_key`` / ``access_token`` query parameters."""
     if not url:
         return ()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.password  # noqa: B018 - parses the userinfo
+    except ValueError:
+        return (url,)  # unparseable: hide it whole
     userinfo = parts.netloc.rpartition("@")[0]
     found = [userinfo, unquote(userinfo)]
+    if userinfo:  # as an HTTP Basic header carries it, should a server echo that back
+        found.append(base64.b64encode(unquote(userinfo).encode()).decode())
     if parts.password and len(unquote(parts.password)) >= MIN_BARE_PASSWORD:
         found += [parts.password, unquote(parts.password)]
     for match in _SECRET_QUERY.finditer(parts.query):
@@ -101,3 +108,8 @@ def display_url(url: str | None) -> str:
         netloc = "***@" + netloc.rpartition("@")[2]
     query = _SECRET_QUERY.sub(r"\1***", parts.query)
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+class TMDbResponseTooLarge(TMDbRequestError):
+    """An answer bigger than the setting allows (``TMDB_MAX_RESPONSE_MB`` / ``TMDB_MAX_DOWNLOAD_MB``): a
+    hostile or broken server; not retried."""

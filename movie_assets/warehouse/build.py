@@ -58,9 +58,12 @@ def build_movies_db(lake: Lake, database: str | os.PathLike | None = None) -> Mo
     file is one consistent state of the dataset.
     """
     target = Path(database) if database is not None else lake.duckdb_file
-    if "?" in str(target.resolve()):  # DuckDB reads what follows '?' in a database path as options
-        raise LakeError(f"DuckDB cannot open a database whose path holds '?' ({target}); set "
-                        "MOVIE_ASSETS_DATA_DIR (or the duckdb resource's database) to a path without '?'")
+    # DuckDB reads what follows '?' in a database path as options, and no escape gets a '\\' through its globs.
+    for character in ("?", "\\"):
+        if character in str(target.resolve()) or character in str(lake.root.resolve()):
+            raise LakeError(f"DuckDB cannot use a path that holds {character!r} ({lake.root}); set "
+                            "MOVIE_ASSETS_DATA_DIR (or the duckdb resource's database) to a path without "
+                            f"{character!r}")
     summary = MoviesDbSummary(rows=0, head=MOVIES_SCHEMA.empty_table(), per_year=[])
 
     def counted(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:

@@ -229,7 +229,7 @@ def test_a_merge_cut_short_by_a_kill_is_finished_by_the_next_writer(tmp_path):
         from movie_assets.harvest.store import COMPACT_JOURNAL, VERSION_SCHEMA
         from movie_assets.lake import write_json_atomic, write_parquet_atomic
 
-        write_parquet_atomic((store._read(p) for p in small), merged, schema=VERSION_SCHEMA)
+        write_parquet_atomic((store._read_shard(p, None) for p in small), merged, schema=VERSION_SCHEMA)
         write_json_atomic({"merged": merged.name, "into": small[-1].name, "sources": [p.name for p in small]},
                           tmp_path / COMPACT_JOURNAL)
         os.replace(merged, small[-1])

@@ -86,18 +86,38 @@ def test_another_hosts_temporaries_are_swept_only_when_old(tmp_path):
     assert lake_files.sweep_stale_temporaries(tmp_path) == [foreign]
 
 
+def _as_dead(path: Path) -> Path:
+    return path.with_name(path.name.replace(f"-{os.getpid()}-", f"-{_dead_pid()}-"))
+
+
 def test_a_swap_killed_between_its_renames_loses_nothing(tmp_path):
     target = tmp_path / "splits"
     with atomic_dir(target) as build:
         (build / "train.parquet").write_text("v1")
-    os.replace(target, tmp_path / ".splits.old")  # killed after the first rename of a two-rename swap
+    swapped_out = _as_dead(lake_files.temporary_name(target, "old"))
+    os.replace(target, swapped_out)  # a fallback swap killed after its first rename
     assert lake_files.sweep_stale_temporaries(tmp_path) == []  # the next run's sweep puts it back
-    assert (target / "train.parquet").read_text() == "v1"
-    os.replace(target, tmp_path / ".splits.old")
-    with atomic_dir(target) as build:  # or the next swap does, before swapping
-        (build / "train.parquet").write_text("v2")
-    assert (target / "train.parquet").read_text() == "v2"
-    assert os.listdir(tmp_path) == ["splits"]
+    assert (target / "train.parquet").read_text() == "v1" and os.listdir(tmp_path) == ["splits"]
+
+
+def test_a_removal_killed_midway_is_finished_not_resurrected(tmp_path):
+    target = tmp_path / "year=__HIVE_DEFAULT_PARTITION__"
+    target.mkdir()
+    (target / "part-0.parquet").write_text("x")
+    gone = _as_dead(lake_files.temporary_name(target, "gone"))
+    os.replace(target, gone)  # killed while deleting
+    assert lake_files.sweep_stale_temporaries(tmp_path) == [gone]
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_live_swap_and_a_users_own_dot_old_folders_are_left_alone(tmp_path):
+    (tmp_path / "mybackup").mkdir()
+    (tmp_path / ".mybackup.old").mkdir()  # a user's, not ours
+    (tmp_path / ".other.old").mkdir()
+    live = lake_files.temporary_name(tmp_path / "splits", "old")  # this process: a swap in progress
+    live.mkdir()
+    assert lake_files.sweep_stale_temporaries(tmp_path) == []
+    assert sorted(os.listdir(tmp_path)) == sorted([".mybackup.old", ".other.old", "mybackup", live.name])
 
 
 def test_directories_are_exchanged_in_one_step_where_the_system_can(tmp_path):

@@ -11,7 +11,11 @@ that no secret appears in it):
  4 ``user:pass@`` in ``TMDB_BASE_URL`` / ``TMDB_EXPORTS_BASE_URL``: redacted in errors, logs, ``repr`` and
    ``movie-assets tmdb check``;
  5 an image host answering 200 with something that is not an image (not cached), 5xx / 429 / empty bodies
-   (retried by the client's policy), and no API credentials sent to it.
+   (retried by the client's policy), and no API credentials sent to it;
+ 6 answers without end or decompressing to gigabytes (an endless JSON body, a gzip bomb image, an endless
+   export file): refused at ``TMDB_MAX_RESPONSE_MB`` / ``TMDB_MAX_DOWNLOAD_MB``, not retried;
+ 7 base URLs that cannot work: malformed, credentials in the URL together with a token; a server echoing the
+   HTTP Basic header of ``user:pass@``; an export sent with ``Content-Encoding: gzip``.
 """
 
 from __future__ import annotations
@@ -32,7 +36,13 @@ from movie_assets.lake import Lake
 from movie_assets.posters import cache
 from movie_assets.tmdb.client import TMDbClient, parse_retry_after
 from movie_assets.tmdb.config import SettingsError, TMDbSettings
-from movie_assets.tmdb.errors import TMDbConnectionError, TMDbRequestError, TMDbUnavailable, display_url
+from movie_assets.tmdb.errors import (
+    TMDbConnectionError,
+    TMDbRequestError,
+    TMDbResponseTooLarge,
+    TMDbUnavailable,
+    display_url,
+)
 from movie_assets.wiring.resources import TMDbResource
 from movie_assets_tests.helpers import free_port, serve_handler
 
@@ -377,3 +387,103 @@ async def test_poster_fetch_uses_the_client_retry_policy_without_api_credentials
     assert cache.poster_file(lake, "/p.png").read_bytes() == PNG
     assert dict(client.stats.retries) == {"5xx": 1, "429": 1, "empty": 1} and client.stats.rate_limited == 1
     assert seen == [(None, None, "image/*")] * 4
+
+
+# 6 answers without end ----------------------------------------------------------------------------------
+def endless(prefix: bytes, content_type: str = "application/json", *, headers: dict | None = None):
+    """A handler streaming ``prefix`` and then 1 MiB chunks for ever; counts the requests it served."""
+    served: list[int] = []
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        served.append(1)
+        response = web.StreamResponse(headers={"Content-Type": content_type, **(headers or {})})
+        await response.prepare(request)
+        await response.write(prefix)
+        chunk = b" " * (1 << 20)
+        while True:
+            await response.write(chunk)
+
+    return served, handler
+
+
+async def test_an_endless_api_answer_is_refused_at_the_size_limit_not_retried():
+    served, handler = endless(b'{"page": 1, "results": [')
+    async with serve_handler(handler) as base:
+        async with TMDbClient(settings(base, max_response_mb=2.0)) as client:
+            started = time.monotonic()
+            with pytest.raises(TMDbResponseTooLarge) as info:
+                await client.get("/discover/movie")
+    assert_clear(str(info.value), "TMDB_MAX_RESPONSE_MB", "2 MiB")
+    assert len(served) == 1 and time.monotonic() - started < 10
+
+
+async def test_a_gzip_bomb_image_is_refused_at_the_size_limit(tmp_path):
+    import gzip
+
+    bomb = gzip.compress(b"\xff\xd8\xff" + b"\0" * (64 << 20))  # 64 MiB of "JPEG" in ~64 KiB
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=bomb, headers={"Content-Type": "image/jpeg", "Content-Encoding": "gzip"})
+
+    async with serve_handler(handler) as base:
+        async with TMDbClient(settings(base, max_response_mb=8.0)) as client:
+            with pytest.raises(TMDbResponseTooLarge, match="TMDB_MAX_RESPONSE_MB"):
+                await client.get_bytes(base + "/t/p/w185/bomb.jpg")
+
+
+async def test_an_endless_export_is_refused_at_the_download_limit(tmp_path):
+    served, handler = endless(b"\x1f\x8b", "application/gzip")
+    target = tmp_path / "export.json.gz"
+    async with serve_handler(handler) as base:
+        async with TMDbClient(settings(base, max_download_mb=3.0)) as client:
+            with pytest.raises(TMDbResponseTooLarge, match="TMDB_MAX_DOWNLOAD_MB"):
+                await client.download(base + "/p/exports/movie_ids_11_26_2026.json.gz", target)
+    assert len(served) == 1 and target.stat().st_size <= (3 << 20) + (1 << 16)
+
+
+# 7 base URLs that cannot work ----------------------------------------------------------------------------
+@pytest.mark.parametrize("url", ["http://a:b@[::1/3", "http://host:port/3", "http:///3", "ftp://host/3"])
+def test_a_malformed_base_url_is_refused_naming_the_setting(url):
+    with pytest.raises(SettingsError) as info:
+        TMDbSettings.from_mapping({"TMDB_BASE_URL": url})
+    assert "TMDB_BASE_URL" in str(info.value) and "b@" not in str(info.value)
+
+
+def test_credentials_in_the_url_and_a_token_are_refused_together():
+    with pytest.raises(SettingsError) as info:
+        TMDbSettings(base_url=f"http://{USERINFO}@127.0.0.1:9/3", read_access_token=TOKEN)
+    assert_clear(str(info.value), "TMDB_BASE_URL", "TMDB_READ_ACCESS_TOKEN", "***@127.0.0.1:9")
+
+
+async def test_a_server_echoing_the_basic_auth_header_does_not_leak_the_password():
+    async def handler(request: web.Request) -> web.Response:
+        echoed = request.headers.get("Authorization", "")
+        return web.json_response({"status_code": 3, "status_message": f"denied: {echoed}", "success": False},
+                                 status=403)
+
+    async with serve_handler(handler) as base:
+        async with TMDbClient(settings(with_userinfo(base), api_key=None)) as client:
+            with pytest.raises(TMDbRequestError) as info:
+                await client.get("/configuration")
+    import base64
+
+    assert base64.b64encode(USERINFO.encode()).decode() not in str(info.value)
+    assert_clear(str(info.value), "denied: Basic ***")
+
+
+async def test_an_export_sent_with_content_encoding_gzip_is_stored_as_sent(tmp_path):
+    import gzip
+
+    raw = gzip.compress(b'{"id": 1, "original_title": "A", "popularity": 1.0, "adult": false, "video": false}\n')
+    seen: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Accept-Encoding", ""))
+        encoding = {} if request.headers.get("Accept-Encoding") == "identity" else {"Content-Encoding": "gzip"}
+        return web.Response(body=raw, headers={"Content-Type": "application/gzip", **encoding})
+
+    target = tmp_path / "movie_ids.json.gz"
+    async with serve_handler(handler) as base:
+        async with TMDbClient(settings(base)) as client:
+            await client.download(base + "/p/exports/movie_ids.json.gz", target)
+    assert seen == ["identity"] and target.read_bytes() == raw
