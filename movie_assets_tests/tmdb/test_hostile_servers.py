@@ -278,12 +278,12 @@ def test_a_bad_setting_fails_the_dagster_step_naming_the_variable():
 
 def test_every_setting_reaches_dagster_runs_through_the_resource(monkeypatch):
     non_defaults = {
-        "TMDB_BASE_URL": f"http://{USERINFO}@127.0.0.1:9/3", "TMDB_READ_ACCESS_TOKEN": TOKEN, "TMDB_API_KEY": SECRET,
-        "TMDB_EXPORTS_BASE_URL": "http://127.0.0.1:9/p/exports", "TMDB_REQUESTS_PER_SECOND": "12.5",
+        "TMDB_BASE_URL": "http://127.0.0.1:9/3", "TMDB_READ_ACCESS_TOKEN": TOKEN, "TMDB_API_KEY": SECRET,
+        "TMDB_EXPORTS_BASE_URL": f"http://{USERINFO}@127.0.0.1:9/p/exports", "TMDB_REQUESTS_PER_SECOND": "12.5",
         "TMDB_MAX_CONNECTIONS": "7", "TMDB_MAX_ATTEMPTS": "4", "TMDB_CONNECT_TIMEOUT": "4.5",
         "TMDB_READ_TIMEOUT": "21", "TMDB_BACKOFF_BASE": "0.25", "TMDB_BACKOFF_MAX": "9",
         "TMDB_RETRY_AFTER_MAX": "17", "TMDB_LANGUAGE": "fr-FR", "TMDB_EMULATOR_MOVIES_PER_YEAR": "123",
-        "TMDB_EMULATOR_SEED": "5",
+        "TMDB_EMULATOR_SEED": "5", "TMDB_MAX_RESPONSE_MB": "3", "TMDB_MAX_DOWNLOAD_MB": "99",
     }
     assert set(non_defaults) == {f.metadata["env"] for f in TMDbSettings.fields()}  # a new setting is listed here
     for name, value in non_defaults.items():
