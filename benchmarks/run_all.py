@@ -19,6 +19,8 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -34,6 +36,79 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "embeddings": ("bench_embeddings.py", [], ["--quick"]),
     "sync": ("bench_sync.py", [], ["--quick"]),
 }
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One figure a reader should see first: where it comes from, its target, and whether it holds."""
+
+    key: str
+    what: str
+    target: str
+    holds: Callable[[float], bool]
+    benchmark: str  # the ``benchmark`` name of the figures it is read from
+    figure: str  # dotted path in those figures
+    full_only: bool = False  # measured by the full run only (quick mode keeps the committed value)
+
+
+HEADLINES = [
+    Headline("lake_build_over_bare_write", "a year's `movies` build ÷ a bare `pq.write_table` of it", "≤ 8 (stretch 5)",
+             lambda v: v <= 8, "lake_movies_year", "build_over_bare_write"),
+    Headline("embed_speedup_over_torch", "embedding docs/s, default backend ÷ torch (median of interleaved rounds)",
+             "≥ 2", lambda v: v >= 2, "embedding_backends", "speedup_median"),
+    Headline("embed_mean_cosine_vs_torch", "mean cosine of the default backend's vectors to torch's", "≥ 0.985",
+             lambda v: v >= 0.985, "embedding_backends", "mean_cosine"),
+    Headline("embed_neighbour_recall_at_10_vs_torch", "neighbour recall@10 of the default backend against torch",
+             "≥ 0.85", lambda v: v >= 0.85, "embedding_backends", "neighbour_recall_at_10"),
+    Headline("requests_per_movie", "requests per movie, harvesting a year", "≤ 1.06", lambda v: v <= 1.06,
+             "harvest_year", "requests_per_movie"),
+    Headline("requests_per_movie_drift", "requests per movie against a server whose popularity drifts", "≤ 1.06",
+             lambda v: v <= 1.06, "harvest_drift", "requests_per_movie"),
+    Headline("sync_requests_per_changed_movie", "catalog sync: requests per changed or new movie", "≤ 1.1",
+             lambda v: v <= 1.1, "catalog_sync", "incremental_requests_per_changed_movie"),
+    Headline("sync_missing_after_30_days", "catalog sync: movies missing after 30 days of churn", "0",
+             lambda v: v == 0, "catalog_sync", "after_days_missing"),
+    Headline("client_recovery_seconds", "seconds from the last 429 back to ≥ 95 % of the configured rate", "≤ 60",
+             lambda v: v <= 60, "client_recovery", "recovered_95pct_seconds_after_last_429"),
+    Headline("client_429s_after_recovery", "429s at the limit once recovered", "0", lambda v: v == 0,
+             "client_recovery", "429s_after_recovery"),
+    Headline("full_catalog_movies", "movies harvested by the full-catalog run", "≈ 1.19M",
+             lambda v: v >= 1_000_000, "scale_catalog", "movies", full_only=True),
+    Headline("full_catalog_peak_rss_mb", "peak RSS of the full-catalog run, MiB", "< 1024", lambda v: v < 1024,
+             "scale_catalog", "peak_rss_after_movies_db_mb", full_only=True),
+    Headline("hnsw_recall_at_10_1m", "HNSW recall@10 at 1M vectors (default parameters)", "≥ 0.95",
+             lambda v: v >= 0.95, "index_1m", "recall_at_10", full_only=True),
+]
+
+
+def headline(results: list[dict], previous: dict, quick: bool) -> dict:
+    """``{key: {value, target, holds, what, source}}``; a figure this run did not measure keeps the value of
+    ``previous`` (the committed results), marked with the run it came from."""
+    out = {}
+    for spec in HEADLINES:
+        value = None
+        if not (quick and spec.full_only):
+            value = _find(results, spec.benchmark, spec.figure)
+        entry = {"what": spec.what, "target": spec.target, "value": value, "measured": "this run"}
+        if value is None and spec.key in previous:
+            entry.update(value=previous[spec.key].get("value"), measured=previous[spec.key].get("measured")
+                         if previous[spec.key].get("measured") != "this run" else previous.get("_run", "earlier"))
+        entry["holds"] = None if entry["value"] is None else bool(spec.holds(entry["value"]))
+        out[spec.key] = entry
+    return out
+
+
+def _find(results: list[dict], benchmark: str, figure: str):
+    for result in results:
+        for figures in result.get("figures") or []:
+            if figures.get("benchmark") != benchmark:
+                continue
+            value: object = figures
+            for part in figure.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return value
+    return None
 
 
 def cpu_model() -> str:
@@ -89,7 +164,7 @@ def run_one(name: str, script: str, args: list[str], timeout: float) -> dict:
     ok = code == 0 and bool(figures)
     if not ok:
         print(f"   FAILED (exit {code}): {stderr.strip()[-1500:]}", flush=True)
-    return {"name": name, "script": script, "args": args, "ok": ok, "exit_code": code,
+    return {"name": name, "script": script, "args": args, "ok": ok, "exit_code": code, "date": machine()["date"],
             "seconds": round(seconds, 1), "figures": figures, "error": None if ok else stderr.strip()[-3000:]}
 
 
@@ -116,7 +191,7 @@ def flatten(figures: dict, prefix: str = "") -> list[tuple[str, object]]:
     return out
 
 
-def markdown(results: list[dict], info: dict, quick: bool) -> str:
+def markdown(results: list[dict], info: dict, quick: bool, headlines: dict) -> str:
     mode = "quick (reduced sizes, CI)" if quick else "full"
     lines = [
         "# Benchmarks",
@@ -127,7 +202,22 @@ def markdown(results: list[dict], info: dict, quick: bool) -> str:
         f"run {info['date']}.",
         "",
         "Every ratio compares two measurements taken in the same run on this machine. Raw figures: "
-        "`benchmarks/results.json`.",
+        "`benchmarks/results.json` (its `headline` object holds the table below).",
+        "",
+        "## Headline",
+        "",
+        "| figure | target | value | holds? |",
+        "|---|---|---|---|",
+    ]
+    for entry in headlines.values():
+        value = "not measured yet" if entry["value"] is None else fmt(entry["value"])
+        if entry["value"] is not None and entry["measured"] != "this run":
+            value += f" ({entry['measured']})"
+        holds = {True: "yes", False: "**no**", None: "—"}[entry["holds"]]
+        lines.append(f"| {entry['what']} | {entry['target']} | {value} | {holds} |")
+    lines += [
+        "",
+        "## Details",
         "",
         "| benchmark | figure | value |",
         "|---|---|---|",
@@ -142,7 +232,7 @@ def markdown(results: list[dict], info: dict, quick: bool) -> str:
                 if key == "benchmark":
                     continue
                 lines.append(f"| {bench} | {key} | {fmt(value)} |")
-        lines.append(f"| {result['name']} | script seconds | {result['seconds']} |")
+        lines.append(f"| {result['name']} | script seconds (run {result.get('date', 'earlier')}) | {result['seconds']} |")
     lines += [
         "",
         "Scripts: " + ", ".join(f"`benchmarks/{r['script']} {' '.join(r['args'])}`".replace(" `", "`")
@@ -170,9 +260,18 @@ def main() -> int:
             print(f"== {name}: {script} not present, skipped", flush=True)
             continue
         results.append(run_one(name, script, quick if args.quick else full, timeout))
-    payload = {"mode": "quick" if args.quick else "full", "machine": info, "results": results}
+    previous = json.loads(args.results.read_text(encoding="utf-8")) if args.results.exists() else {}
+    if args.only:  # a partial run updates its benchmarks and keeps the others' figures
+        ran = {r["name"] for r in results}
+        results = [r for r in previous.get("results", []) if r["name"] not in ran] + results
+        results.sort(key=lambda r: list(BENCHMARKS).index(r["name"]) if r["name"] in BENCHMARKS else 99)
+    earlier = dict(previous.get("headline", {}))
+    earlier["_run"] = f"{previous.get('mode', '?')} run of {previous.get('machine', {}).get('date', '?')}"
+    headlines = headline(results, earlier, args.quick)
+    payload = {"mode": "quick" if args.quick else "full", "machine": info, "headline": headlines,
+               "results": results}
     args.results.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    args.output.write_text(markdown(results, info, args.quick), encoding="utf-8")
+    args.output.write_text(markdown(results, info, args.quick, headlines), encoding="utf-8")
     failed = [r["name"] for r in results if not r["ok"]]
     print(f"wrote {args.output} and {args.results}" + (f"; FAILED: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
