@@ -232,7 +232,8 @@ def markdown(results: list[dict], info: dict, quick: bool, headlines: dict) -> s
                 if key == "benchmark":
                     continue
                 lines.append(f"| {bench} | {key} | {fmt(value)} |")
-        lines.append(f"| {result['name']} | script seconds (run {result.get('date', 'earlier')}) | {result['seconds']} |")
+        when = result.get("date", "earlier")
+        lines.append(f"| {result['name']} | script seconds (run {when}) | {result['seconds']} |")
     lines += [
         "",
         "Scripts: " + ", ".join(f"`benchmarks/{r['script']} {' '.join(r['args'])}`".replace(" `", "`")
