@@ -105,7 +105,7 @@ async def enrich(
     those in flight.
     """
     wanted = sorted(set(movie_ids))
-    state = state or store.state()  # the caller may have read it already
+    state = state or store.state(wanted)  # the caller may have read it already
     statuses, hashes = state.statuses, state.hashes
     refetch_ids = set(refetch)
     todo = [i for i in wanted if i in refetch_ids or statuses.get(i) not in DONE_STATUSES]

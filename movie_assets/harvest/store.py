@@ -394,14 +394,15 @@ class DetailsStore:
         """The glob of the shards, for readers such as DuckDB's ``read_parquet``."""
         return self.directory / "versions-*.parquet"
 
-    def latest(self, as_of: dt.datetime | None = None) -> pa.Table:
+    def latest(self, as_of: dt.datetime | None = None, ids: Iterable[int] | None = None) -> pa.Table:
         """The latest observation of every movie in the store (`INDEX_COLUMNS`, no payloads), by id; with
-        ``as_of``, the latest observed at or before that time (the store as it was then)."""
+        ``as_of``, the latest observed at or before that time (the store as it was then); with ``ids``, of
+        those movies only (a shard holding none of them costs one small column)."""
         keep = None
         if as_of is not None:
             until = pa.scalar(as_of, VERSION_SCHEMA.field("observed_at").type)
             keep = lambda t: t.filter(pc.less_equal(t.column("observed_at"), until))  # noqa: E731
-        tables = self._tables(INDEX_COLUMNS, keep)
+        tables = self._tables(INDEX_COLUMNS, keep, ids=_id_array(ids))
         parts = [t.append_column("seq", pa.array(range(t.num_rows), pa.int64())).append_column(
             "shard", pa.array([n] * t.num_rows, pa.int64())) for n, t in enumerate(tables)]
         if not parts:
@@ -412,19 +413,22 @@ class DetailsStore:
         first = np.concatenate([[True], ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, bool)
         return table.filter(pa.array(first)).select(INDEX_COLUMNS)
 
-    def _payload_keys(self) -> set[tuple[int, str]]:
+    def _payload_keys(self, ids: Iterable[int] | None = None) -> set[tuple[int, str]]:
         """(movie id, content hash) of every payload the readable shards hold."""
         keys: set[tuple[int, str]] = set()
-        for held in self._tables(["movie_id", "content_hash", "has_payload"],
-                                 lambda t: t.filter(pc.fill_null(t.column("has_payload"), False))):
+        def payload_rows(table: pa.Table) -> pa.Table:
+            return table.filter(pc.fill_null(table.column("has_payload"), False))
+
+        for held in self._tables(["movie_id", "content_hash", "has_payload"], payload_rows, ids=_id_array(ids)):
             keys.update(zip(held.column("movie_id").to_pylist(), held.column("content_hash").to_pylist(), strict=True))
         return keys
 
-    def state(self) -> StoreState:
-        """What a writer decides with, read in one pass: the latest status of every movie, and the content
-        hash of every latest good version. A movie whose latest good payload was lost with an unreadable
+    def state(self, ids: Iterable[int] | None = None) -> StoreState:
+        """What a writer decides with, read in one pass: the latest status of every movie (``ids``: of those
+        only, so a year's run holds its own movies, not the catalog's), and the content hash of every latest
+        good version. A movie whose latest good payload was lost with an unreadable
         shard counts as never fetched (so it is fetched again, payload and all)."""
-        latest, held = self.latest(), self._payload_keys()
+        latest, held = self.latest(ids=ids), self._payload_keys(ids)
         state = StoreState({}, {})
         for movie_id, status, digest in zip(
             *(latest.column(c).to_pylist() for c in ("movie_id", "status", "content_hash")), strict=True
@@ -504,3 +508,9 @@ def _with_typed(table: pa.Table) -> pa.Table:
     if "typed" in table.column_names:
         return table.set_column(table.column_names.index("typed"), "typed", typed)
     return table.append_column(pa.field("typed", TYPED_TYPE), typed)
+
+
+def _id_array(ids: Iterable[int] | None) -> pa.Array | None:
+    if ids is None:
+        return None
+    return ids if isinstance(ids, pa.Array) else pa.array(sorted(set(ids)), pa.int64())
