@@ -127,7 +127,7 @@ def test_onnx_int8_matches_torch(onnx_backend, real_model):
     assert cosine.min() >= 0.97 and cosine.mean() >= 0.98, (cosine.min(), cosine.mean())
     # different backends, different ids: the weights are named the same way, the backend is added
     assert torch_backend.model_id == real_model.model_id == TORCH_ID
-    assert onnx_backend.model_id.startswith(TORCH_ID + "+onnx-int8:") and onnx_backend.model_id.endswith(onnx_backend.key)
+    assert onnx_backend.model_id == f"{TORCH_ID}+onnx-int8:{onnx_backend.key}"
 
 
 @pytest.mark.slow
