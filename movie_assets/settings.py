@@ -19,6 +19,7 @@ DATA_DIR_ENV = "MOVIE_ASSETS_DATA_DIR"
 START_YEAR_ENV = "MOVIE_ASSETS_START_YEAR"
 INCLUDE_ADULT_ENV = "MOVIE_ASSETS_INCLUDE_ADULT"
 INCLUDE_VIDEO_ENV = "MOVIE_ASSETS_INCLUDE_VIDEO"
+EMBEDDING_BACKEND_ENV = "MOVIE_ASSETS_EMBEDDING_BACKEND"
 DEFAULT_DATA_DIR = "data"
 DEFAULT_START_YEAR = 1900
 OLDEST_FILM_YEAR = 1874
@@ -85,3 +86,11 @@ def start_year_from_env(env: Mapping[str, str] | None = None) -> int:
             f"year {current}"
         )
     return year
+
+
+def embedding_backend_from_env(env: Mapping[str, str] | None = None) -> str:
+    """``MOVIE_ASSETS_EMBEDDING_BACKEND``: ``auto`` (default: torch on a CUDA device, else onnx-int8), ``torch``
+    or ``onnx-int8``; a bad value raises ValueError naming the variable."""
+    from movie_assets.embeddings.backends import validate_backend
+
+    return validate_backend(_env(env).get(EMBEDDING_BACKEND_ENV, ""), EMBEDDING_BACKEND_ENV)

@@ -38,20 +38,42 @@ class Encoder(Protocol):
     def encode(self, sentences: list[str], **kwargs: Any) -> Any: ...
 
 
-def embeddings_schema(dimension: int = DIMENSION) -> pa.Schema:
-    """Schema of the embeddings Parquet file."""
+MODEL_ID_KEY = b"movie_assets.model_id"
+BACKEND_KEY = b"movie_assets.backend"
+
+
+def embeddings_schema(dimension: int = DIMENSION, model_id: str | None = None, backend: str | None = None) -> pa.Schema:
+    """Schema of the embeddings Parquet file; ``model_id``/``backend`` (what made the vectors) go into its
+    key-value metadata, where `movie_index` reads them for its manifest."""
+    metadata = {}
+    if model_id is not None:
+        metadata[MODEL_ID_KEY] = model_id.encode("utf-8")
+    if backend is not None:
+        metadata[BACKEND_KEY] = backend.encode("utf-8")
     return pa.schema(
         [
             ("movie_id", pa.int64()),
             ("content_hash", pa.string()),
             ("vector", pa.list_(pa.float32(), dimension)),
-        ]
+        ],
+        metadata=metadata or None,
     )
+
+
+def embedding_source(table: pa.Table | pa.Schema) -> dict[str, str]:
+    """``{"model_id": …, "backend": …}`` recorded in an embeddings table (keys absent in older files)."""
+    schema = table if isinstance(table, pa.Schema) else table.schema
+    metadata = schema.metadata or {}
+    out = {}
+    for name, key in (("model_id", MODEL_ID_KEY), ("backend", BACKEND_KEY)):
+        if key in metadata:
+            out[name] = metadata[key].decode("utf-8")
+    return out
 
 
 COLUMN_DESCRIPTIONS = {
     "movie_id": "TMDb movie id (unique, sorted)",
-    "content_hash": "sha256 of model id + document text; unchanged hash = vector reused",
+    "content_hash": "sha256 of model id (weights + backend) + document text; unchanged hash = vector reused",
     "vector": "unit-norm float32 all-MiniLM-L6-v2 embedding of the document text",
 }
 
@@ -156,9 +178,13 @@ def embed_movies(
     dimension: int = DIMENSION,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: ProgressCallback | None = None,
+    backend: str | None = None,
 ) -> EmbedResult:
     """Embed every movie of ``movies``, reusing vectors of ``previous`` whose content hash is unchanged.
 
+    ``model_id`` names the weights *and* the backend that runs them (`EmbeddingBackend.model_id`): it is in
+    every content hash, so vectors of another model or backend are never reused — a switch re-encodes every
+    movie, and one table never holds vectors of two backends. It is also recorded in the table's metadata.
     Deterministic: the output is sorted by ``movie_id`` and the set of texts to encode is encoded in a
     fixed order. Raises ValueError on duplicate movie ids.
     """
@@ -173,10 +199,11 @@ def embed_movies(
     reuse: dict[int, int] = {}
     prev_vectors = np.zeros((0, dimension), dtype=np.float32)
     removed = 0
+    previous_model = embedding_source(previous).get("model_id") if previous is not None else None
     if previous is not None and previous.num_rows:
         prev_vectors = vectors_of(previous)
-        if prev_vectors.shape[1] != dimension:
-            prev_vectors = np.zeros((0, dimension), dtype=np.float32)  # other model: nothing reusable
+        if prev_vectors.shape[1] != dimension or previous_model not in (None, model_id):
+            prev_vectors = np.zeros((0, dimension), dtype=np.float32)  # other model or backend: nothing reusable
         else:
             prev_hash = dict(zip(previous.column("content_hash").to_pylist(), range(previous.num_rows), strict=True))
             for pos, h in enumerate(hashes):
@@ -206,7 +233,7 @@ def embed_movies(
             "content_hash": pa.array(hashes, type=pa.string()),
             "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1), type=pa.float32()), dimension),
         },
-        schema=embeddings_schema(dimension),
+        schema=embeddings_schema(dimension, model_id, backend),
     )
     return EmbedResult(table=table, encoded=len(todo), reused=len(reuse), removed=removed, encode_seconds=seconds)
 

@@ -105,3 +105,32 @@ def real_model():
     from movie_assets.embeddings.model import load_model
 
     return load_model()
+
+
+def emulator_texts(n: int, year: int = 1975, per_year: int = 2000) -> list[str]:
+    """Document texts of ``n`` movies of the built-in emulator's catalog (what `make demo` embeds)."""
+    from movie_assets.embeddings.text import document_text
+    from movie_assets.emulator import Catalog
+    from movie_assets.harvest.records import movie_row
+
+    catalog = Catalog(seed=42, movies_per_year=per_year)
+    texts = []
+    for summary in catalog.movies_in_year(year)[:n]:
+        details = catalog.details(int(summary.id))
+        row = movie_row({"movie_id": int(summary.id)}, details, status="ok", harvested_at=None, genre_names={},
+                        image_base_url=None)
+        texts.append(document_text(row))
+    return texts
+
+
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory) -> Path:
+    """One int8 export shared by the session's tests (each export takes a few seconds)."""
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="session")
+def onnx_backend(onnx_cache):
+    from movie_assets.embeddings.backends import load_backend
+
+    return load_backend("onnx-int8", cache_dir=onnx_cache)

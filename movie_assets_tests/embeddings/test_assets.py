@@ -136,3 +136,33 @@ def test_preview_falls_back_to_most_popular(tmp_path):
     movies = _metadata(result, "similar_movies_preview")["movies"].value
     assert movies == ["Alien (1979)", "Aliens (1986)", "Toy Story 2 (1999)", "The Matrix Reloaded (2003)",
                       "Heat (1995)"]
+
+
+@pytest.mark.slow
+def test_backend_switch_reembeds_all_and_the_manifest_names_the_backend(tmp_path, onnx_cache, monkeypatch):
+    from movie_assets.settings import EMBEDDING_BACKEND_ENV
+
+    lake = write_catalog(tmp_path / "data")
+    resources = {"lake": LakeResource(data_dir=str(lake.root))}
+    n = len(catalog_rows())
+    monkeypatch.setenv(EMBEDDING_BACKEND_ENV, "onnx-int8")
+    onnx_config = {"ops": {"movie_embeddings": {"config": {"onnx_cache_dir": str(onnx_cache)}}}}
+    first = materialize([movie_embeddings, movie_index], resources=resources, run_config=onnx_config)
+    meta = _metadata(first, "movie_embeddings")
+    assert meta["backend"].value == "onnx-int8" and "+onnx-int8:" in meta["embedding_model_id"].value
+    assert meta["encoded"].value == n
+    manifest = read_manifest(lake)
+    assert manifest["backend"] == "onnx-int8" and manifest["model_id"] == meta["embedding_model_id"].value
+
+    torch_config = {"ops": {"movie_embeddings": {"config": {"backend": "torch", "device": "cpu"}}}}
+    second = materialize([movie_embeddings, movie_index], resources=resources, run_config=torch_config)
+    meta = _metadata(second, "movie_embeddings")
+    assert meta["backend"].value == "torch" and (meta["encoded"].value, meta["reused"].value) == (n, 0)
+    assert read_manifest(lake)["backend"] == "torch"
+
+    monkeypatch.setenv(EMBEDDING_BACKEND_ENV, "quantum")
+    with pytest.raises(Exception, match="MOVIE_ASSETS_EMBEDDING_BACKEND='quantum'"):
+        materialize([movie_embeddings], resources=resources)
+    with pytest.raises(Exception, match="movie_embeddings config backend='gpu'"):
+        materialize([movie_embeddings], resources=resources,
+                    run_config={"ops": {"movie_embeddings": {"config": {"backend": "gpu"}}}})

