@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }
     print(f"environment: {env}")
-    figures: dict = {"env": env, "params": {"hnsw_m": params.hnsw_m, "ef_construction": params.ef_construction,
+    figures: dict = {"benchmark": "embeddings", "env": env, "params": {"hnsw_m": params.hnsw_m, "ef_construction": params.ef_construction,
                                             "ef_search": params.ef_search}}
     missed: list[str] = []
     if not args.skip_backends:
