@@ -304,8 +304,9 @@ def main(argv: list[str] | None = None) -> int:
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }
     print(f"environment: {env}")
-    figures: dict = {"benchmark": "embeddings", "env": env, "params": {"hnsw_m": params.hnsw_m, "ef_construction": params.ef_construction,
-                                            "ef_search": params.ef_search}}
+    figures: dict = {"benchmark": "embeddings", "env": env,
+                     "params": {"hnsw_m": params.hnsw_m, "ef_construction": params.ef_construction,
+                                "ef_search": params.ef_search}}
     missed: list[str] = []
     if not args.skip_backends:
         b_texts = args.backend_texts or (600 if args.quick else 2000)
