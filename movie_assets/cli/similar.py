@@ -20,7 +20,11 @@ def format_neighbours(movie: Movie, neighbours: list[Neighbour]) -> str:
 
 
 def run_similar(args: argparse.Namespace) -> int:
-    """Handler of ``movie-assets similar``: 0 answered, 1 title unknown/ambiguous, 2 no index."""
+    """Handler of ``movie-assets similar``: 0 answered, 1 title (or id) unknown or ambiguous, 2 no index or
+    neither or both of a title and ``--id``."""
+    if (args.title is None) == (args.id is None):
+        print("error: give a TITLE or --id ID (one of them)", file=sys.stderr)
+        return 2
     lake = Lake.at(args.data_dir or data_dir_from_env())
     # One query at a time: a single OpenMP thread is several times faster than a team (and the CLI owns its
     # process, so changing the global setting here is safe).
@@ -33,7 +37,10 @@ def run_similar(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        movie, neighbours = search.similar(args.title, args.year, args.k)
+        if args.id is not None:
+            movie, neighbours = search.similar_to_id(args.id, args.k)
+        else:
+            movie, neighbours = search.similar(args.title, args.year, args.k)
     except SearchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -42,7 +49,7 @@ def run_similar(args: argparse.Namespace) -> int:
 
 
 def register_cli(subparsers) -> argparse.ArgumentParser:
-    """Add ``similar "TITLE" [--year Y] [-k 10] [--data-dir DIR]`` to an argparse subparsers object.
+    """Add ``similar "TITLE" [--year Y] | --id ID [-k 10] [--data-dir DIR]`` to an argparse subparsers object.
 
     The handler is stored as ``handler`` (and ``func``) in the parsed namespace; it returns an exit code.
     """
@@ -52,7 +59,8 @@ def register_cli(subparsers) -> argparse.ArgumentParser:
         description="Nearest movies by text embedding, answered from data/index/. "
         "This product uses the TMDB API but is not endorsed or certified by TMDB.",
     )
-    parser.add_argument("title", help="exact title, case-insensitive")
+    parser.add_argument("title", nargs="?", default=None, help="exact title, case-insensitive")
+    parser.add_argument("--id", type=int, default=None, help="the movie's TMDb id instead of a title")
     parser.add_argument("--year", type=int, default=None, help="release year, to choose among movies sharing a title")
     parser.add_argument("-k", type=int, default=10, help="number of neighbours (default 10)")
     parser.add_argument(

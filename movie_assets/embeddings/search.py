@@ -135,7 +135,7 @@ class MovieSearch:
         if len(candidates) > 1:
             movies = sorted((self.movies[r] for r in candidates), key=lambda m: (m.year or 0, m.movie_id))
             listing = "; ".join(f"{m.label()} [id {m.movie_id}]" for m in movies)
-            ask = "" if year is not None else " — add --year to choose"
+            ask = " — choose one with --id" if year is not None else " — add --year or --id to choose"
             raise AmbiguousTitle(f"{len(movies)} movies are titled {title!r}: {listing}{ask}", movies)
         return candidates[0]
 
@@ -160,6 +160,14 @@ class MovieSearch:
     def similar(self, title: str, year: int | None = None, k: int = 10) -> tuple[Movie, list[Neighbour]]:
         """(the movie asked about, its ``k`` nearest neighbours); raises `SearchError` subclasses."""
         row = self.find(title, year)
+        return self.movies[row], self.neighbours_of_row(row, k)
+
+    def similar_to_id(self, movie_id: int, k: int = 10) -> tuple[Movie, list[Neighbour]]:
+        """The same for the movie with TMDb id ``movie_id`` (`TitleNotFound` when it is not indexed)."""
+        try:
+            row = self.row_of(movie_id)
+        except KeyError:
+            raise TitleNotFound(f"no movie with id {movie_id} in the index", []) from None
         return self.movies[row], self.neighbours_of_row(row, k)
 
 

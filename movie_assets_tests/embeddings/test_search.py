@@ -9,6 +9,7 @@ from movie_assets.cli import similar as similar_cli
 from movie_assets.embeddings import search
 from movie_assets.embeddings.encode import embed_movies, vectors_of
 from movie_assets.embeddings.index import IndexParams, build_index_files
+from movie_assets.lake import Lake
 
 from .conftest import catalog_table, write_catalog
 
@@ -86,3 +87,10 @@ def test_cli_handler_exit_codes(data_dir, tmp_path, capsys):
     assert _cli(["similar", "Heat", "--year", "1986", "--data-dir", str(data_dir)]) == 0
     assert _cli(["similar", "Nope", "--data-dir", str(tmp_path)]) == 2
     assert "no movie index" in capsys.readouterr().err
+    heat = next(m.movie_id for m in search.MovieSearch.load(Lake.at(data_dir)).movies if m.title == "Heat")
+    assert _cli(["similar", "--id", str(heat), "-k", "2", "--data-dir", str(data_dir)]) == 0  # any movie, by id
+    assert f"[id {heat}]" in capsys.readouterr().out
+    assert _cli(["similar", "--id", "999999999", "--data-dir", str(data_dir)]) == 1
+    assert "no movie with id 999999999" in capsys.readouterr().err
+    assert _cli(["similar", "--data-dir", str(data_dir)]) == 2 and _cli(
+        ["similar", "Heat", "--id", str(heat), "--data-dir", str(data_dir)]) == 2
