@@ -51,7 +51,8 @@ def one_year(label: str, movies_per_year: int, day_cluster: float | None, drift:
     truth = catalog.discover_ids(dt.date(year, 1, 1), dt.date(year, 12, 31))
     jan1 = len(catalog.discover_ids(dt.date(year, 1, 1), dt.date(year, 1, 1)))
     started = time.monotonic()
-    with tempfile.TemporaryDirectory() as tmp, running_emulator(catalog, EmulatorOptions(drift=drift, seed=seed)) as emu:
+    options = EmulatorOptions(drift=drift, seed=seed)
+    with tempfile.TemporaryDirectory() as tmp, running_emulator(catalog, options) as emu:
         lake = Lake.at(Path(tmp) / "data")
         asyncio.run(harvest(emu.base_url, lake, year, details))
         by_path = emu.stats()["by_path"]
