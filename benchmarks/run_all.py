@@ -30,6 +30,7 @@ ROOT = HERE.parent
 BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "client": ("bench_client.py", [], ["--seconds", "5"]),
     "harvest": ("bench_harvest.py", [], ["--movies-per-year", "12000"]),
+    "harvest_drift": ("bench_drift.py", [], ["--quick"]),
     "lake": ("bench_lake.py", [], ["--quick"]),
     "incremental": ("bench_incremental.py", [], ["--quick"]),
     "scale": ("bench_scale.py", ["--with-db"], ["--quick", "--with-db"]),

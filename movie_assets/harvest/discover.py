@@ -1,10 +1,14 @@
 """Every movie released in a year, from discover pages, never passing TMDb's 10,000-result cap.
 
 A `Window` is a date range, optionally narrowed by a ``vote_count`` range. For each window page 1 is read
-first; above the cap the window is bisected *before* any further paging — by date down to one day, then
-by vote_count. Pages are sorted by ``primary_release_date.asc``. After paging, the set of unique ids must
-reach ``total_results``; a shortfall (pages shifting underneath) is re-read, and if it persists the
-harvest fails instead of returning a short window.
+first; above the cap the window is split *before* any further paging — movies without votes apart from
+movies with votes, then by date down to one day, then by vote_count. Multi-day windows are sorted by
+``primary_release_date.asc``, one-day windows by ``vote_count.asc``; movies tying on the sort key come in
+popularity order, which may drift between requests, so a page boundary inside a tie group can skip movies.
+After paging, the set of unique ids must reach ``total_results``. A shortfall is repaired where it is:
+the pages tile the window, so every tie group's size is known from its offsets, and only the boundaries
+that lost movies are re-read, each from a query that puts it mid-page. What that cannot fix is re-read
+by days and vote cells as before, and if it persists the harvest fails instead of returning a short window.
 
 Re-harvesting with a previous snapshot (which the caller passes only when the year's membership is known
 to be unchanged) reuses every window whose ``total_results`` is unchanged, so such a year costs one request.
@@ -72,15 +76,44 @@ class Window:
             return {}
         return {"vote_count.gte": self.votes[0], "vote_count.lte": self.votes[1]}
 
+    @property
+    def sort_by(self) -> str:
+        """How this window is paged: by release date, or by vote_count within one day.
+
+        Only the sort key is ordered; movies that tie on it come in popularity order, which drifts between
+        requests, so a page boundary inside a tie group can skip or repeat movies. Within one day the date
+        ties everything; vote_count cuts the day into far smaller (and sparser in popularity) groups.
+        """
+        return "vote_count.asc" if self.gte == self.lte else "primary_release_date.asc"
+
+    def sort_key(self, item: dict[str, Any]) -> str | int:
+        """The value `sort_by` orders a result item by."""
+        if self.gte == self.lte:
+            return int(item.get("vote_count") or 0)
+        return str(item.get("release_date") or "")
+
+    def between(self, lo: str | int, hi: str | int) -> Window:
+        """This window restricted to sort keys ``lo..hi`` (dates, or vote counts within one day)."""
+        if self.gte == self.lte:
+            return Window(self.gte, self.lte, (int(lo), int(hi)))
+        return Window(dt.date.fromisoformat(str(lo)), dt.date.fromisoformat(str(hi)), self.votes)
+
     def split(self) -> tuple[Window, Window] | None:
-        """Bisect by date while the window spans days, then by vote_count; None when indivisible."""
+        """Halve a window above the cap; None when indivisible (one day, one vote_count).
+
+        An unfiltered window is first cut into movies without votes and movies with votes: the former are
+        most movies and tie densely in popularity, so keeping them apart shrinks every day's tie group.
+        Then dates are bisected down to one day, then vote_count (on a log scale: counts are skewed).
+        """
+        if self.votes is None:
+            return Window(self.gte, self.lte, (0, 0)), Window(self.gte, self.lte, (1, VOTE_COUNT_MAX))
         if self.gte < self.lte:
             mid = self.gte + (self.lte - self.gte) // 2
-            return Window(self.gte, mid), Window(mid + dt.timedelta(days=1), self.lte)
-        lo, hi = self.votes or (0, VOTE_COUNT_MAX)
+            return Window(self.gte, mid, self.votes), Window(mid + dt.timedelta(days=1), self.lte, self.votes)
+        lo, hi = self.votes
         if lo >= hi:
             return None
-        mid = (lo + hi) // 2
+        mid = min(hi - 1, max(lo, math.isqrt((lo + 1) * (hi + 1)) - 1))
         return Window(self.gte, self.lte, (lo, mid)), Window(self.gte, self.lte, (mid + 1, hi))
 
 
@@ -156,12 +189,13 @@ class DiscoverHarvester:
         await self._harvest(Window(gte, lte))
         return self.snapshot
 
-    async def _page(self, window: Window, page: int) -> dict[str, Any]:
+    async def _page(self, window: Window, page: int, sort_by: str | None = None) -> dict[str, Any]:
         self.snapshot.requests += 1
         return await self.client.discover_movies(
             gte=window.gte,
             lte=window.lte,
             page=page,
+            sort_by=sort_by or window.sort_by,
             include_adult=self.include_adult,
             include_video=self.include_video,
             extra=window.params(),
@@ -225,10 +259,22 @@ class DiscoverHarvester:
             later = await asyncio.gather(*(self._page(window, p) for p in range(2, pages + 1)))
             results.update((p, r.get("results", [])) for p, r in zip(range(2, pages + 1), later, strict=True))
             found.update((int(item["id"]), item) for items in results.values() for item in items)
-        for _ in range(self.max_passes):
-            if len(found) >= total:
-                return found, total
+        plan = _GroupRepair.of(window, results, total)
+        passes = 0
+        while len(found) < total:
             self.progress(f"window {window.key}: {len(found)} unique ids < total_results {total}; repairing")
+            if plan is not None:  # aimed re-reads, for as long as they find movies
+                repaired = await self._repair_groups(window, found, plan)
+                if repaired is not None and repaired.keys() - found.keys():
+                    found.update(repaired)
+                    continue
+                if repaired is not None and not plan.widened:  # the duplicates misled: aim at every boundary once
+                    plan.widen(window, found)
+                    continue
+                plan = None  # nothing left to aim at, or aiming stopped paying: repair the old way
+            if passes == self.max_passes:
+                break
+            passes += 1
             repaired = await self._repair(window, results, found)
             if repaired is not None:
                 found.update(repaired)
@@ -244,6 +290,64 @@ class DiscoverHarvester:
                 f"total_results says {total}; refusing to continue with a short window"
             )
         return found, total
+
+    async def _repair_groups(
+        self,
+        window: Window,
+        found: dict[int, dict[str, Any]],
+        plan: _GroupRepair,
+    ) -> dict[int, dict[str, Any]] | None:
+        """Re-read only the page boundaries that lost movies, each from the middle of a page.
+
+        The pages tile the window, so each tie group's size is known exactly from where its first and last
+        movie sat (`_groups`), and a group with fewer unique ids than that lost movies at its page
+        boundaries: one for every id shown on both sides of a boundary (it took a lost movie's place).
+        A group that fits on one page is asked for alone (one request answers it atomically); otherwise
+        one page is read per lossy boundary, from a query that puts the boundary mid-page
+        (`_centered_slice`): the movies that slipped past it are within a few ranks of it. A boundary
+        stays targeted until as many new movies of its group came back from around it as it lost.
+        None when there is nothing left to aim at.
+        """
+        groups, tried = plan.groups, plan.tried
+        have = Counter(window.sort_key(item) for item in found.values() if window.holds(item))
+        short = [k for k, (_, count) in groups.items() if have[k] < count]
+        if not short:
+            return None
+        keys = sorted(groups)
+        index = {k: i for i, k in enumerate(keys)}
+        queries: list[tuple[Window, int, str]] = []
+        aims: list[tuple[str | int, int | None]] = []  # (group, boundary) each query aims at
+        for k in short:
+            start, count = groups[k]
+            if count <= PAGE_SIZE:
+                query = (window.between(k, k), 1, window.sort_by)
+                if (query[0].key, 1, query[2]) not in tried:
+                    queries.append(query)
+                    aims.append((k, None))
+                    tried.add((query[0].key, 1, query[2]))
+                continue
+            inside = [b for b in range(start + 1, start + count) if b % PAGE_SIZE == 0]
+            lossy = [b for b in inside if plan.lost[b] > 0]
+            if not lossy:  # the duplicates do not account for the shortfall: aim at every boundary again
+                plan.lost.update({b: 1 for b in inside})
+                lossy = inside
+            for boundary in lossy:
+                best = _centered_slice(window, keys, index[k], groups, boundary, tried)
+                if best is not None:
+                    queries.append(best)
+                    aims.append((k, boundary))
+                    tried.add((best[0].key, best[1], best[2]))
+        if not queries:
+            return None
+        responses = await asyncio.gather(*(self._page(sub, page, sort) for sub, page, sort in queries))
+        repaired: dict[int, dict[str, Any]] = {}
+        for (k, boundary), response in zip(aims, responses, strict=True):
+            fresh = [item for item in response.get("results", []) if window.holds(item)]
+            if boundary is not None:
+                gained = {int(i["id"]) for i in fresh if window.sort_key(i) == k} - found.keys() - repaired.keys()
+                plan.lost[boundary] = max(0, plan.lost[boundary] - len(gained))
+            repaired.update((int(item["id"]), item) for item in fresh)
+        return repaired
 
     async def _repair(
         self, window: Window, results: dict[int, list[dict[str, Any]]], found: dict[int, dict[str, Any]]
@@ -274,6 +378,106 @@ class DiscoverHarvester:
         for part_items in await asyncio.gather(*(exact(part) for part in parts)):
             repaired.update(part_items)
         return repaired
+
+
+@dataclass
+class _GroupRepair:
+    """What `DiscoverHarvester._repair_groups` knows about a paged window: its groups' offsets and sizes,
+    how many movies each page boundary still owes, and the queries already asked."""
+
+    groups: dict[str | int, tuple[int, int]]
+    lost: Counter[int]
+    tried: set[tuple[str, int, str]] = field(default_factory=set)
+    widened: bool = False
+
+    def widen(self, window: Window, found: dict[int, dict[str, Any]]) -> None:
+        """Owe one movie at every boundary of every group still short (once)."""
+        have = Counter(window.sort_key(item) for item in found.values() if window.holds(item))
+        for start, count in (g for k, g in self.groups.items() if have[k] < g[1]):
+            self.lost.update({b: 1 for b in range(start + 1, start + count) if b % PAGE_SIZE == 0})
+        self.widened = True
+
+    @classmethod
+    def of(cls, window: Window, results: dict[int, list[dict[str, Any]]], total: int) -> _GroupRepair | None:
+        groups = _groups(window, results, total)
+        return None if groups is None else cls(groups, _straddled_boundaries(results))
+
+
+def _groups(
+    window: Window, results: dict[int, list[dict[str, Any]]], total: int
+) -> dict[str | int, tuple[int, int]] | None:
+    """Each sort-key group's (first offset, size) in a fully paged window, from where its movies sat.
+
+    The sort key never drifts, so a group occupies the same offsets on every page whatever order its
+    movies come in. None when the pages do not tile the window (a page short of movies, a page missing,
+    keys out of order): then offsets prove nothing and the repair falls back to re-asking whole days.
+    """
+    pages = math.ceil(total / PAGE_SIZE)
+    if total > RESULT_CAP or sorted(results) != list(range(1, pages + 1)):
+        return None
+    spans: dict[str | int, list[int]] = {}
+    previous: str | int | None = None
+    for page in range(1, pages + 1):
+        items = results[page]
+        if len(items) != (PAGE_SIZE if page < pages else total - PAGE_SIZE * (pages - 1)):
+            return None
+        for i, item in enumerate(items):
+            key = window.sort_key(item)
+            if previous is not None and key < previous:  # type: ignore[operator]
+                return None
+            previous = key
+            offset = PAGE_SIZE * (page - 1) + i
+            spans.setdefault(key, [offset, offset])[1] = offset
+    return {key: (first, last - first + 1) for key, (first, last) in spans.items()}
+
+
+def _centered_slice(
+    window: Window,
+    keys: list[str | int],
+    i: int,
+    groups: dict[str | int, tuple[int, int]],
+    boundary: int,
+    tried: set[tuple[str, int, str]],
+    reach: int = 40,
+) -> tuple[Window, int, str] | None:
+    """The untried (window, page, sort) that puts ``boundary`` (an offset inside group ``keys[i]``) nearest
+    the middle of a page: the group is read after some of the groups before it (ascending sort), after
+    some of the groups after it (descending sort: the same order within the group), or alone and
+    reversed (popularity ascending). The sizes of the groups in between are known, so is the offset."""
+    key = keys[i]
+    start, count = groups[key]
+    rank = boundary - start  # the boundary lies between ranks rank-1 and rank of the group
+    ascending = window.sort_by
+    descending = ascending.replace(".asc", ".desc")
+    candidates: list[tuple[Window, int, str]] = [(window.between(key, key), count - rank, "popularity.asc")]
+    for j in range(i, max(-1, i - reach), -1):
+        candidates.append((window.between(keys[j], key), boundary - groups[keys[j]][0], ascending))
+    for j in range(i, min(len(keys), i + reach)):
+        last_start, last_count = groups[keys[j]]
+        candidates.append((window.between(key, keys[j]), last_start + last_count - start - count + rank, descending))
+    best: tuple[int, tuple[Window, int, str]] | None = None
+    for sub, offset, sort in candidates:
+        page = offset // PAGE_SIZE + 1
+        if offset >= RESULT_CAP or (sub.key, page, sort) in tried:
+            continue
+        score = abs(offset % PAGE_SIZE - PAGE_SIZE // 2)
+        if best is None or score < best[0]:
+            best = (score, (sub, page, sort))
+    return None if best is None else best[1]
+
+
+def _straddled_boundaries(results: dict[int, list[dict[str, Any]]]) -> Counter[int]:
+    """Page boundary offset → how many movies shown on two pages straddle it (as many were lost there)."""
+    pages_of: dict[int, list[int]] = {}
+    for page, items in results.items():
+        for item in items:
+            pages_of.setdefault(int(item["id"]), []).append(page)
+    boundaries: Counter[int] = Counter()
+    for pages in pages_of.values():
+        pages.sort()
+        for p, q in zip(pages, pages[1:], strict=False):
+            boundaries.update(PAGE_SIZE * b for b in range(p, q))
+    return boundaries
 
 
 def _dates_shared_by_pages(results: dict[int, list[dict[str, Any]]]) -> set[str]:
