@@ -31,9 +31,12 @@ build (above the RSS before it), index bytes, single-query p50/p99 latency in ms
 thread), batch throughput (queries/s, default threads) and recall@10 against exact search on ``--queries``
 held-out queries: half are fresh derived vectors not in the index, half are indexed vectors whose own row is
 dropped from both result lists (as `movie_assets.embeddings.index.recall_at_k` does: similar-movie search
-never returns the movie asked about). The chosen configuration is the cheapest (single-query p50) HNSW one
-with recall@10 ≥ ``--target``; its figures make the ``BENCH_JSON`` line (``recall_at_10`` is the headline
-``hnsw_recall_at_10_1m`` of `benchmarks/run_all.py`).
+never returns the movie asked about). The top-level figures of the ``BENCH_JSON`` line are those of the
+library's defaults (`IndexParams`, always part of the grid): ``recall_at_10`` is the headline
+``hnsw_recall_at_10_1m`` of `benchmarks/run_all.py`, ``meets_target`` says whether it reaches ``--target``.
+``cheapest_meeting_target`` is the grid's configuration with recall@10 ≥ ``--target`` and the lowest
+single-query p50 (within 10 %: smallest index, then fastest build) — a hint for the defaults, which keep a
+margin above it because the vectors are derived, not real.
 """
 
 from __future__ import annotations
@@ -320,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hnsw", nargs="*", default=None, help="MxEFC builds, e.g. 16x100 32x200")
     parser.add_argument("--ef-search", type=int, nargs="*", default=None)
     parser.add_argument("--nprobe", type=int, nargs="*", default=None, help="IVFFlat nprobe sweep (none: no IVF)")
-    parser.add_argument("--target", type=float, default=0.95, help="recall@10 the chosen configuration must reach")
+    parser.add_argument("--target", type=float, default=0.95, help="recall@10 the defaults should reach")
     args = parser.parse_args(argv)
 
     import faiss
