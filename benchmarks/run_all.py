@@ -36,6 +36,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "scale": ("bench_scale.py", ["--with-db"], ["--quick", "--with-db"]),
     "embeddings": ("bench_embeddings.py", [], ["--quick"]),
     "sync": ("bench_sync.py", [], ["--quick"]),
+    # 1M vectors derived from 20k encoded movies, HNSW/IVF grid (~20-25 min on 2 cores); quick: 100k from 5k
+    "index_1m": ("bench_index_1m.py", ["--vectors", "1000000", "--base", "20000"], ["--quick"]),
 }
 
 

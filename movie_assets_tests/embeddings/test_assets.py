@@ -166,3 +166,11 @@ def test_backend_switch_reembeds_all_and_the_manifest_names_the_backend(tmp_path
     with pytest.raises(Exception, match="movie_embeddings config backend='gpu'"):
         materialize([movie_embeddings], resources=resources,
                     run_config={"ops": {"movie_embeddings": {"config": {"backend": "gpu"}}}})
+
+
+def test_index_config_defaults_are_the_library_defaults():
+    """The Launchpad config and `IndexParams` share one set of defaults (tuned by bench_index_1m.py)."""
+    from movie_assets.defs.embeddings.assets import IndexConfig
+    from movie_assets.embeddings.index import IndexParams
+
+    assert IndexConfig().params() == IndexParams()

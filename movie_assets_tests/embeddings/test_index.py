@@ -20,6 +20,12 @@ def test_index_type_switches_at_threshold():
     assert ix.IndexParams().exact_max == 200_000
 
 
+def test_hnsw_defaults_are_the_benchmarked_ones():
+    # chosen by benchmarks/bench_index_1m.py (README, "The movie index at 1M vectors"); change them together
+    params = ix.IndexParams()
+    assert (params.hnsw_m, params.ef_construction, params.ef_search) == (16, 100, 64)
+
+
 def test_flat_recall_is_exact():
     vecs = random_unit(500)
     index = ix.build_index(vecs, ix.IndexParams())
@@ -48,7 +54,7 @@ def test_build_save_load_roundtrip(tmp_path):
     assert index.ntotal == 300 and idmap.column("movie_id").to_pylist() == ids.tolist()
     assert idmap.column("title")[5].as_py() == "Movie 1005"
     assert manifest["report"]["index_type"] == ix.HNSW
-    assert index.hnsw.efSearch == 128
+    assert index.hnsw.efSearch == ix.IndexParams().ef_search
     np.testing.assert_allclose(index.reconstruct(7), vecs[7])
     # a rebuild replaces the set in place, leaving no scratch directories behind
     ix.build_index_files(lake, ids[:10], vecs[:10], titles)

@@ -44,16 +44,20 @@ class EmbeddingsConfig(dg.Config):
     """Embed only movies released in these years (default: every movie)."""
 
 
+_INDEX_DEFAULTS = index.IndexParams()
+
+
 class IndexConfig(dg.Config):
     """How `movie_index` builds the FAISS index."""
 
-    exact_max: int = 200_000
+    # Defaults come from `index.IndexParams` (chosen by benchmarks/bench_index_1m.py), so the two never drift.
+    exact_max: int = _INDEX_DEFAULTS.exact_max
     """Up to this many vectors: exact IndexFlatIP; above it: HNSW (inner product)."""
-    hnsw_m: int = 32
-    ef_construction: int = 200
-    ef_search: int = 128
-    recall_queries: int = 200
-    seed: int = 0
+    hnsw_m: int = _INDEX_DEFAULTS.hnsw_m
+    ef_construction: int = _INDEX_DEFAULTS.ef_construction
+    ef_search: int = _INDEX_DEFAULTS.ef_search
+    recall_queries: int = _INDEX_DEFAULTS.recall_queries
+    seed: int = _INDEX_DEFAULTS.seed
 
     def params(self) -> index.IndexParams:
         return index.IndexParams(
