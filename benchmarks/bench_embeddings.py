@@ -113,19 +113,14 @@ def emulator_texts(
     n: int, years: tuple[int, ...] = (1925, 1975, 2024), per_year: int = 12000, seed: int = 0
 ) -> list[str]:
     """Document texts of ``n`` movies drawn (fixed seed) from the demo years of the emulator's catalog."""
-    from movie_assets.embeddings.text import document_text
+    from common import document_texts  # benchmarks/, this script's folder
+
     from movie_assets.emulator import Catalog
-    from movie_assets.harvest.records import movie_row
 
     catalog = Catalog(seed=42, movies_per_year=per_year)
     ids = np.array([s.id for y in years for s in catalog.movies_in_year(y)], dtype=np.int64)
     picked = np.sort(np.random.default_rng(seed).choice(ids, size=min(n, len(ids)), replace=False))
-    texts = []
-    for movie_id in picked.tolist():
-        row = movie_row({"movie_id": movie_id}, catalog.details(movie_id), status="ok", harvested_at=None,
-                        genre_names={}, image_base_url=None)
-        texts.append(document_text(row))
-    return texts
+    return document_texts(catalog, picked.tolist())
 
 
 def neighbour_recall(

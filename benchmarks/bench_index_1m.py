@@ -52,7 +52,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from common import report  # noqa: E402
+from common import document_texts, report  # noqa: E402
 
 FULL_VECTORS = 1_000_000
 QUICK_VECTORS = 100_000
@@ -64,19 +64,12 @@ QUICK_BASE = 5_000
 def emulator_documents(n: int, seed: int = 0) -> list[str]:
     """Document texts of ``n`` movies of the demo emulator catalog, drawn (fixed seed, random order) from all
     of its years in proportion to their size."""
-    from movie_assets.embeddings.text import document_text
     from movie_assets.emulator import Catalog
-    from movie_assets.harvest.records import movie_row
 
     catalog = Catalog(seed=42)
     ids = np.array([s.id for y in catalog.years for s in catalog.movies_in_year(y)], dtype=np.int64)
     picked = np.random.default_rng(seed).choice(ids, size=min(n, len(ids)), replace=False)
-    texts = []
-    for movie_id in picked.tolist():
-        row = movie_row({"movie_id": movie_id}, catalog.details(movie_id), status="ok", harvested_at=None,
-                        genre_names={}, image_base_url=None)
-        texts.append(document_text(row))
-    return texts
+    return document_texts(catalog, picked.tolist())
 
 
 def base_vectors(n: int, cache: Path, onnx_cache: str | None, seed: int = 0) -> tuple[np.ndarray, dict]:

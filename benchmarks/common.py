@@ -47,3 +47,13 @@ def report(name: str, figures: dict) -> None:
     for key, value in figures.items():
         print(f"   {key:<40} {value}")
     print("BENCH_JSON " + json.dumps({"benchmark": name, **figures}, sort_keys=True))
+
+
+def document_texts(catalog, movie_ids) -> list[str]:
+    """The embedding document text of each of ``movie_ids`` in the emulator ``catalog``, in that order, built
+    the way the pipeline builds it (details → `movie_row` → `document_text`)."""
+    from movie_assets.embeddings.text import document_text
+    from movie_assets.harvest.records import movie_row
+
+    return [document_text(movie_row({"movie_id": i}, catalog.details(i), status="ok", harvested_at=None,
+                                     genre_names={}, image_base_url=None)) for i in movie_ids]
