@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -30,3 +31,22 @@ async def serve_handler(handler) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}/3"
     finally:
         await runner.cleanup()
+
+
+EMPTY_PAGE = {"page": 1, "results": [], "total_pages": 0, "total_results": 0}
+
+
+def rate_limited_once(headers: Callable[[float], dict]) -> tuple[list[float], object]:
+    """A handler answering TMDb's 429 (with ``headers(now)``, e.g. a ``Retry-After``) once, then an empty page;
+    and the list of the monotonic times it was called at."""
+    calls: list[float] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            body = {"status_code": 25, "status_message": "Your request count (#) is over the allowed limit of (40).",
+                    "success": False}
+            return web.json_response(body, status=429, headers=headers(time.time()))
+        return web.json_response(EMPTY_PAGE)
+
+    return calls, handler

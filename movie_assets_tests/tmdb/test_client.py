@@ -23,7 +23,7 @@ from movie_assets.tmdb.errors import (
     TMDbUnavailable,
 )
 from movie_assets.tmdb.ratelimit import AdaptiveRateLimiter
-from movie_assets_tests.helpers import free_port, serve_handler
+from movie_assets_tests.helpers import free_port, rate_limited_once, serve_handler
 
 SMALL = Catalog(seed=7, movies_per_year=400)
 FAKE_KEY = "0123456789abcdef0123456789abcdef"
@@ -72,16 +72,7 @@ async def test_connection_cap_is_respected():
 
 
 async def test_429_waits_retry_after_then_succeeds():
-    calls: list[float] = []
-
-    async def handler(request: web.Request) -> web.Response:
-        calls.append(time.monotonic())
-        if len(calls) == 1:
-            body = {"status_code": 25, "status_message": "Your request count (#) is over the allowed limit of (40).",
-                    "success": False}
-            return web.json_response(body, status=429, headers={"Retry-After": "1"})
-        return web.json_response({"page": 1, "results": [], "total_pages": 0, "total_results": 0})
-
+    calls, handler = rate_limited_once(lambda now: {"Retry-After": "1"})
     async with serve_handler(handler) as base_url, TMDbClient(settings_for(base_url)) as client:
         await client.popular_movies()
         assert client.limiter.rate < client.limiter.target_rate  # bucket slowed down

@@ -44,14 +44,13 @@ from movie_assets.tmdb.errors import (
     display_url,
 )
 from movie_assets.wiring.resources import TMDbResource
-from movie_assets_tests.helpers import free_port, serve_handler
+from movie_assets_tests.helpers import free_port, rate_limited_once, serve_handler
 
 SECRET = "hostileSECRETkey0123456789abcdef"
 TOKEN = "hostileSECRETtoken.eyJhbGciOi.zz"
 PASSWORD = "hostileSECRETpassword"
 USERINFO = f"alice:{PASSWORD}"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-EMPTY_PAGE = {"page": 1, "results": [], "total_pages": 0, "total_results": 0}
 
 
 def settings(base_url: str | None, **overrides) -> TMDbSettings:
@@ -73,21 +72,6 @@ def with_userinfo(base_url: str) -> str:
 
 
 # 1 Retry-After ------------------------------------------------------------------------------------------
-def _then_ok(retry_after) -> tuple[list[float], object]:
-    """A handler answering 429 (with ``retry_after(now)`` as headers) once, then an empty page."""
-    calls: list[float] = []
-
-    async def handler(request: web.Request) -> web.Response:
-        calls.append(time.monotonic())
-        if len(calls) == 1:
-            body = {"status_code": 25, "status_message": "Your request count (#) is over the allowed limit of (40).",
-                    "success": False}
-            return web.json_response(body, status=429, headers=retry_after(time.time()))
-        return web.json_response(EMPTY_PAGE)
-
-    return calls, handler
-
-
 @pytest.fixture
 def far_local_zone(monkeypatch):
     """This process's local zone set to UTC+9, so that a date read as local time instead of UTC shows."""
@@ -104,7 +88,7 @@ async def test_retry_after_http_date_with_minus_0000_zone_is_utc(far_local_zone)
         return {"Date": email.utils.formatdate(now, usegmt=True),
                 "Retry-After": email.utils.formatdate(now + 1, localtime=False)}
 
-    calls, handler = _then_ok(headers)
+    calls, handler = rate_limited_once(headers)
     assert headers(0)["Retry-After"].endswith("-0000")
     async with serve_handler(handler) as base_url, TMDbClient(settings(base_url)) as client:
         await asyncio.wait_for(client.popular_movies(), 10)
@@ -120,7 +104,7 @@ async def test_huge_retry_after_waits_the_cap_and_says_so(value, caplog):
     def headers(now: float) -> dict[str, str]:
         return {"Retry-After": email.utils.formatdate(now + 365 * 86400, usegmt=True) if value == "year" else value}
 
-    calls, handler = _then_ok(headers)
+    calls, handler = rate_limited_once(headers)
     async with serve_handler(handler) as base_url, TMDbClient(settings(base_url, retry_after_max=0.3)) as client:
         # The retry goes through the shared bucket too: had the limiter been handed 1e12, this never returns.
         await asyncio.wait_for(client.popular_movies(), 10)
@@ -131,7 +115,7 @@ async def test_huge_retry_after_waits_the_cap_and_says_so(value, caplog):
 
 @pytest.mark.parametrize("value", ["soon", "-5", "nan", "", "Wed, 99 Oct 2015 07:28:00 GMT"])
 async def test_unusable_retry_after_falls_back_to_backoff(value):
-    calls, handler = _then_ok(lambda now: {"Retry-After": value})
+    calls, handler = rate_limited_once(lambda now: {"Retry-After": value})
     async with serve_handler(handler) as base_url, TMDbClient(settings(base_url)) as client:
         await asyncio.wait_for(client.popular_movies(), 10)
     assert calls[1] - calls[0] < 1.5  # backoff of at most 0.02 s (plus the bucket), not a long wait
