@@ -288,7 +288,7 @@ class Catalog:
                 self._selections.move_to_end(key)
                 return cached
             parts = self._matching(gte, lte, include_adult, include_video, vote_count_gte, vote_count_lte)
-            selection = ordered(parts, sort_by)
+            selection = ordered(parts, sort_by, self._titles)
             self._selections[key] = selection
             while len(self._selections) > 1 and (
                 len(self._selections) > 64 or sum(x.total for x in self._selections.values()) > 3_000_000
@@ -365,6 +365,10 @@ class Catalog:
             if len(self._records) > 20000:
                 self._records.popitem(last=False)
         return record
+
+    def _titles(self, ids: np.ndarray, field: str) -> list[str]:
+        """``field`` (title or original_title) of each movie, for title sorts (without the record cache)."""
+        return [records.make_record(self.seed, movie_id)[field] for movie_id in ids.tolist()]
 
     def original_title(self, movie_id: int) -> str:
         """The movie's original title (a function of its id), without touching the record cache (for

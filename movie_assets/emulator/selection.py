@@ -1,12 +1,13 @@
 """Discover queries over the per-year arrays: which movies match a date window and filters, in what order.
 
-Ties on the sort key are broken by popularity desc, then id, so every query has one exact order.
+Ties on the sort key are broken by popularity desc, then id, so every query has one exact order. Title
+sorts (TMDb's ``original_title`` and ``title``) order by code point, as Python compares strings.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,14 @@ SORT_KEYS = (
     "vote_count.asc",
     "vote_average.desc",
     "vote_average.asc",
+    "original_title.asc",
+    "original_title.desc",
+    "title.asc",
+    "title.desc",
 )
+TITLE_FIELDS = ("original_title", "title")
+# (ids, field) -> the movies' titles, aligned with ids.
+TitlesFn = Callable[[np.ndarray, str], list[str]]
 
 
 @dataclass(frozen=True)
@@ -74,8 +82,8 @@ def matching(
     return out
 
 
-def ordered(parts: list[tuple[YearData, np.ndarray]], sort_by: str) -> Selection:
-    """The matches of `matching` in ``sort_by`` order (one of `SORT_KEYS`)."""
+def ordered(parts: list[tuple[YearData, np.ndarray]], sort_by: str, titles: TitlesFn | None = None) -> Selection:
+    """The matches of `matching` in ``sort_by`` order (one of `SORT_KEYS`); title sorts need ``titles``."""
     if parts:
         ids = np.concatenate([d.ids[i] for d, i in parts]).astype(np.int64)
         pop = np.concatenate([d.pop[i] for d, i in parts])
@@ -90,6 +98,12 @@ def ordered(parts: list[tuple[YearData, np.ndarray]], sort_by: str) -> Selection
         ordinal = votes = avg = np.zeros(0, np.int64)
     field, direction = sort_by.rsplit(".", 1)
     primary = {"primary_release_date": ordinal, "vote_count": votes, "vote_average": avg}.get(field)
+    if field in TITLE_FIELDS:
+        if titles is None:
+            raise ValueError(f"sort_by {sort_by!r} needs the movies' titles")
+        # Each title's rank among the distinct titles: an integer key that sorts as the strings do.
+        names = np.array(titles(ids, field), dtype=str) if ids.size else np.zeros(0, dtype=str)
+        primary = np.unique(names, return_inverse=True)[1].astype(np.int64).reshape(-1)
     if primary is None:
         order = np.lexsort((ids, pop if direction == "asc" else -pop))
     else:

@@ -2,13 +2,16 @@
 
 A `Window` is a date range, optionally narrowed by a ``vote_count`` range. For each window page 1 is read
 first; above the cap the window is split *before* any further paging — movies without votes apart from
-movies with votes, then by date down to one day, then by vote_count. Multi-day windows are sorted by
-``primary_release_date.asc``, one-day windows by ``vote_count.asc``; movies tying on the sort key come in
-popularity order, which may drift between requests, so a page boundary inside a tie group can skip movies.
-After paging, the set of unique ids must reach ``total_results``. A shortfall is repaired where it is:
-the pages tile the window, so every tie group's size is known from its offsets, and only the boundaries
-that lost movies are re-read, each from a query that puts it mid-page. What that cannot fix is re-read
-by days and vote cells as before, and if it persists the harvest fails instead of returning a short window.
+movies with votes, then by date down to one day, then by vote_count. An `Ordering` says how a window is
+paged: multi-day windows by ``primary_release_date.asc``, one-day windows by ``original_title.asc`` (TMDb's
+documented title sort; ``vote_count.asc`` where a server refuses it). Movies tying on the sort key come in
+popularity order, which may drift between requests, so a page boundary inside a tie group can skip movies:
+within one day the date ties every movie and the vote count ties most (a dense day's unvoted films are one
+group of thousands), while a title ties a handful at most. After paging, the set of unique ids must reach
+``total_results``. A shortfall is repaired where it is: the pages tile the window, so every tie group's
+size is known from its offsets, and only the boundaries that lost movies are re-read, each from a query
+that puts it mid-page. What that cannot fix is re-read by days and vote cells as before, and if it
+persists the harvest fails instead of returning a short window.
 
 Re-harvesting with a previous snapshot (which the caller passes only when the year's membership is known
 to be unchanged) reuses every window whose ``total_results`` is unchanged, so such a year costs one request.
@@ -25,15 +28,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from movie_assets.tmdb.client import MAX_PAGE, TMDbClient
-from movie_assets.tmdb.errors import TMDbError
+from movie_assets.tmdb.errors import TMDbError, TMDbRequestError
 
 PAGE_SIZE = 20
+# Multi-day windows are first read every SAMPLE_EVERY pages, to find days that fill several pages.
+SAMPLE_EVERY = 6
 RESULT_CAP = MAX_PAGE * PAGE_SIZE
 VOTE_COUNT_MAX = 10**9
 
 
 class DiscoverShortfall(TMDbError):
     """A window's unique ids stayed below ``total_results`` after every re-read."""
+
+
+class _TitleSortRefused(Exception):
+    """The server answered a title-sorted discover request with a validation error."""
 
 
 class WindowTooDense(TMDbError):
@@ -76,24 +85,8 @@ class Window:
             return {}
         return {"vote_count.gte": self.votes[0], "vote_count.lte": self.votes[1]}
 
-    @property
-    def sort_by(self) -> str:
-        """How this window is paged: by release date, or by vote_count within one day.
-
-        Only the sort key is ordered; movies that tie on it come in popularity order, which drifts between
-        requests, so a page boundary inside a tie group can skip or repeat movies. Within one day the date
-        ties everything; vote_count cuts the day into far smaller (and sparser in popularity) groups.
-        """
-        return "vote_count.asc" if self.gte == self.lte else "primary_release_date.asc"
-
-    def sort_key(self, item: dict[str, Any]) -> str | int:
-        """The value `sort_by` orders a result item by."""
-        if self.gte == self.lte:
-            return int(item.get("vote_count") or 0)
-        return str(item.get("release_date") or "")
-
     def between(self, lo: str | int, hi: str | int) -> Window:
-        """This window restricted to sort keys ``lo..hi`` (dates, or vote counts within one day)."""
+        """This window restricted to release dates ``lo..hi``, or (one day) to vote counts ``lo..hi``."""
         if self.gte == self.lte:
             return Window(self.gte, self.lte, (int(lo), int(hi)))
         return Window(dt.date.fromisoformat(str(lo)), dt.date.fromisoformat(str(hi)), self.votes)
@@ -115,6 +108,39 @@ class Window:
             return None
         mid = min(hi - 1, max(lo, math.isqrt((lo + 1) * (hi + 1)) - 1))
         return Window(self.gte, self.lte, (lo, mid)), Window(self.gte, self.lte, (mid + 1, hi))
+
+
+TITLE_SORT = "original_title.asc"
+VOTE_SORT = "vote_count.asc"
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """How windows are paged: multi-day windows by release date, one-day windows by ``day_sort``.
+
+    Only the sort key is ordered; movies that tie on it come in popularity order, which drifts between
+    requests, so a page boundary inside a tie group can skip or repeat movies. Within one day the date
+    ties everything, so the day is sorted by title (groups of a few same-titled films) or, where a
+    server refuses title sorts, by vote_count. A key is *narrowable* when discover can filter on it
+    (dates, vote counts), so a repair can ask for a range of groups; titles cannot be filtered.
+    """
+
+    day_sort: str = TITLE_SORT
+
+    def sort_by(self, window: Window) -> str:
+        return self.day_sort if window.gte == window.lte else "primary_release_date.asc"
+
+    def key(self, window: Window, item: dict[str, Any]) -> str | int:
+        """The value ``sort_by(window)`` orders a result item by."""
+        if window.gte != window.lte:
+            return str(item.get("release_date") or "")
+        if self.day_sort == TITLE_SORT:
+            return str(item.get("original_title") or "")
+        return int(item.get("vote_count") or 0)
+
+    def narrowable(self, window: Window) -> bool:
+        """Whether `Window.between` can ask for a range of this window's sort keys."""
+        return window.gte != window.lte or self.day_sort == VOTE_SORT
 
 
 @dataclass
@@ -179,27 +205,40 @@ class DiscoverHarvester:
         self.previous = previous
         self.progress = progress or (lambda message: None)
         self.snapshot = DiscoverSnapshot()
+        self.ordering = Ordering()
 
     async def harvest_year(self, year: int) -> DiscoverSnapshot:
-        await self._harvest(Window.for_year(year))
-        return self.snapshot
+        return await self.harvest_dates(dt.date(year, 1, 1), dt.date(year, 12, 31))
 
     async def harvest_dates(self, gte: dt.date, lte: dt.date) -> DiscoverSnapshot:
         """Every movie released in ``gte..lte``, with the same windowing (e.g. the newest releases)."""
-        await self._harvest(Window(gte, lte))
+        try:
+            await self._harvest(Window(gte, lte))
+        except _TitleSortRefused as refused:
+            # TMDb documents the title sorts; a server that refuses them is harvested by vote count instead.
+            self.progress(f"the server refused sort_by={TITLE_SORT} ({refused.__cause__}); sorting days by {VOTE_SORT}")
+            self.ordering = Ordering(VOTE_SORT)
+            self.snapshot = DiscoverSnapshot(requests=self.snapshot.requests)
+            await self._harvest(Window(gte, lte))
         return self.snapshot
 
     async def _page(self, window: Window, page: int, sort_by: str | None = None) -> dict[str, Any]:
         self.snapshot.requests += 1
-        return await self.client.discover_movies(
-            gte=window.gte,
-            lte=window.lte,
-            page=page,
-            sort_by=sort_by or window.sort_by,
-            include_adult=self.include_adult,
-            include_video=self.include_video,
-            extra=window.params(),
-        )
+        sort_by = sort_by or self.ordering.sort_by(window)
+        try:
+            return await self.client.discover_movies(
+                gte=window.gte,
+                lte=window.lte,
+                page=page,
+                sort_by=sort_by,
+                include_adult=self.include_adult,
+                include_video=self.include_video,
+                extra=window.params(),
+            )
+        except TMDbRequestError as error:
+            if sort_by.startswith("original_title.") and error.http_status in (400, 422):
+                raise _TitleSortRefused() from error
+            raise
 
     async def _harvest(self, window: Window) -> None:
         first = await self._page(window, 1)
@@ -255,11 +294,19 @@ class DiscoverHarvester:
         pages = min(math.ceil(total / PAGE_SIZE), MAX_PAGE)
         results = {1: first.get("results", [])}
         found = {**(known or {}), **{int(item["id"]): item for item in results[1]}}
+        skipped: dict[int, str | int] = {}
         if pages > 1 and len(found) < total and not (known and window.gte == window.lte):
-            later = await asyncio.gather(*(self._page(window, p) for p in range(2, pages + 1)))
-            results.update((p, r.get("results", [])) for p, r in zip(range(2, pages + 1), later, strict=True))
+            if window.gte == window.lte or pages < 2 * SAMPLE_EVERY:
+                await self._read_pages(window, range(2, pages + 1), results)
+            else:  # sample first: a dense day is paged on its own, by title, instead of inside the window
+                await self._read_pages(window, range(1 + SAMPLE_EVERY, pages + 1, SAMPLE_EVERY), results)
+                skipped = _inside_dense_days(window, self.ordering, results)
+                unread = [p for p in range(2, pages + 1) if p not in results and p not in skipped]
+                await self._read_pages(window, unread, results)
+                for day in sorted(set(skipped.values())):
+                    found.update(await self._dense_day(window, str(day)))
             found.update((int(item["id"]), item) for items in results.values() for item in items)
-        plan = _GroupRepair.of(window, results, total)
+        plan = _GroupRepair.of(window, self.ordering, results, total, skipped)
         passes = 0
         while len(found) < total:
             self.progress(f"window {window.key}: {len(found)} unique ids < total_results {total}; repairing")
@@ -269,7 +316,7 @@ class DiscoverHarvester:
                     found.update(repaired)
                     continue
                 if repaired is not None and not plan.widened:  # the duplicates misled: aim at every boundary once
-                    plan.widen(window, found)
+                    plan.widen(window, self.ordering, found)
                     continue
                 plan = None  # nothing left to aim at, or aiming stopped paying: repair the old way
             if passes == self.max_passes:
@@ -291,6 +338,19 @@ class DiscoverHarvester:
             )
         return found, total
 
+    async def _read_pages(self, window: Window, pages: Iterable[int], results: dict[int, list[dict[str, Any]]]) -> None:
+        pages = list(pages)
+        responses = await asyncio.gather(*(self._page(window, p) for p in pages))
+        results.update((p, r.get("results", [])) for p, r in zip(pages, responses, strict=True))
+
+    async def _dense_day(self, window: Window, day: str) -> dict[int, dict[str, Any]]:
+        """Every movie of ``window`` released on ``day``, read as a one-day window."""
+        part = Window(dt.date.fromisoformat(day), dt.date.fromisoformat(day), window.votes)
+        first = await self._page(part, 1)
+        items, _ = await self._collect(part, first, int(first["total_results"]))
+        self.progress(f"window {window.key}: the dense day {day} read by {self.ordering.day_sort}: {len(items)} movies")
+        return items
+
     async def _repair_groups(
         self,
         window: Window,
@@ -308,8 +368,8 @@ class DiscoverHarvester:
         stays targeted until as many new movies of its group came back from around it as it lost.
         None when there is nothing left to aim at.
         """
-        groups, tried = plan.groups, plan.tried
-        have = Counter(window.sort_key(item) for item in found.values() if window.holds(item))
+        groups, tried, ordering = plan.groups, plan.tried, self.ordering
+        have = Counter(ordering.key(window, item) for item in found.values() if window.holds(item))
         short = [k for k, (_, count) in groups.items() if have[k] < count]
         if not short:
             return None
@@ -319,8 +379,8 @@ class DiscoverHarvester:
         aims: list[tuple[str | int, int | None]] = []  # (group, boundary) each query aims at
         for k in short:
             start, count = groups[k]
-            if count <= PAGE_SIZE:
-                query = (window.between(k, k), 1, window.sort_by)
+            if count <= PAGE_SIZE and ordering.narrowable(window):
+                query = (window.between(k, k), 1, ordering.sort_by(window))
                 if (query[0].key, 1, query[2]) not in tried:
                     queries.append(query)
                     aims.append((k, None))
@@ -332,7 +392,7 @@ class DiscoverHarvester:
                 plan.lost.update({b: 1 for b in inside})
                 lossy = inside
             for boundary in lossy:
-                best = _centered_slice(window, keys, index[k], groups, boundary, tried)
+                best = _centered_slice(window, ordering, keys, index[k], groups, boundary, tried)
                 if best is not None:
                     queries.append(best)
                     aims.append((k, boundary))
@@ -344,7 +404,8 @@ class DiscoverHarvester:
         for (k, boundary), response in zip(aims, responses, strict=True):
             fresh = [item for item in response.get("results", []) if window.holds(item)]
             if boundary is not None:
-                gained = {int(i["id"]) for i in fresh if window.sort_key(i) == k} - found.keys() - repaired.keys()
+                gained = {int(i["id"]) for i in fresh if ordering.key(window, i) == k}
+                gained -= found.keys() | repaired.keys()
                 plan.lost[boundary] = max(0, plan.lost[boundary] - len(gained))
             repaired.update((int(item["id"]), item) for item in fresh)
         return repaired
@@ -390,39 +451,54 @@ class _GroupRepair:
     tried: set[tuple[str, int, str]] = field(default_factory=set)
     widened: bool = False
 
-    def widen(self, window: Window, found: dict[int, dict[str, Any]]) -> None:
+    def widen(self, window: Window, ordering: Ordering, found: dict[int, dict[str, Any]]) -> None:
         """Owe one movie at every boundary of every group still short (once)."""
-        have = Counter(window.sort_key(item) for item in found.values() if window.holds(item))
+        have = Counter(ordering.key(window, item) for item in found.values() if window.holds(item))
         for start, count in (g for k, g in self.groups.items() if have[k] < g[1]):
             self.lost.update({b: 1 for b in range(start + 1, start + count) if b % PAGE_SIZE == 0})
         self.widened = True
 
     @classmethod
-    def of(cls, window: Window, results: dict[int, list[dict[str, Any]]], total: int) -> _GroupRepair | None:
-        groups = _groups(window, results, total)
+    def of(
+        cls,
+        window: Window,
+        ordering: Ordering,
+        results: dict[int, list[dict[str, Any]]],
+        total: int,
+        skipped: dict[int, str | int],
+    ) -> _GroupRepair | None:
+        groups = _groups(window, ordering, results, total, skipped)
         return None if groups is None else cls(groups, _straddled_boundaries(results))
 
 
 def _groups(
-    window: Window, results: dict[int, list[dict[str, Any]]], total: int
+    window: Window,
+    ordering: Ordering,
+    results: dict[int, list[dict[str, Any]]],
+    total: int,
+    skipped: dict[int, str | int] | None = None,
 ) -> dict[str | int, tuple[int, int]] | None:
     """Each sort-key group's (first offset, size) in a fully paged window, from where its movies sat.
 
     The sort key never drifts, so a group occupies the same offsets on every page whatever order its
-    movies come in. None when the pages do not tile the window (a page short of movies, a page missing,
-    keys out of order): then offsets prove nothing and the repair falls back to re-asking whole days.
+    movies come in. ``skipped`` pages (inside a dense day, never read) hold a full page of their key.
+    None when the pages do not tile the window (a page short of movies, a page missing, keys out of
+    order): then offsets prove nothing and the repair falls back to re-asking whole days.
     """
+    skipped = skipped or {}
     pages = math.ceil(total / PAGE_SIZE)
-    if total > RESULT_CAP or sorted(results) != list(range(1, pages + 1)):
+    if total > RESULT_CAP or sorted([*results, *skipped]) != list(range(1, pages + 1)):
         return None
     spans: dict[str | int, list[int]] = {}
     previous: str | int | None = None
     for page in range(1, pages + 1):
-        items = results[page]
+        items = results.get(page)
+        if items is None:
+            items = [None] * PAGE_SIZE  # a skipped page: a full page of its dense day
         if len(items) != (PAGE_SIZE if page < pages else total - PAGE_SIZE * (pages - 1)):
             return None
         for i, item in enumerate(items):
-            key = window.sort_key(item)
+            key = skipped[page] if item is None else ordering.key(window, item)
             if previous is not None and key < previous:  # type: ignore[operator]
                 return None
             previous = key
@@ -431,8 +507,25 @@ def _groups(
     return {key: (first, last - first + 1) for key, (first, last) in spans.items()}
 
 
+def _inside_dense_days(
+    window: Window, ordering: Ordering, sampled: dict[int, list[dict[str, Any]]]
+) -> dict[int, str | int]:
+    """Pages of a sampled multi-day window that lie inside one day: those between two sampled pages
+    holding only that day (the window is sorted by date). A day that spans pages is a tie group of
+    hundreds of movies whose order drifts; it is cheaper read on its own, sorted by title."""
+    only = {p: {ordering.key(window, item) for item in items} for p, items in sampled.items() if items}
+    inside: dict[int, str | int] = {}
+    pages = sorted(only)
+    for p, q in zip(pages, pages[1:], strict=False):
+        if len(only[p]) == 1 and only[p] == only[q]:
+            (day,) = only[p]
+            inside.update(dict.fromkeys(range(p + 1, q), day))
+    return inside
+
+
 def _centered_slice(
     window: Window,
+    ordering: Ordering,
     keys: list[str | int],
     i: int,
     groups: dict[str | int, tuple[int, int]],
@@ -443,18 +536,25 @@ def _centered_slice(
     """The untried (window, page, sort) that puts ``boundary`` (an offset inside group ``keys[i]``) nearest
     the middle of a page: the group is read after some of the groups before it (ascending sort), after
     some of the groups after it (descending sort: the same order within the group), or alone and
-    reversed (popularity ascending). The sizes of the groups in between are known, so is the offset."""
+    reversed (popularity ascending). The sizes of the groups in between are known, so is the offset.
+    Where the key cannot be filtered (titles), only the whole window can be read, ascending or descending."""
     key = keys[i]
     start, count = groups[key]
     rank = boundary - start  # the boundary lies between ranks rank-1 and rank of the group
-    ascending = window.sort_by
+    ascending = ordering.sort_by(window)
     descending = ascending.replace(".asc", ".desc")
-    candidates: list[tuple[Window, int, str]] = [(window.between(key, key), count - rank, "popularity.asc")]
-    for j in range(i, max(-1, i - reach), -1):
-        candidates.append((window.between(keys[j], key), boundary - groups[keys[j]][0], ascending))
-    for j in range(i, min(len(keys), i + reach)):
-        last_start, last_count = groups[keys[j]]
-        candidates.append((window.between(key, keys[j]), last_start + last_count - start - count + rank, descending))
+    if not ordering.narrowable(window):
+        total = sum(size for _, size in groups.values())
+        candidates = [(window, boundary, ascending), (window, total - start - count + rank, descending)]
+    else:
+        candidates = [(window.between(key, key), count - rank, "popularity.asc")]
+        for j in range(i, max(-1, i - reach), -1):
+            candidates.append((window.between(keys[j], key), boundary - groups[keys[j]][0], ascending))
+        for j in range(i, min(len(keys), i + reach)):
+            last_start, last_count = groups[keys[j]]
+            candidates.append(
+                (window.between(key, keys[j]), last_start + last_count - start - count + rank, descending)
+            )
     best: tuple[int, tuple[Window, int, str]] | None = None
     for sub, offset, sort in candidates:
         page = offset // PAGE_SIZE + 1

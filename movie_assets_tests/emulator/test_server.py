@@ -224,6 +224,28 @@ async def test_paging_a_window_returns_exactly_the_truth(emulator: RunningEmulat
     assert desc["results"][0]["release_date"] == max(dates)
 
 
+async def test_title_sorts_order_by_title_then_popularity(emulator: RunningEmulator) -> None:
+    """TMDb's documented ``original_title``/``title`` sorts: code-point order, ties by popularity desc."""
+    params = window("2022-03-01", "2022-03-20", sort_by="original_title.asc")
+    async with aiohttp.ClientSession() as session:
+        first = await (await session.get(emulator.base_url + "/discover/movie", params=params)).json()
+        pages = [first] + [
+            await (await session.get(emulator.base_url + "/discover/movie", params={**params, "page": p})).json()
+            for p in range(2, first["total_pages"] + 1)
+        ]
+    items = [item for p in pages for item in p["results"]]
+    assert len(items) == first["total_results"] > 40
+    titles = [item["original_title"] for item in items]
+    assert titles == sorted(titles) and len(set(titles)) < len(titles)  # same-titled films exist
+    for a, b in zip(items, items[1:], strict=False):
+        if a["original_title"] == b["original_title"]:
+            assert a["popularity"] >= b["popularity"]
+    _, desc, _ = await get(emulator, "/discover/movie", **{**params, "sort_by": "original_title.desc"})
+    assert desc["results"][0]["original_title"] == max(titles)
+    _, by_title, _ = await get(emulator, "/discover/movie", **{**params, "sort_by": "title.asc"})
+    assert by_title["results"][0]["title"] == min(item["title"] for item in items)
+
+
 async def test_page_beyond_total_is_empty(emulator: RunningEmulator) -> None:
     status, body, _ = await get(emulator, "/discover/movie", **window("1950-02-01", "1950-02-03"), page=400)
     assert status == 200 and body["results"] == [] and body["page"] == 400
