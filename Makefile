@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 # dg finds the project from pyproject.toml ([tool.dg]); VIRTUAL_ENV tells it which environment to use.
 DG := VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg
 
-.PHONY: install demo test test-browser ui lint bench drills clean-data
+.PHONY: install instance demo test test-browser ui lint bench drills clean-data
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,12 +25,13 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
-	mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $@
+## $(DAGSTER_HOME)/dagster.yaml from dagster.yaml: SQLite storage, or PostgreSQL when DAGSTER_PG_HOST is set
+## (checked here: a bad setting stops with one line naming it).
+instance: install
+	$(BIN)/movie-assets instance init
 
 ## Materialize the demo years end to end (emulator when no key is in .env), then print where things are.
-demo: install $(DAGSTER_HOME)/dagster.yaml
+demo: instance
 	@for year in $(DEMO_YEARS); do \
 	  echo "== ingest_job for $$year"; \
 	  $(DEMO_ENV) $(DG) launch --job ingest_job --partition $$year || exit 1; \
@@ -41,11 +42,11 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 
 ## Check that the definitions load (dg), then run the whole test suite (slow tests included; add
 ## PYTEST_ARGS="-m 'not slow'" to skip them).
-test: install $(DAGSTER_HOME)/dagster.yaml
+test: instance
 	$(DG) check defs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-ui: install $(DAGSTER_HOME)/dagster.yaml
+ui: instance
 	$(DG) dev
 
 lint: install

@@ -18,7 +18,10 @@ input and comparing after it (and looking for temporary files left behind). A re
 used wherever credentials are involved, and no asserted message may contain it.
 
 Part 2, hostile servers and odd settings (Retry-After forms, slow-drip bodies, nan/inf/out-of-range settings,
-user:pass@ in base URLs, non-image posters), is `movie_assets_tests/tmdb/test_hostile_servers.py`.
+user:pass@ in base URLs, non-image posters), is `movie_assets_tests/tmdb/test_hostile_servers.py`; part 3
+(the lake's files) is `movie_assets_tests/test_bad_input_lake.py`; part 4 (the Dagster instance on
+PostgreSQL: unreachable server, wrong password, unknown role or database, bad settings) is
+`movie_assets_tests/instance/test_bad_input_instance.py`.
 """
 
 from __future__ import annotations

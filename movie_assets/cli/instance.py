@@ -1,0 +1,48 @@
+"""``movie-assets instance init|check``: write ``$DAGSTER_HOME/dagster.yaml`` and check its storage.
+
+``init`` copies the project's ``dagster.yaml``, with PostgreSQL storage when ``DAGSTER_PG_HOST`` is set, and
+then checks the storage; ``check`` only checks. A failure is one line naming the setting to fix (exit 2),
+never the password.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from movie_assets.instance import config, postgres
+
+
+def _check() -> int:
+    if not postgres.selected():
+        print(f"instance storage: SQLite under {config.dagster_home_from_env()} (set {postgres.HOST_ENV} for "
+              "PostgreSQL)")
+        return 0
+    settings = postgres.postgres_settings_from_env()
+    version = postgres.check_connection(settings)
+    print(f"instance storage: PostgreSQL {version} at {settings.where}")
+    return 0
+
+
+def instance(args: argparse.Namespace) -> int:
+    try:
+        if args.instance_command == "init":
+            written = config.write_instance_yaml(Path(args.base), config.dagster_home_from_env())
+            print(f"wrote {written}")
+        return _check()
+    except (postgres.InstanceSettingsError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def register_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``instance init [--base dagster.yaml]`` and ``instance check`` to the ``movie-assets`` parser."""
+    parser = subparsers.add_parser("instance", help="the Dagster instance: write its dagster.yaml, check storage")
+    commands = parser.add_subparsers(dest="instance_command", required=True)
+    init = commands.add_parser("init", help="write $DAGSTER_HOME/dagster.yaml (PostgreSQL when DAGSTER_PG_HOST is set)")
+    init.add_argument("--base", default="dagster.yaml", help="the project's instance settings (default dagster.yaml)")
+    init.set_defaults(handler=instance)
+    check = commands.add_parser("check", help="connect to the instance storage; one line naming what to fix")
+    check.set_defaults(handler=instance)
+    return parser

@@ -1,0 +1,1 @@
+"""The Dagster instance's storage: SQLite under ``$DAGSTER_HOME`` by default, PostgreSQL by settings."""

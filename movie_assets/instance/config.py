@@ -1,0 +1,54 @@
+"""The ``dagster.yaml`` a ``$DAGSTER_HOME`` gets: the project's file, with the storage the settings choose."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from movie_assets.instance import postgres
+from movie_assets.lake.files import write_text_atomic
+
+HEADER = (
+    "# Written by `movie-assets instance init` from the project's dagster.yaml"
+    " (edit that file, not this copy).\n"
+)
+
+
+def instance_config(base: Mapping[str, Any], env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``base`` (the project's dagster.yaml) with PostgreSQL storage when ``DAGSTER_PG_HOST`` is set."""
+    config = copy.deepcopy(dict(base))
+    if postgres.selected(env):
+        config["storage"] = postgres.storage_config()
+    return config
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML mapping from ``path``; `ValueError` naming the file when it is not one."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ValueError(f"cannot read {path}: {error}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a YAML mapping")
+    return data
+
+
+def write_instance_yaml(base_file: Path, dagster_home: Path, env: Mapping[str, str] | None = None) -> Path:
+    """Write ``$DAGSTER_HOME/dagster.yaml`` (atomically) and return its path."""
+    config = instance_config(read_yaml(base_file), env)
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    text = HEADER + yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
+    return write_text_atomic(text, dagster_home / "dagster.yaml")
+
+
+def dagster_home_from_env(env: Mapping[str, str] | None = None) -> Path:
+    """``$DAGSTER_HOME`` (Dagster's own variable); `postgres.InstanceSettingsError` when it is unset."""
+    value = ((os.environ if env is None else env).get("DAGSTER_HOME") or "").strip()
+    if not value:
+        raise postgres.InstanceSettingsError("DAGSTER_HOME is not set: name the folder of the Dagster instance")
+    return Path(value)
