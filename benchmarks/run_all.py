@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "incremental": ("bench_incremental.py", [], ["--quick"]),
     "scale": ("bench_scale.py", ["--with-db"], ["--quick", "--with-db"]),
     "embeddings": ("bench_embeddings.py", [], ["--quick"]),
+    "embed_fanout": ("bench_embed_fanout.py", [], ["--quick"]),
     "sync": ("bench_sync.py", [], ["--quick"]),
     # 1M vectors derived from 20k encoded movies, HNSW/IVF grid (~20-25 min on 2 cores); quick: 100k from 5k
     "index_1m": ("bench_index_1m.py", ["--vectors", "1000000", "--base", "20000"], ["--quick"]),
@@ -63,6 +64,8 @@ HEADLINES = [
              lambda v: v >= 0.985, "embeddings", "backends.mean_cosine"),
     Headline("embed_neighbour_recall_at_10_vs_torch", "neighbour recall@10 of the default backend against torch",
              "≥ 0.85", lambda v: v >= 0.85, "embeddings", "backends.recall_at_10"),
+    Headline("embed_fanout_speedup_2_workers", "embedding wall time, 1 worker process ÷ 2 (years split between them)",
+             "> 1 (2 cores)", lambda v: v > 1, "embeddings_fanout", "speedup_two_workers"),
     Headline("requests_per_movie", "requests per movie, harvesting a year", "≤ 1.06", lambda v: v <= 1.06,
              "harvest_year", "requests_per_movie"),
     Headline("requests_per_movie_drift", "requests per movie against a server whose popularity drifts", "≤ 1.06",

@@ -153,11 +153,11 @@ def test_checksums_cover_embeddings_and_index_files(tmp_path):
     write_lake(lake.root)
     warehouse.build_movies_db(lake)
     vectors = np.random.default_rng(0).standard_normal((20, 8)).astype("float32")
-    write_parquet_atomic(pa.table({"movie_id": list(range(20))}), lake.embeddings_file)
+    write_parquet_atomic(pa.table({"movie_id": list(range(20))}), lake.embeddings_year_file(2024))
     build_index_files(lake, np.arange(20), vectors, params=IndexParams())
     _, lines = write_checksums(lake)
     paths = {line.split("  ", 1)[1] for line in lines}
-    assert {"data/processed/movie_embeddings.parquet", "data/index/movies/movies.faiss",
+    assert {"data/processed/embeddings_parquet/year=2024/part-0.parquet", "data/index/movies/movies.faiss",
             "data/index/movies/manifest.json"} <= paths
     assert not any("/." in p for p in paths)
     first = lake.checksums_file.read_bytes()

@@ -161,7 +161,22 @@ class Lake:
         return sorted(p for p in self.root.glob("movies_*_*.csv") if p.is_file())
 
     @property
-    def embeddings_file(self) -> Path:
+    def embeddings_dataset_dir(self) -> Path:
+        """The movie embeddings, Hive-partitioned by release year like the movies."""
+        return self.processed_dir / "embeddings_parquet"
+
+    def embeddings_year_file(self, year: int | str | None) -> Path:
+        """The embeddings of ``year``'s movies (None: the movies without a release date)."""
+        return self.embeddings_dataset_dir / f"year={UNDATED_PARTITION if year is None else year}" / "part-0.parquet"
+
+    def embeddings_year_files(self) -> list[tuple[int | None, Path]]:
+        """``(year, file)`` of every embeddings partition: years oldest first, then the undated movies."""
+        return _year_files(self.embeddings_dataset_dir, "year=*/*.parquet")
+
+    @property
+    def legacy_embeddings_file(self) -> Path:
+        """The one embeddings file of lakes made before the year partitions: read as a cache of vectors
+        until every year has its partition, then removed."""
         return self.processed_dir / "movie_embeddings.parquet"
 
     @property

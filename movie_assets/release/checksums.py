@@ -4,8 +4,8 @@ Lines are ``<sha256 hex><two spaces><path>``, with paths relative to the reposit
 data dir), sorted by path, so ``cd <repo root> && sha256sum -c reports/checksums.txt`` verifies the release.
 Covered: every file the pipeline publishes — each year's Parquet, ``movies.parquet``, the tombstones, the
 sample, the split files (and their manifest), ``reports/data_profile.json``, the CSV exports in the data
-dir, the movie and poster embeddings and every file of the saved FAISS indexes; never ``checksums.txt``
-itself, the raw harvest, the details store or the poster image cache (inputs, not releases).
+dir, every year's movie embeddings, the poster embeddings and every file of the saved FAISS indexes; never
+``checksums.txt`` itself, the raw harvest, the details store or the poster image cache (inputs, not releases).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from .common import ReleaseError, relative_to_root
 def release_files(lake: Lake) -> list[Path]:
     """Every release file present on disk."""
     files = sorted(path for _, path in lake.movies_year_files())
-    single = (lake.movies_file, lake.tombstones_file, lake.sample_file, lake.profile_file, lake.embeddings_file,
+    files += sorted(path for _, path in lake.embeddings_year_files())
+    single = (lake.movies_file, lake.tombstones_file, lake.sample_file, lake.profile_file,
               lake.poster_embeddings_file)
     files += [p for p in single if p.exists()]
     for folder in (lake.splits_dir, lake.index_dir):

@@ -35,6 +35,12 @@ RUN_RETRY_TAGS = {
 # Assets downstream of unpartitioned assets follow them as soon as they update.
 FOLLOW_UPSTREAM = dg.AutomationCondition.eager()
 
+# A yearly partition that follows the same partition upstream (movie_embeddings[Y] after movies[Y]), in every
+# year: `eager()` alone acts on the latest time window only, but a backfill or a sync rewrites old years too.
+FOLLOW_UPSTREAM_EVERY_YEAR = (
+    dg.AutomationCondition.eager().without(dg.AutomationCondition.in_latest_time_window())
+).with_label("eager, in every year")
+
 # For unpartitioned assets that read every year (AllPartitionMapping). `eager()` would never fire for them:
 # its `~any_deps_missing()` is true while any of the ~127 years is unharvested. Instead: rebuild after any
 # year updated, once no year is being materialized (so a 50-year backfill triggers one rebuild).

@@ -285,11 +285,24 @@ def test_downstream_assets_follow_their_upstreams():
         result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
         assert _requested(result) == set()  # handled: not requested twice
 
-        # movies_db rebuilt by hand → the release and embedding assets follow; the ingest assets never do
+        # movies_db rebuilt by hand → the release assets and the index follow; the ingest assets never do, nor
+        # the embeddings (they follow their year's movies, not movies_db)
         instance.report_runless_asset_event(dg.AssetMaterialization("movies_db"))
         result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
-        assert {"movies_sample", "data_profile", "movie_splits", "movie_embeddings"} <= _requested(result)
-        assert not _requested(result) & {"movies_db", "movies", "movie_details", "discover_movies"}
+        assert {"movies_sample", "data_profile", "movie_splits", "movie_index"} <= _requested(result)
+        assert not _requested(result) & {"movies_db", "movies", "movie_details", "discover_movies",
+                                         "movie_embeddings"}
+
+
+def test_embeddings_follow_their_own_year_in_any_year():
+    keys = yearly_partitions.get_partition_keys()
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        for key in (keys[0], keys[-2]):  # an old year and last year, not only the latest time window
+            instance.report_runless_asset_event(dg.AssetMaterialization("movies", partition=key))
+        result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
+        requested = result.get_requested_partitions(dg.AssetKey("movie_embeddings"))
+        assert requested == {keys[0], keys[-2]}
 
 
 def test_movies_db_waits_while_a_year_is_in_progress():

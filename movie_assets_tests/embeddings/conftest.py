@@ -69,9 +69,23 @@ def catalog_table(rows: list[dict] | None = None) -> pa.Table:
 
 
 def write_catalog(data_dir: Path, rows: list[dict] | None = None) -> Lake:
+    """The catalog as the lake holds it: one file per year (and the undated movies), plus movies.parquet."""
     lake = Lake.at(data_dir)
+    rows = rows if rows is not None else catalog_rows()
     write_parquet_atomic(catalog_table(rows), lake.movies_file)
+    years = {r["year"] for r in rows}
+    for year, path in lake.movies_year_files():
+        if year not in years:
+            path.unlink()
+    for year in years:
+        write_parquet_atomic(catalog_table([r for r in rows if r["year"] == year]), lake.movies_year_file(year))
     return lake
+
+
+def catalog_years(rows: list[dict] | None = None) -> list[int | None]:
+    """The years of the catalog (None: undated), as partitions are listed."""
+    years = {r["year"] for r in (rows if rows is not None else catalog_rows())}
+    return sorted(years, key=lambda y: (y is None, y or 0))
 
 
 class FakeEncoder:

@@ -9,12 +9,18 @@ import time
 import dagster as dg
 import pyarrow.parquet as pq
 
+from movie_assets.defs.ingest import assets as ingest_assets
+from movie_assets.defs.ingest.partitions import partition_year, yearly_partitions
 from movie_assets.defs.warehouse import assets as warehouse_assets
-from movie_assets.embeddings import backends, encode, index, model, search
-from movie_assets.embeddings.text import TEXT_COLUMNS
+from movie_assets.embeddings import backends, encode, index, model, partitions, search
 from movie_assets.settings import EMBEDDING_BACKEND_ENV, embedding_backend_from_env
 from movie_assets.wiring.metadata import ATTRIBUTION, column_schema
-from movie_assets.wiring.policies import FOLLOW_UPSTREAM
+from movie_assets.wiring.policies import (
+    AFTER_ANY_YEAR_UPDATED,
+    FOLLOW_UPSTREAM,
+    FOLLOW_UPSTREAM_EVERY_YEAR,
+    fail_fast_on_bad_input,
+)
 from movie_assets.wiring.resources import LakeResource
 
 GROUP = "embeddings"
@@ -40,8 +46,6 @@ class EmbeddingsConfig(dg.Config):
     """onnxruntime intra-op threads (default: the cores this process may use)."""
     batch_size: int = encode.DEFAULT_BATCH_SIZE
     log_every_seconds: float = 15.0
-    years: list[int] | None = None
-    """Embed only movies released in these years (default: every movie)."""
 
 
 _INDEX_DEFAULTS = index.IndexParams()
@@ -70,32 +74,12 @@ class IndexConfig(dg.Config):
         )
 
 
-@dg.asset(
-    group_name=GROUP,
-    automation_condition=FOLLOW_UPSTREAM,
-    deps=[warehouse_assets.movies_db],
-    kinds={"python", "parquet"},
-    description=(
-        "all-MiniLM-L6-v2 embeddings (384-d, unit norm, float32) of one document per movie (title · year · "
-        "genres · directors · top cast · keywords · overview), in data/processed/movie_embeddings.parquet. "
-        "Backend: int8 ONNX on CPU by default, torch on a CUDA device (config backend or "
-        "MOVIE_ASSETS_EMBEDDING_BACKEND). Cached by content hash of model, backend and text: a "
-        "re-materialization encodes only new or changed movies, a backend switch re-encodes all. " + ATTRIBUTION
-    ),
-)
-def movie_embeddings(
-    context: dg.AssetExecutionContext, config: EmbeddingsConfig, lake: LakeResource
+def _embed_partition(
+    context: dg.AssetExecutionContext, config: EmbeddingsConfig, lake: LakeResource, year: int | None
 ) -> dg.MaterializeResult:
+    """Encode one year's movies (None: the undated ones) into its embeddings partition."""
     the_lake = lake.lake()
-    source = the_lake.movies_file
-    if not source.exists():
-        raise FileNotFoundError(f"{str(source)!r} does not exist; materialize movies_db first")
-    columns = [c for c in TEXT_COLUMNS if c in pq.read_schema(source).names]
-    only_years = [("year", "in", list(config.years))] if config.years else None
-    movies = pq.read_table(source, columns=columns, filters=only_years)
-    if config.years:
-        context.log.info(f"embedding only the years {sorted(config.years)}: {movies.num_rows:,} movies")
-    previous = encode.read_embeddings(the_lake.embeddings_file)
+    label = partitions.year_label(year)
     if config.backend is not None:
         choice = backends.validate_backend(config.backend, "movie_embeddings config backend")
     else:
@@ -111,8 +95,8 @@ def movie_embeddings(
     )
     chosen_by = "config" if config.backend is not None else EMBEDDING_BACKEND_ENV
     context.log.info(
-        f"backend {loaded.name} on {loaded.device} ({choice!r} from {chosen_by}); model {loaded.model_id} from "
-        f"{loaded.path}"
+        f"{label}: backend {loaded.name} on {loaded.device} ({choice!r} from {chosen_by}); model "
+        f"{loaded.model_id} from {loaded.path}"
     )
 
     last = [0.0]
@@ -121,11 +105,11 @@ def movie_embeddings(
         now = time.monotonic()
         if done == total or now - last[0] >= config.log_every_seconds:
             last[0] = now
-            context.log.info(f"encoded {done:,}/{total:,} texts ({rate:,.1f}/s)")
+            context.log.info(f"{label}: encoded {done:,}/{total:,} texts ({rate:,.1f}/s)")
 
-    result = encode.embed_movies(
-        movies,
-        previous,
+    result = partitions.embed_year(
+        the_lake,
+        year,
         loaded,
         loaded.model_id,
         dimension=loaded.dimension,
@@ -133,9 +117,8 @@ def movie_embeddings(
         progress=progress,
         backend=loaded.name,
     )
-    encode.write_embeddings(result.table, the_lake.embeddings_file)
     context.log.info(
-        f"movie_embeddings: {result.table.num_rows:,} rows, {result.encoded:,} encoded, {result.reused:,} reused, "
+        f"{label}: {result.table.num_rows:,} rows, {result.encoded:,} encoded, {result.reused:,} reused, "
         f"{result.removed:,} removed"
     )
     return dg.MaterializeResult(
@@ -148,7 +131,6 @@ def movie_embeddings(
             "encode_seconds": round(result.encode_seconds, 3),
             "throughput_texts_per_second": round(result.rate, 2),
             "batch_size": config.batch_size,
-            "years": dg.MetadataValue.json(sorted(config.years) if config.years else "all"),
             "model_id": model.MODEL_NAME,
             "model_sha256": loaded.sha256,
             "backend": loaded.name,
@@ -156,27 +138,84 @@ def movie_embeddings(
             "embedding_model_id": loaded.model_id,
             "backend_details": dg.MetadataValue.json(loaded.describe()),
             "dimension": loaded.dimension,
-            "path": dg.MetadataValue.path(str(the_lake.embeddings_file)),
+            "path": dg.MetadataValue.path(str(the_lake.embeddings_year_file(year))),
         }
     )
 
 
+EMBEDDINGS_DESCRIPTION = (
+    "all-MiniLM-L6-v2 embeddings (384-d, unit norm, float32) of one document per movie (title · year · genres · "
+    "directors · top cast · keywords · overview), Hive-partitioned by year at "
+    "data/processed/embeddings_parquet/year=Y/. Backend: int8 ONNX on CPU by default, torch on a CUDA device "
+    "(config backend or MOVIE_ASSETS_EMBEDDING_BACKEND). Cached by content hash of model, backend and text: a "
+    "re-materialization encodes only new or changed movies, a backend switch re-encodes all. "
+)
+
+
 @dg.asset(
     group_name=GROUP,
+    partitions_def=yearly_partitions,
+    deps=[ingest_assets.movies],
+    automation_condition=FOLLOW_UPSTREAM_EVERY_YEAR,
+    kinds={"python", "parquet"},
+    description=EMBEDDINGS_DESCRIPTION + "One partition per year: a backfill over the years fans the encoding "
+    "out over runs and workers. " + ATTRIBUTION,
+)
+def movie_embeddings(
+    context: dg.AssetExecutionContext, config: EmbeddingsConfig, lake: LakeResource
+) -> dg.MaterializeResult:
+    return _embed_partition(context, config, lake, partition_year(context.partition_key))
+
+
+@dg.asset(
+    group_name=GROUP,
+    deps=[ingest_assets.undated_movies],
     automation_condition=FOLLOW_UPSTREAM,
-    deps=[movie_embeddings],
+    kinds={"python", "parquet"},
+    description=EMBEDDINGS_DESCRIPTION + "This one: the movies without a release date "
+    "(year=__HIVE_DEFAULT_PARTITION__). " + ATTRIBUTION,
+)
+def undated_movie_embeddings(
+    context: dg.AssetExecutionContext, config: EmbeddingsConfig, lake: LakeResource
+) -> dg.MaterializeResult:
+    return _embed_partition(context, config, lake, None)
+
+
+@dg.asset(
+    group_name=GROUP,
+    automation_condition=AFTER_ANY_YEAR_UPDATED,
+    deps=[
+        dg.AssetDep(movie_embeddings, partition_mapping=dg.AllPartitionMapping()),
+        undated_movie_embeddings,
+        warehouse_assets.movies_db,
+    ],
     kinds={"python", "faiss"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            "movie_index_covers_the_movies",
+            asset="movie_index",
+            description="every current movie has a vector in the index (a year never embedded, or embedded "
+            "before its movies last changed, leaves movies out); a warning: the index is valid for what it holds.",
+        )
+    ],
     description=(
-        "FAISS index over the movie embeddings under data/index/movies/: exact IndexFlatIP up to exact_max "
-        "vectors, HNSW (M 32, efConstruction 200, efSearch 128, inner product) above; with a row → movie_id "
-        "map (Parquet) and a manifest holding recall@10 against exact search. " + ATTRIBUTION
+        "FAISS index over every year's embeddings under data/index/movies/: exact IndexFlatIP up to exact_max "
+        f"vectors, HNSW (M {_INDEX_DEFAULTS.hnsw_m}, efConstruction {_INDEX_DEFAULTS.ef_construction}, efSearch "
+        f"{_INDEX_DEFAULTS.ef_search}, inner product) above; with a row → movie_id map (Parquet) and a manifest "
+        "holding recall@10 against exact search. Each year's vectors are limited to its current movies; "
+        "partitions of two backends are refused. " + ATTRIBUTION
     ),
 )
 def movie_index(context: dg.AssetExecutionContext, config: IndexConfig, lake: LakeResource) -> dg.MaterializeResult:
     the_lake = lake.lake()
-    embeddings = encode.read_embeddings(the_lake.embeddings_file)
-    if embeddings is None:
-        raise FileNotFoundError(f"{str(the_lake.embeddings_file)!r} does not exist; materialize movie_embeddings")
+    with fail_fast_on_bad_input():
+        inputs = partitions.index_table(the_lake)
+    if inputs.without_vectors:
+        context.log.warning(
+            f"{inputs.without_vectors:,} of {inputs.movies:,} movies have no vector yet (years without embeddings: "
+            f"{', '.join(inputs.years_without_embeddings) or 'none'}); materialize movie_embeddings for them"
+        )
+    embeddings = inputs.table
     vectors = encode.vectors_of(embeddings)
     ids = embeddings.column("movie_id").to_numpy()
     titles = None
@@ -185,11 +224,24 @@ def movie_index(context: dg.AssetExecutionContext, config: IndexConfig, lake: La
     made_by = encode.embedding_source(embeddings)  # model id and backend: recorded so an index names its vectors
     manifest = {"embeddings_rows": embeddings.num_rows, **made_by}
     report = index.build_index_files(the_lake, ids, vectors, titles, config.params(), extra_manifest=manifest)
+    if partitions.remove_legacy_file_when_migrated(the_lake):
+        context.log.info(f"every year has its embeddings partition: removed {the_lake.legacy_embeddings_file}")
     context.log.info(
         f"movie_index: {report.index_type} over {report.vectors:,} vectors in {report.build_seconds:.2f}s, "
         f"{report.size_bytes / 1e6:.1f} MB, recall@{report.recall_k} {report.recall_at_k:.4f}"
     )
+    coverage = dg.AssetCheckResult(
+        check_name="movie_index_covers_the_movies",
+        passed=inputs.without_vectors == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        description="every movie is indexed" if not inputs.without_vectors else (
+            f"{inputs.without_vectors:,} movies have no vector (years without embeddings: "
+            f"{', '.join(inputs.years_without_embeddings) or 'none'}); materialize movie_embeddings for them"
+        ),
+        metadata={"movies_without_vectors": inputs.without_vectors, "movies": inputs.movies},
+    )
     return dg.MaterializeResult(
+        check_results=[coverage],
         metadata={
             "dagster/row_count": report.vectors,
             "index_type": report.index_type,
@@ -201,6 +253,11 @@ def movie_index(context: dg.AssetExecutionContext, config: IndexConfig, lake: La
             "recall_queries": report.recall_queries,
             "params": dg.MetadataValue.json(report.params),
             "backend": made_by.get("backend", "unrecorded"),
+            "embedding_partitions": inputs.years,
+            "movies": inputs.movies,
+            "movies_without_vectors": inputs.without_vectors,
+            "years_without_embeddings": dg.MetadataValue.json(inputs.years_without_embeddings),
+            "stale_vectors_dropped": inputs.dropped,
             "path": dg.MetadataValue.path(str(index.index_dir(the_lake))),
         }
     )

@@ -1,0 +1,166 @@
+"""Movie embeddings partitioned by release year, like the movies, so encoding fans out over runs and workers.
+
+``processed/embeddings_parquet/year=Y/part-0.parquet`` holds the vectors of the movies of
+``processed/movies_parquet/year=Y/`` (``year=__HIVE_DEFAULT_PARTITION__``: the undated movies). A year is
+encoded from its own movies file, reusing the vectors of its previous partition whose content hash is
+unchanged (and, in a lake made before the partitions, those of the old single file), so re-running a year
+encodes only new or changed movies. Years are independent: any number of processes may encode different
+years at once.
+
+The index is built from every partition (`index_table`): each restricted to its year's *current* movies, so
+a movie that moved to another year or left TMDb is never indexed twice or at all, and all partitions must
+come from one model and backend (vectors of two backends are never mixed in one index).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from movie_assets.embeddings import encode
+from movie_assets.embeddings.text import TEXT_COLUMNS
+from movie_assets.lake import Lake, LakeError
+from movie_assets.lake.files import remove_dir_atomic
+
+Year = int | None
+
+
+class MixedEmbeddingsError(ValueError):
+    """Embedding partitions come from different models or backends: one index cannot hold them."""
+
+
+def year_label(year: Year) -> str:
+    return "undated" if year is None else str(year)
+
+
+def year_movies(lake: Lake, year: Year) -> pa.Table:
+    """The text columns of ``year``'s movies (an empty table when the year has no movies file)."""
+    source = lake.movies_year_file(year)
+    if not source.exists():
+        return pa.table({"movie_id": pa.array([], pa.int64())})
+    columns = [c for c in TEXT_COLUMNS if c in pq.read_schema(source).names]
+    return pq.read_table(source, columns=columns)
+
+
+def previous_vectors(lake: Lake, year: Year, ids: pa.Array) -> pa.Table | None:
+    """What ``year`` may reuse: its partition, else (a lake from before the partitions) the rows of the old
+    single embeddings file for these movies."""
+    partition = lake.embeddings_year_file(year)
+    if partition.exists():
+        return pq.read_table(partition)
+    legacy = lake.legacy_embeddings_file
+    if legacy.exists() and len(ids):
+        table = pq.read_table(legacy, filters=[("movie_id", "in", ids)])
+        return table.replace_schema_metadata(pq.read_schema(legacy).metadata)
+    return None
+
+
+def embed_year(
+    lake: Lake,
+    year: Year,
+    encoder: encode.Encoder,
+    model_id: str,
+    *,
+    dimension: int,
+    batch_size: int = encode.DEFAULT_BATCH_SIZE,
+    progress: Callable[[int, int, float], None] | None = None,
+    backend: str | None = None,
+) -> encode.EmbedResult:
+    """Encode ``year``'s movies into its partition (reusing unchanged vectors); a year without movies has its
+    partition removed."""
+    movies = year_movies(lake, year)
+    target = lake.embeddings_year_file(year)
+    previous = previous_vectors(lake, year, movies.column("movie_id"))
+    if movies.num_rows == 0:
+        removed = previous.num_rows if previous is not None and target.exists() else 0
+        if target.exists():
+            remove_dir_atomic(target.parent)
+        empty = encode.embeddings_schema(dimension, model_id, backend).empty_table()
+        return encode.EmbedResult(table=empty, encoded=0, reused=0, removed=removed, encode_seconds=0.0)
+    result = encode.embed_movies(movies, previous, encoder, model_id, dimension=dimension,
+                                 batch_size=batch_size, progress=progress, backend=backend)
+    if previous is not None and not target.exists():
+        # Reused from the old single file: it held other years too, so "removed" counts nothing here.
+        result = encode.EmbedResult(result.table, result.encoded, result.reused, 0, result.encode_seconds)
+    encode.write_embeddings(result.table, target)
+    return result
+
+
+@dataclass(frozen=True)
+class IndexInputs:
+    """The vectors to index and how they cover the movies."""
+
+    table: pa.Table  # movie_id, content_hash, vector; sorted by movie_id; one backend
+    source: dict[str, str]  # model_id and backend of every partition
+    years: int  # partitions used
+    movies: int  # current movies (in the years that have a movies file)
+    without_vectors: int  # current movies no partition has a vector for (a year not embedded yet, or behind)
+    dropped: int  # vectors of movies no longer in their partition's year (moved or gone)
+    years_without_embeddings: list[str]
+
+
+def index_table(lake: Lake) -> IndexInputs:
+    """Every partition's vectors of its year's current movies, checked to come from one model and backend."""
+    movie_files = dict(lake.movies_year_files())
+    embedding_files = dict(lake.embeddings_year_files())
+    if not embedding_files:
+        raise FileNotFoundError(
+            f"no embeddings under {str(lake.embeddings_dataset_dir)!r}; materialize movie_embeddings (a backfill "
+            "over the years) and undated_movie_embeddings first"
+        )
+    parts: list[pa.Table] = []
+    sources: dict[str, list[str]] = {}
+    dropped = 0
+    metadata = None
+    for year, path in embedding_files.items():
+        if year not in movie_files:
+            continue  # the year has no movies any more: its vectors are stale
+        table = pq.read_table(path)
+        metadata = metadata or table.schema.metadata
+        sources.setdefault(encode.embedding_source(table).get("model_id", "unrecorded"), []).append(year_label(year))
+        current = pq.read_table(movie_files[year], columns=["movie_id"]).column("movie_id")
+        keep = pc.is_in(table.column("movie_id"), value_set=current)
+        kept = table.filter(keep)
+        dropped += table.num_rows - kept.num_rows
+        parts.append(kept.replace_schema_metadata(None))
+    if len(sources) > 1:
+        detail = "; ".join(f"{model}: {', '.join(years)}" for model, years in sorted(sources.items()))
+        raise MixedEmbeddingsError(
+            f"embedding partitions come from different models or backends ({detail}); re-materialize "
+            "movie_embeddings for those years with one backend (MOVIE_ASSETS_EMBEDDING_BACKEND)"
+        )
+    if not parts:
+        raise LakeError("no embeddings partition matches a year of movies; materialize movie_embeddings")
+    table = pa.concat_tables(parts).sort_by("movie_id")
+    ids = table.column("movie_id").to_numpy()
+    if len(ids) and np.any(ids[1:] == ids[:-1]):
+        raise LakeError("a movie has vectors in two year partitions of the embeddings; re-run movies_db and "
+                        "movie_embeddings for the years involved")
+    movies = sum(pq.read_metadata(path).num_rows for path in movie_files.values())
+    table = table.replace_schema_metadata(metadata)
+    return IndexInputs(
+        table=table,
+        source=encode.embedding_source(table),
+        years=len(parts),
+        movies=movies,
+        without_vectors=movies - table.num_rows,
+        dropped=dropped,
+        years_without_embeddings=[year_label(y) for y in movie_files if y not in embedding_files],
+    )
+
+
+def remove_legacy_file_when_migrated(lake: Lake) -> bool:
+    """Delete the old single embeddings file once every year of movies has its own partition."""
+    legacy = lake.legacy_embeddings_file
+    if not legacy.exists():
+        return False
+    embedded = {year for year, _ in lake.embeddings_year_files()}
+    if any(year not in embedded for year, _ in lake.movies_year_files()):
+        return False
+    legacy.unlink(missing_ok=True)
+    return True
