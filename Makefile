@@ -6,10 +6,8 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # The demo catalog: a peak year of 12,000 movies, so the newest demo year is above TMDb's 10,000 cap.
 DEMO_YEARS ?= 1925 1975 2024
-# The demo embeds every movie it harvested (~15,400) with the default backend: int8 ONNX on a CPU
-# (~300 documents/s on 2 cores, about a minute), torch on a CUDA device. Limit it with e.g.
-# DEMO_EMBED_CONFIG='{"ops": {"movie_embeddings": {"config": {"years": [1925, 1975]}}}}'.
-DEMO_EMBED_CONFIG ?= {"ops": {"movie_embeddings": {"config": {}}}}
+# The demo embeds every movie it harvested (~15,400), one embeddings partition per year, with the default
+# backend: int8 ONNX on a CPU (~300 documents/s on 2 cores, about a minute), torch on a CUDA device.
 DEMO_ENV := TMDB_EMULATOR_MOVIES_PER_YEAR=$${TMDB_EMULATOR_MOVIES_PER_YEAR:-12000}
 PYTEST_ARGS ?=
 # dg finds the project from pyproject.toml ([tool.dg]); VIRTUAL_ENV tells it which environment to use.
@@ -33,11 +31,12 @@ instance: install
 ## Materialize the demo years end to end (emulator when no key is in .env), then print where things are.
 demo: instance
 	@for year in $(DEMO_YEARS); do \
-	  echo "== ingest_job for $$year"; \
+	  echo "== ingest_job and embeddings_job for $$year"; \
 	  $(DEMO_ENV) $(DG) launch --job ingest_job --partition $$year || exit 1; \
+	  $(DEMO_ENV) $(DG) launch --job embeddings_job --partition $$year || exit 1; \
 	done
-	@echo "== building movies_db, the release and the embeddings/index"
-	$(DEMO_ENV) $(DG) launch --assets 'undated_movies,movies_db,group:release,group:embeddings' --config-json '$(DEMO_EMBED_CONFIG)'
+	@echo "== building movies_db, the undated movies' embeddings, the index and the release"
+	$(DEMO_ENV) $(DG) launch --assets 'undated_movies,movies_db,undated_movie_embeddings,movie_index,similar_movies_preview,group:release'
 	@$(BIN)/python -m movie_assets.cli.demo_summary
 
 ## Check that the definitions load (dg), then run the whole test suite (slow tests included; add

@@ -10,9 +10,11 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from dotenv import load_dotenv
 
+from movie_assets.instance import postgres
 from movie_assets.tmdb.config import TMDbSettings
 
 DATA_DIR_ENV = "MOVIE_ASSETS_DATA_DIR"
@@ -94,3 +96,22 @@ def embedding_backend_from_env(env: Mapping[str, str] | None = None) -> str:
     from movie_assets.embeddings.backends import validate_backend
 
     return validate_backend(_env(env).get(EMBEDDING_BACKEND_ENV, ""), EMBEDDING_BACKEND_ENV)
+
+
+# -- the Dagster instance -------------------------------------------------------------------------------
+def postgres_selected(env: Mapping[str, str] | None = None) -> bool:
+    """Whether ``DAGSTER_PG_HOST`` selects PostgreSQL instance storage."""
+    return postgres.is_selected(_env(env))
+
+
+def postgres_settings_from_env(env: Mapping[str, str] | None = None) -> postgres.PostgresSettings:
+    """The ``DAGSTER_PG_*`` settings; `postgres.InstanceSettingsError` naming the variable on a bad one."""
+    return postgres.parse_settings(_env(env))
+
+
+def dagster_home_from_env(env: Mapping[str, str] | None = None) -> Path:
+    """``$DAGSTER_HOME`` (Dagster's own variable); `postgres.InstanceSettingsError` when it is unset."""
+    value = (_env(env).get("DAGSTER_HOME") or "").strip()
+    if not value:
+        raise postgres.InstanceSettingsError("DAGSTER_HOME is not set: name the folder of the Dagster instance")
+    return Path(value)

@@ -12,14 +12,15 @@ import sys
 from pathlib import Path
 
 from movie_assets.instance import config, postgres
+from movie_assets.settings import dagster_home_from_env, postgres_selected, postgres_settings_from_env
 
 
 def _check() -> int:
-    if not postgres.selected():
-        print(f"instance storage: SQLite under {config.dagster_home_from_env()} (set {postgres.HOST_ENV} for "
+    if not postgres_selected():
+        print(f"instance storage: SQLite under {dagster_home_from_env()} (set {postgres.HOST_ENV} for "
               "PostgreSQL)")
         return 0
-    settings = postgres.postgres_settings_from_env()
+    settings = postgres_settings_from_env()
     version = postgres.check_connection(settings)
     print(f"instance storage: PostgreSQL {version} at {settings.where}")
     return 0
@@ -28,7 +29,7 @@ def _check() -> int:
 def instance(args: argparse.Namespace) -> int:
     try:
         if args.instance_command == "init":
-            written = config.write_instance_yaml(Path(args.base), config.dagster_home_from_env())
+            written = config.write_instance_yaml(Path(args.base), dagster_home_from_env(), postgres_selected())
             print(f"wrote {written}")
         return _check()
     except (postgres.InstanceSettingsError, ValueError, OSError) as error:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,10 @@ HEADER = (
 )
 
 
-def instance_config(base: Mapping[str, Any], env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """``base`` (the project's dagster.yaml) with PostgreSQL storage when ``DAGSTER_PG_HOST`` is set."""
+def instance_config(base: Mapping[str, Any], use_postgres: bool) -> dict[str, Any]:
+    """``base`` (the project's dagster.yaml), with PostgreSQL storage (from ``DAGSTER_PG_*``) if asked."""
     config = copy.deepcopy(dict(base))
-    if postgres.selected(env):
+    if use_postgres:
         config["storage"] = postgres.storage_config()
     return config
 
@@ -38,17 +37,10 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def write_instance_yaml(base_file: Path, dagster_home: Path, env: Mapping[str, str] | None = None) -> Path:
+def write_instance_yaml(base_file: Path, dagster_home: Path, use_postgres: bool) -> Path:
     """Write ``$DAGSTER_HOME/dagster.yaml`` (atomically) and return its path."""
-    config = instance_config(read_yaml(base_file), env)
+    config = instance_config(read_yaml(base_file), use_postgres)
     dagster_home.mkdir(parents=True, exist_ok=True)
     text = HEADER + yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
     return write_text_atomic(text, dagster_home / "dagster.yaml")
 
-
-def dagster_home_from_env(env: Mapping[str, str] | None = None) -> Path:
-    """``$DAGSTER_HOME`` (Dagster's own variable); `postgres.InstanceSettingsError` when it is unset."""
-    value = ((os.environ if env is None else env).get("DAGSTER_HOME") or "").strip()
-    if not value:
-        raise postgres.InstanceSettingsError("DAGSTER_HOME is not set: name the folder of the Dagster instance")
-    return Path(value)

@@ -18,7 +18,6 @@ several machines need one shared database. Setting ``DAGSTER_PG_HOST`` selects P
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -50,14 +49,13 @@ class PostgresSettings:
         return f"{self.username}@{self.host}:{self.port}/{self.db_name}"
 
 
-def selected(env: Mapping[str, str] | None = None) -> bool:
-    """Whether the settings select PostgreSQL (``DAGSTER_PG_HOST`` holds a value)."""
-    return bool((os.environ if env is None else env).get(HOST_ENV, "").strip())
+def is_selected(env: Mapping[str, str]) -> bool:
+    """Whether the variables select PostgreSQL (``DAGSTER_PG_HOST`` holds a value)."""
+    return bool(env.get(HOST_ENV, "").strip())
 
 
-def postgres_settings_from_env(env: Mapping[str, str] | None = None) -> PostgresSettings:
-    """The ``DAGSTER_PG_*`` settings; `InstanceSettingsError` naming the variable on a bad one."""
-    env = os.environ if env is None else env
+def parse_settings(env: Mapping[str, str]) -> PostgresSettings:
+    """The ``DAGSTER_PG_*`` settings of ``env``; `InstanceSettingsError` naming the variable on a bad one."""
 
     def value(name: str) -> str:
         return (env.get(name) or "").strip() or DEFAULTS.get(name, "")

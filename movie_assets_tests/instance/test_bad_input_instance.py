@@ -118,7 +118,7 @@ def test_dagster_started_with_a_wrong_password_does_not_print_it(pg_env, tmp_pat
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TMDB_", "DAGSTER_", "MOVIE_ASSETS_"))}
     env.update({**pg_env, postgres.PASSWORD_ENV: WRONG, "DAGSTER_HOME": str(tmp_path / "home"),
                 "MOVIE_ASSETS_DATA_DIR": str(tmp_path / "data")})
-    write_instance_yaml(ROOT / "dagster.yaml", tmp_path / "home", env)
+    write_instance_yaml(ROOT / "dagster.yaml", tmp_path / "home", use_postgres=True)
     result = subprocess.run([str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m",
                              "movie_assets.definitions", "--select", "discover_movies", "--partition", "2024"],
                             env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)

@@ -41,7 +41,7 @@ def dagster_env(pg_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
         "TMDB_EMULATOR_MOVIES_PER_YEAR": "40",
         "MOVIE_ASSETS_START_YEAR": "2020",
     })
-    write_instance_yaml(ROOT / "dagster.yaml", Path(env["DAGSTER_HOME"]), env)
+    write_instance_yaml(ROOT / "dagster.yaml", Path(env["DAGSTER_HOME"]), use_postgres=True)
     return env
 
 
