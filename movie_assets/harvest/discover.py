@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from movie_assets.tmdb.client import MAX_PAGE, TMDbClient
-from movie_assets.tmdb.errors import TMDbError, TMDbRequestError
+from movie_assets.tmdb.errors import TMDbError, TMDbPageLimitError, TMDbRequestError
 
 PAGE_SIZE = 20
 # Multi-day windows are first read every SAMPLE_EVERY pages, to find days that fill several pages.
@@ -43,6 +43,10 @@ class DiscoverShortfall(TMDbError):
 
 class _TitleSortRefused(Exception):
     """The server answered a title-sorted discover request with a validation error."""
+
+
+# TMDb's documented validation codes that say nothing about sort_by: 20 date range, 22 page, 23 date format.
+_NOT_A_SORT_ERROR = frozenset({20, 22, 23})
 
 
 class WindowTooDense(TMDbError):
@@ -212,36 +216,68 @@ class DiscoverHarvester:
 
     async def harvest_dates(self, gte: dt.date, lte: dt.date) -> DiscoverSnapshot:
         """Every movie released in ``gte..lte``, with the same windowing (e.g. the newest releases)."""
-        try:
-            await self._harvest(Window(gte, lte))
-        except _TitleSortRefused as refused:
-            # TMDb documents the title sorts; a server that refuses them is harvested by vote count instead.
-            self.progress(f"the server refused sort_by={TITLE_SORT} ({refused.__cause__}); sorting days by {VOTE_SORT}")
-            self.ordering = Ordering(VOTE_SORT)
-            self.snapshot = DiscoverSnapshot(requests=self.snapshot.requests)
-            await self._harvest(Window(gte, lte))
+        await self._harvest(Window(gte, lte))
         return self.snapshot
 
-    async def _page(self, window: Window, page: int, sort_by: str | None = None) -> dict[str, Any]:
-        self.snapshot.requests += 1
-        sort_by = sort_by or self.ordering.sort_by(window)
+    def _refuse_titles(self, refused: _TitleSortRefused) -> None:
+        """TMDb documents the title sorts; a server that refuses them gets every later day sorted by vote count.
+
+        Only the one-day read that met the refusal is read again (by its caller): every window already
+        verified stays valid, and no abandoned task keeps paging (a restart of the whole harvest did both)."""
+        if self.ordering.day_sort == TITLE_SORT:
+            self.progress(f"the server refused sort_by={TITLE_SORT} ({refused.__cause__}); sorting days by {VOTE_SORT}")
+            self.ordering = Ordering(VOTE_SORT)
+
+    async def _first_page(self, window: Window) -> dict[str, Any]:
+        """Page 1 of ``window`` in its ordering, switching days to vote_count where titles are refused."""
         try:
-            return await self.client.discover_movies(
-                gte=window.gte,
-                lte=window.lte,
-                page=page,
-                sort_by=sort_by,
-                include_adult=self.include_adult,
-                include_video=self.include_video,
-                extra=window.params(),
-            )
-        except TMDbRequestError as error:
-            if sort_by.startswith("original_title.") and error.http_status in (400, 422):
-                raise _TitleSortRefused() from error
-            raise
+            return await self._page(window, 1)
+        except _TitleSortRefused as refused:
+            self._refuse_titles(refused)
+            return await self._page(window, 1)
+
+    async def _day(
+        self, part: Window, known: dict[int, dict[str, Any]] | None = None
+    ) -> tuple[dict[int, dict[str, Any]], int]:
+        """Every movie of the one-day window ``part`` (see `_collect`), read again by vote_count if the server
+        refuses the title sort part-way."""
+        first = await self._first_page(part)
+        try:
+            return await self._collect(part, first, int(first["total_results"]), known)
+        except _TitleSortRefused as refused:
+            self._refuse_titles(refused)
+            first = await self._page(part, 1)
+            return await self._collect(part, first, int(first["total_results"]), known)
+
+    async def _page(self, window: Window, page: int, sort_by: str | None = None) -> dict[str, Any]:
+        sort_by = sort_by or self.ordering.sort_by(window)
+        for attempt in (1, 2):
+            self.snapshot.requests += 1
+            try:
+                return await self.client.discover_movies(
+                    gte=window.gte,
+                    lte=window.lte,
+                    page=page,
+                    sort_by=sort_by,
+                    include_adult=self.include_adult,
+                    include_video=self.include_video,
+                    extra=window.params(),
+                )
+            except TMDbRequestError as error:
+                refused = (
+                    sort_by.startswith("original_title.")
+                    and error.http_status in (400, 422)
+                    and not isinstance(error, TMDbPageLimitError)
+                    and error.status_code not in _NOT_A_SORT_ERROR
+                )
+                if not refused:
+                    raise
+                if attempt == 2:  # asked twice: the server does refuse the title sort (one 422 is not a verdict)
+                    raise _TitleSortRefused() from error
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _harvest(self, window: Window) -> None:
-        first = await self._page(window, 1)
+        first = await self._first_page(window)
         total = int(first["total_results"])
         self.snapshot.totals[window.key] = total
         if self._reuse(window, total):
@@ -277,7 +313,11 @@ class DiscoverHarvester:
         return True
 
     async def _page_window(self, window: Window, first: dict[str, Any], total: int) -> None:
-        found, total = await self._collect(window, first, total)
+        try:
+            found, total = await self._collect(window, first, total)
+        except _TitleSortRefused as refused:  # only a one-day window sorts by title itself
+            self._refuse_titles(refused)
+            found, total = await self._day(window)
         self.snapshot.totals[window.key] = total
         self.snapshot.items.update((i, {**item, "_window": window.key}) for i, item in found.items())
         self.snapshot.repaged_windows += 1
@@ -346,8 +386,7 @@ class DiscoverHarvester:
     async def _dense_day(self, window: Window, day: str) -> dict[int, dict[str, Any]]:
         """Every movie of ``window`` released on ``day``, read as a one-day window."""
         part = Window(dt.date.fromisoformat(day), dt.date.fromisoformat(day), window.votes)
-        first = await self._page(part, 1)
-        items, _ = await self._collect(part, first, int(first["total_results"]))
+        items, _ = await self._day(part)
         self.progress(f"window {window.key}: the dense day {day} read by {self.ordering.day_sort}: {len(items)} movies")
         return items
 
@@ -430,9 +469,8 @@ class DiscoverHarvester:
                 return None
 
         async def exact(part: Window) -> dict[int, dict[str, Any]]:
-            first = await self._page(part, 1)
             known = {i: item for i, item in found.items() if part.holds(item)}
-            part_items, _ = await self._collect(part, first, int(first["total_results"]), known)
+            part_items, _ = await self._day(part, known)
             return part_items
 
         repaired: dict[int, dict[str, Any]] = {}
