@@ -23,8 +23,9 @@ PER_SECOND_KEPT = 3600  # seconds of per-second request counts kept (the oldest 
 
 class EmulatorStats:
     """Thread-safe request counters (read from any thread via `snapshot`). ``per_second`` counts the requests
-    that arrived in each wall-clock second (``int(time.time())``, the last `PER_SECOND_KEPT` seconds): the
-    rate the server saw, whoever sent it."""
+    that arrived in each wall-clock second (``int(time.time())``, the last `PER_SECOND_KEPT` seconds), and
+    ``first_at`` / ``last_at`` are the arrival times of the first and the latest: the rate the server saw,
+    whoever sent it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -38,11 +39,17 @@ class EmulatorStats:
             self.by_status: Counter[str] = Counter()
             self.faults: Counter[str] = Counter()
             self.per_second: Counter[int] = Counter()
+            self.first_at: float | None = None  # time.time() of the first and the latest request
+            self.last_at: float | None = None
 
     def request(self, kind: str) -> None:
         """Count one incoming request of endpoint family ``kind``."""
-        second = int(time.time())
+        now = time.time()
+        second = int(now)
         with self._lock:
+            if self.first_at is None:
+                self.first_at = now
+            self.last_at = now
             self.requests_total += 1
             self.by_path[kind] += 1
             if second not in self.per_second and len(self.per_second) >= PER_SECOND_KEPT:
@@ -63,7 +70,11 @@ class EmulatorStats:
         """A JSON-ready copy of the counters (reproducible for a given seed and request order), with
         ``per_second`` ({second: requests}, wall-clock and so not reproducible) when asked."""
         with self._lock:
-            extra = {"per_second": {str(k): v for k, v in sorted(self.per_second.items())}} if per_second else {}
+            extra = {
+                "per_second": {str(k): v for k, v in sorted(self.per_second.items())},
+                "first_at": self.first_at,
+                "last_at": self.last_at,
+            } if per_second else {}
             return {
                 "requests_total": self.requests_total,
                 "by_path": dict(sorted(self.by_path.items())),

@@ -27,6 +27,10 @@ from collections.abc import Callable
 
 from .shared_rate import SharedRateSchedule
 
+# Shared slots a request may give up for waking too late (see `AdaptiveRateLimiter.acquire`) before it goes
+# anyway: a process too busy to keep any slot still makes progress.
+MAX_MISSED = 3
+
 
 class AdaptiveRateLimiter:
     """Token bucket of depth one whose rate halves on 429 and recovers linearly in time."""
@@ -54,6 +58,7 @@ class AdaptiveRateLimiter:
         self.max_credit = max_credit
         self.clock = clock
         self.shared = shared
+        self.missed_shared_slots = 0  # shared slots given up because this process woke too late for them
         self._next_slot = 0.0
         self._last_penalty = float("-inf")
         self._last_increase = float("-inf")
@@ -68,18 +73,26 @@ class AdaptiveRateLimiter:
 
         With a shared schedule, a caller whose own slot has come reserves the next shared slot (at this
         process's current rate) and waits for it too: the later of the two. The shared slot is taken only
-        when the request is otherwise ready, so it is sent at that slot (not later, where it could meet
-        another process's), and a process reserves at its own pace, at most one slot per request in flight.
-        The file operations take microseconds and are done inline."""
+        when the request is otherwise ready, and a process reserves at its own pace, at most one slot per
+        request in flight. A caller that wakes more than half a shared interval after its slot (its event
+        loop was busy: a Parquet write, say) gives the slot up and takes a new one (at most `MAX_MISSED`
+        times): sent late, it would land next to the following slot's request, and a server that allows
+        little burst answers 429. The file operations take microseconds and are done inline."""
         now = self.clock()
         slot = max(now, self._next_slot)
         self._next_slot = slot + 1.0 / self.rate
         if slot > now:
             await asyncio.sleep(slot - now)
-        if self.shared is not None:
-            wait = self.shared.reserve(self.rate) - self.shared.clock()
+        if self.shared is None:
+            return
+        for missed in range(MAX_MISSED + 1):
+            shared_slot = self.shared.reserve(self.rate)
+            wait = shared_slot - self.shared.clock()
             if wait > 0:
                 await asyncio.sleep(wait)
+            if self.shared.clock() - shared_slot <= self.shared.late_tolerance or missed == MAX_MISSED:
+                return
+            self.missed_shared_slots += 1
 
     def penalize(self, retry_after: float | None = None) -> None:
         """A 429 arrived: halve the rate (once per cooldown), and hold every caller back until

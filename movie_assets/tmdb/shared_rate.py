@@ -10,6 +10,8 @@ caller then waits until its slot. So the requests of every process together are 
 `pause_until` moves ``next_slot`` forward: a 429 with ``Retry-After`` seen by one process holds back all.
 
 The lock is held for a read and a write of 16 bytes (microseconds on a local disk); nobody sleeps under it.
+A caller that wakes more than `late_tolerance` (half an interval) after its slot should give it up and
+reserve again, so no request lands next to another one's slot.
 
 Where it works: across processes on one machine; across machines only on a shared filesystem whose locks
 work (NFSv4, not every NFSv3 setup; not most FUSE filesystems) with clocks kept in step by NTP (a slot is
@@ -67,6 +69,9 @@ class SharedRateSchedule:
         self.rate = float(rate)
         self.max_ahead = max_ahead
         self.clock = clock
+        # A request sent later than this after its slot should take a new one: it would land next to the
+        # following slot's request (see `AdaptiveRateLimiter.acquire`).
+        self.late_tolerance = 0.5 / self.rate
         self._fd: int | None = None
 
     def __repr__(self) -> str:

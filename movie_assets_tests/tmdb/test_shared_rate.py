@@ -187,3 +187,17 @@ def test_reserve_waits_inline_without_blocking_other_tasks(tmp_path):
             return time.monotonic() - started
 
     assert 0.48 <= asyncio.run(main()) < 0.9  # ten intervals of the shared rate, 1/20 s each
+
+
+async def test_a_caller_that_wakes_too_late_gives_its_shared_slot_up(tmp_path):
+    """Sent after its slot by more than half an interval, a request would land next to the following slot's:
+    it takes a new slot instead."""
+    with SharedRateSchedule(tmp_path / "rate", 10.0) as schedule, SharedRateSchedule(tmp_path / "rate", 10.0) as other:
+        other.reserve()  # another process sends now: our slot is 0.1 s away
+        limiter = AdaptiveRateLimiter(1000.0, shared=schedule)
+        task = asyncio.create_task(limiter.acquire())
+        await asyncio.sleep(0)  # the caller has reserved its slot and sleeps
+        time.sleep(0.2)  # this event loop is busy (a Parquet write, say) past the slot
+        await task
+        assert limiter.missed_shared_slots == 1
+        assert other.reserve() >= time.time() + 0.05  # the new slot was taken after the missed one
