@@ -25,8 +25,8 @@ def emulator_process(*args: str) -> Iterator[str]:
         yield emulator.base_url
 
 
-def emulator_stats(base_url: str) -> dict:
-    return RemoteEmulator.at(base_url).stats()
+def emulator_stats(base_url: str, per_second: bool = False) -> dict:
+    return RemoteEmulator.at(base_url).stats(per_second)
 
 
 def reset_emulator(base_url: str) -> None:

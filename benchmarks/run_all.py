@@ -29,6 +29,8 @@ ROOT = HERE.parent
 # name → (script, full arguments, quick arguments); scripts that do not exist (yet) are skipped.
 BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "client": ("bench_client.py", [], ["--seconds", "5"]),
+    # four years at once, each worker at the full rate, shared schedule vs off, interleaved (~11 min; quick ~1.5)
+    "concurrent_years": ("bench_concurrent_years.py", [], ["--quick"]),
     "harvest": ("bench_harvest.py", [], ["--movies-per-year", "12000"]),
     "harvest_drift": ("bench_drift.py", [], ["--quick"]),
     "lake": ("bench_lake.py", [], ["--quick"]),
@@ -78,6 +80,12 @@ HEADLINES = [
              lambda v: v <= 60, "client_recovery", "recovered_95pct_seconds_after_last_429"),
     Headline("client_429s_after_recovery", "429s at the limit once recovered", "0", lambda v: v == 0,
              "client_recovery", "429s_after_recovery"),
+    Headline("concurrent_years_rate_over_limit",
+             "four years harvested at once, every worker at the full rate, sharing the rate file: requests the "
+             "server saw per second ÷ its limit", "≤ 1.0", lambda v: v <= 1.0, "concurrent_years",
+             "shared.rate_over_limit"),
+    Headline("concurrent_years_429s", "429s of those four years (the same workers without sharing: "
+             "`off.http_429` below)", "0", lambda v: v == 0, "concurrent_years", "shared.http_429"),
     Headline("full_catalog_movies", "movies harvested by the full-catalog run", "≈ 1.19M",
              lambda v: v >= 1_000_000, "scale_catalog", "movies", full_only=True),
     Headline("full_catalog_peak_rss_mb", "peak RSS of the full-catalog run, MiB", "< 1024", lambda v: v < 1024,

@@ -6,6 +6,7 @@ call these functions when they start, never at import time of a library module.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Mapping
@@ -64,9 +65,22 @@ def catalog_policy_from_env(env: Mapping[str, str] | None = None) -> CatalogPoli
     return CatalogPolicy(**values)
 
 
-def tmdb_settings_from_env(env: Mapping[str, str] | None = None) -> TMDbSettings:
-    """The ``TMDB_*`` settings; a bad value raises `SettingsError` naming the variable."""
-    return TMDbSettings.from_mapping(_env(env))
+def tmdb_settings_from_env(env: Mapping[str, str] | None = None, *, data_dir: str | None = None) -> TMDbSettings:
+    """The ``TMDB_*`` settings; a bad value raises `SettingsError` naming the variable.
+
+    ``TMDB_RATE_SHARE_FILE`` unset: the request rate is shared through ``<data dir>/state/tmdb-rate-<key of
+    the API host:port>`` (``data_dir``, default ``MOVIE_ASSETS_DATA_DIR``), so the Dagster runs and commands
+    working on one lake share one budget per API; nothing is shared for the built-in emulator, which each
+    process starts for itself."""
+    settings = TMDbSettings.from_mapping(_env(env))
+    if settings.rate_share_file is None and not settings.uses_emulator:
+        from movie_assets.lake.paths import Lake
+        from movie_assets.tmdb.shared_rate import rate_share_key
+
+        lake = Lake.at(data_dir or data_dir_from_env(env))
+        path = lake.tmdb_rate_file(rate_share_key(settings.effective_base_url))
+        settings = dataclasses.replace(settings, rate_share_file=str(path))
+    return settings
 
 
 def data_dir_from_env(env: Mapping[str, str] | None = None) -> str:

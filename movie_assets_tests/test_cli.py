@@ -14,9 +14,11 @@ KEY = "fedcba9876543210fedcba9876543210"
 
 
 @pytest.fixture
-def clean_env(monkeypatch):
-    for name in ("TMDB_API_KEY", "TMDB_READ_ACCESS_TOKEN", "TMDB_BASE_URL", "TMDB_REQUESTS_PER_SECOND"):
+def clean_env(monkeypatch, tmp_path):
+    for name in ("TMDB_API_KEY", "TMDB_READ_ACCESS_TOKEN", "TMDB_BASE_URL", "TMDB_REQUESTS_PER_SECOND",
+                 "TMDB_RATE_SHARE_FILE"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MOVIE_ASSETS_DATA_DIR", str(tmp_path / "data"))  # the shared-rate file goes there
     monkeypatch.setattr("movie_assets.cli.load_env_file", lambda: None)  # a developer's .env must not leak in
     return monkeypatch
 

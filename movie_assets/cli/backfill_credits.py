@@ -26,7 +26,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         result = asyncio.run(backfill.backfill_credits(args.csv, settings, args.concurrency, args.batch_size))
-    except backfill.BackfillInputError as exc:
+    except (backfill.BackfillInputError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except TMDbError as exc:

@@ -31,6 +31,8 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     g.add_argument(
         "--rate-limit", type=float, default=None, help="requests/second before 429 (default: none)"
     )
+    g.add_argument("--rate-limit-burst", type=float, default=None,
+                   help="requests the rate limit lets through at once (default: one second's worth)")
     g.add_argument("--no-retry-after", action="store_true", help="send 429 without a Retry-After header")
     g.add_argument("--latency", type=float, default=d.latency, help="seconds added to every API request")
     g.add_argument("--latency-jitter", type=float, default=d.latency_jitter)
@@ -70,6 +72,7 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
     return EmulatorOptions(
         seed=args.seed if args.fault_seed is None else args.fault_seed,
         rate_limit=args.rate_limit,
+        rate_limit_burst=args.rate_limit_burst,
         retry_after=not args.no_retry_after,
         latency=args.latency,
         latency_jitter=args.latency_jitter,

@@ -40,7 +40,7 @@ def _progress(batch: BatchProgress) -> None:
 
 async def _run(args: argparse.Namespace, lake: Lake) -> SyncReport:
     policy = catalog_policy_from_env()
-    async with open_client(tmdb_settings_from_env()) as client:
+    async with open_client(tmdb_settings_from_env(data_dir=str(lake.root))) as client:
         return await sync(client, lake, include_adult=args.include_adult or policy.include_adult,
                           include_video=args.include_video or policy.include_video,
                           batch_size=args.batch_size, concurrency=args.concurrency, progress=_progress)
@@ -49,7 +49,7 @@ async def _run(args: argparse.Namespace, lake: Lake) -> SyncReport:
 def run_sync(args: argparse.Namespace) -> int:
     lake = Lake.at(args.data_dir or data_dir_from_env())
     try:
-        settings = tmdb_settings_from_env()
+        settings = tmdb_settings_from_env(data_dir=str(lake.root))
         catalog_policy_from_env()
     except (SettingsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -58,7 +58,7 @@ def run_sync(args: argparse.Namespace) -> int:
     try:
         report = asyncio.run(_run(args, lake))
         rows = build_movies_db(lake).rows
-    except (LakeError, StoreError) as exc:
+    except (LakeError, StoreError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (SyncError, ExportError, IngestError, TMDbError, OSError) as exc:

@@ -36,6 +36,9 @@ def tmdb_check(args: argparse.Namespace) -> int:
         return 2
     try:
         return asyncio.run(_tmdb_check(settings))
+    except SettingsError as exc:  # e.g. TMDB_RATE_SHARE_FILE cannot be opened
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except TMDbError as exc:
         print(f"error: {redact(str(exc), settings.secrets)}", file=sys.stderr)
         return 1

@@ -343,8 +343,9 @@ async def daily_export(request: web.Request) -> web.StreamResponse:
 
 
 async def stats_handler(request: web.Request) -> web.Response:
-    """``GET /__emulator/stats``."""
-    return web.json_response(request.app[STATE_KEY].stats.snapshot())
+    """``GET /__emulator/stats`` (``?per_second=1``: with the requests of each wall-clock second)."""
+    per_second = request.query.get("per_second", "") not in ("", "0", "false")
+    return web.json_response(request.app[STATE_KEY].stats.snapshot(per_second))
 
 
 async def clock_handler(request: web.Request) -> web.Response:

@@ -36,9 +36,10 @@ class RunningEmulator:
     options: EmulatorOptions
     app: web.Application
 
-    def stats(self) -> dict[str, Any]:
-        """Request counters, read directly from memory (same shape as ``GET /__emulator/stats``)."""
-        return app_state(self.app).stats.snapshot()
+    def stats(self, per_second: bool = False) -> dict[str, Any]:
+        """Request counters, read directly from memory (same shape as ``GET /__emulator/stats``); with
+        ``per_second``, the requests that arrived in each wall-clock second too."""
+        return app_state(self.app).stats.snapshot(per_second)
 
     def advance(self, days: int = 1) -> dt.datetime:
         """Move the emulator's clock ``days`` days on (the living catalog changes day by day); the new time."""
@@ -146,9 +147,9 @@ class RemoteEmulator:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
-    def stats(self) -> dict[str, Any]:
-        """``GET /__emulator/stats``."""
-        return self._call("/__emulator/stats")
+    def stats(self, per_second: bool = False) -> dict[str, Any]:
+        """``GET /__emulator/stats`` (``per_second``: with the requests of each wall-clock second)."""
+        return self._call("/__emulator/stats" + ("?per_second=1" if per_second else ""))
 
     def reset(self) -> None:
         """Zero the counters."""

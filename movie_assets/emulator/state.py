@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import threading
+import time
 from collections import Counter, OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +18,14 @@ if TYPE_CHECKING:
     from .faults import TokenBucket
 
 FAULT_KINDS = ("rate_limited", "unauthorized", "error", "hang", "drop", "truncate")
+PER_SECOND_KEPT = 3600  # seconds of per-second request counts kept (the oldest are dropped)
 
 
 class EmulatorStats:
-    """Thread-safe request counters (read from any thread via `snapshot`)."""
+    """Thread-safe request counters (read from any thread via `snapshot`). ``per_second`` counts the requests
+    that arrived in each wall-clock second (``int(time.time())``, the last `PER_SECOND_KEPT` seconds), and
+    ``first_at`` / ``last_at`` are the arrival times of the first and the latest: the rate the server saw,
+    whoever sent it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -33,12 +38,23 @@ class EmulatorStats:
             self.by_path: Counter[str] = Counter()
             self.by_status: Counter[str] = Counter()
             self.faults: Counter[str] = Counter()
+            self.per_second: Counter[int] = Counter()
+            self.first_at: float | None = None  # time.time() of the first and the latest request
+            self.last_at: float | None = None
 
     def request(self, kind: str) -> None:
         """Count one incoming request of endpoint family ``kind``."""
+        now = time.time()
+        second = int(now)
         with self._lock:
+            if self.first_at is None:
+                self.first_at = now
+            self.last_at = now
             self.requests_total += 1
             self.by_path[kind] += 1
+            if second not in self.per_second and len(self.per_second) >= PER_SECOND_KEPT:
+                del self.per_second[min(self.per_second)]
+            self.per_second[second] += 1
 
     def status(self, status: int) -> None:
         """Count one response status."""
@@ -50,14 +66,21 @@ class EmulatorStats:
         with self._lock:
             self.faults[kind] += 1
 
-    def snapshot(self) -> dict[str, Any]:
-        """A JSON-ready copy of the counters."""
+    def snapshot(self, per_second: bool = False) -> dict[str, Any]:
+        """A JSON-ready copy of the counters (reproducible for a given seed and request order), with
+        ``per_second`` ({second: requests}, wall-clock and so not reproducible) when asked."""
         with self._lock:
+            extra = {
+                "per_second": {str(k): v for k, v in sorted(self.per_second.items())},
+                "first_at": self.first_at,
+                "last_at": self.last_at,
+            } if per_second else {}
             return {
                 "requests_total": self.requests_total,
                 "by_path": dict(sorted(self.by_path.items())),
                 "by_status": dict(sorted(self.by_status.items())),
                 "faults": {k: self.faults.get(k, 0) for k in FAULT_KINDS},
+                **extra,
             }
 
 

@@ -93,6 +93,16 @@ class Lake:
         """The details store: every fetched version of every movie, by id (`movie_assets.harvest.store`)."""
         return self.root / "staging" / "details_store"
 
+    # -- state shared between processes -------------------------------------------------------------
+    @property
+    def state_dir(self) -> Path:
+        return self.root / "state"
+
+    def tmdb_rate_file(self, host_key: str) -> Path:
+        """The request schedule shared by every process calling one API host (`movie_assets.tmdb.shared_rate`;
+        ``host_key``: its `rate_share_key`)."""
+        return self.state_dir / f"tmdb-rate-{host_key}"
+
     # -- processed ---------------------------------------------------------------------------------
     @property
     def processed_dir(self) -> Path:

@@ -32,7 +32,7 @@ import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-from .config import TMDbSettings
+from .config import SettingsError, TMDbSettings
 from .errors import (
     Retryable,
     TMDbAuthError,
@@ -48,6 +48,7 @@ from .errors import (
     redact,
 )
 from .ratelimit import AdaptiveRateLimiter
+from .shared_rate import SharedRateSchedule
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -158,7 +159,11 @@ class TMDbClient:
         self.settings = settings
         self.base_url = settings.effective_base_url
         self.display_base_url = display_url(self.base_url)
-        self.limiter = AdaptiveRateLimiter(settings.effective_rps)
+        shared = settings.shared_rate_file
+        # A legitimate shared next slot lies at most a capped Retry-After plus a queue of requests ahead.
+        self.shared_rate = SharedRateSchedule(shared, settings.effective_rps,
+                                              max_ahead=settings.retry_after_max + 600) if shared else None
+        self.limiter = AdaptiveRateLimiter(settings.effective_rps, shared=self.shared_rate)
         self.stats = ClientStats()
         self.log = logger or log
         self._session: aiohttp.ClientSession | None = None
@@ -176,6 +181,15 @@ class TMDbClient:
         return f"TMDbClient(base_url={self.display_base_url!r}, rps={self.limiter.target_rate:g})"
 
     async def __aenter__(self) -> TMDbClient:
+        if self.shared_rate is not None:
+            try:
+                self.shared_rate.open()
+            except OSError as exc:
+                raise SettingsError(
+                    f"TMDB_RATE_SHARE_FILE={str(self.shared_rate.path)!r} cannot be used to share the request "
+                    f"rate ({exc.strerror or exc}); point it at a file this user can create and write, with "
+                    f"working locks (every process behind one IP shares it), or set it to off"
+                ) from None
         timeout = aiohttp.ClientTimeout(
             total=None, connect=self.settings.connect_timeout, sock_read=self.settings.read_timeout
         )
@@ -188,6 +202,8 @@ class TMDbClient:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        if self.shared_rate is not None:
+            self.shared_rate.close()
 
     # -- the calls the pipeline needs ------------------------------------------------------------
     async def discover_movies(

@@ -23,6 +23,8 @@ DEFAULT_EXPORTS_BASE_URL = "https://files.tmdb.org/p/exports"
 DEFAULT_TMDB_RPS = 35.0
 # The built-in emulator runs on loopback; it has no upstream limit worth respecting.
 DEFAULT_EMULATOR_RPS = 400.0
+# TMDB_RATE_SHARE_FILE's value that turns the shared rate off.
+RATE_SHARE_OFF = "off"
 
 
 class SettingsError(ValueError):
@@ -63,6 +65,12 @@ class TMDbSettings:
     requests_per_second: float | None = setting(
         None, "TMDB_REQUESTS_PER_SECOND", "client token bucket; default 35 for TMDb, 400 for the emulator",
         bounds=(0.01, 10_000.0),
+    )
+    rate_share_file: str | None = setting(
+        None, "TMDB_RATE_SHARE_FILE",
+        "file through which processes share TMDB_REQUESTS_PER_SECOND (one per API host and egress IP); `off` "
+        "to disable; default <MOVIE_ASSETS_DATA_DIR>/state/tmdb-rate-<hash of the API host:port>, none for the "
+        "built-in emulator",
     )
     max_connections: int = setting(20, "TMDB_MAX_CONNECTIONS", "open connections per client", bounds=(1, 1000))
     max_attempts: int = setting(6, "TMDB_MAX_ATTEMPTS", "attempts per request before a typed error", bounds=(1, 100))
@@ -105,6 +113,8 @@ class TMDbSettings:
             checked = _check(f, value)
             if checked is not value:
                 object.__setattr__(self, f.name, checked)
+        if self.rate_share_file is not None and ("\0" in self.rate_share_file or not self.rate_share_file.strip()):
+            raise SettingsError(f"TMDB_RATE_SHARE_FILE={self.rate_share_file!r} is not a file path (or `off`)")
         for name, url in (("TMDB_BASE_URL", self.base_url), ("TMDB_EXPORTS_BASE_URL", self.exports_base_url)):
             if url is not None:
                 _check_url(name, url)
@@ -151,6 +161,13 @@ class TMDbSettings:
         if self.requests_per_second is not None:
             return self.requests_per_second
         return DEFAULT_EMULATOR_RPS if self.uses_emulator else DEFAULT_TMDB_RPS
+
+    @property
+    def shared_rate_file(self) -> str | None:
+        """The file of the rate shared with other processes, or None (unset, or ``off``)."""
+        if self.rate_share_file is None or self.rate_share_file.strip().lower() == RATE_SHARE_OFF:
+            return None
+        return self.rate_share_file
 
     @property
     def attempt_deadline(self) -> float:

@@ -12,6 +12,11 @@ no evidence the server would take more). From any rate the target is back within
 successful traffic, whatever the request rate — the old multiplicative "10 % per 50 successes" needed
 ~18 minutes from 0.5 to 35 requests/s. The climb stops at the target, so a server whose limit equals the
 configured rate sees no more than it did before the 429s.
+
+With a `SharedRateSchedule` (``TMDB_RATE_SHARE_FILE``) every process calling the same API also takes its
+slot from one schedule in a file: a request waits for its own slot (this process's adaptive spacing), then
+reserves the next shared slot and waits for that, so the processes together never exceed the configured
+rate. A 429's ``Retry-After`` pauses the shared schedule too, holding back every process.
 """
 
 from __future__ import annotations
@@ -19,6 +24,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+
+from .shared_rate import SharedRateSchedule
+
+# Shared slots a request may give up for waking too late (see `AdaptiveRateLimiter.acquire`) before it goes
+# anyway: a process too busy to keep any slot still makes progress.
+MAX_MISSED = 3
 
 
 class AdaptiveRateLimiter:
@@ -33,6 +44,7 @@ class AdaptiveRateLimiter:
         cooldown: float = 1.0,
         max_credit: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedRateSchedule | None = None,
     ):
         if rate <= 0:
             raise ValueError("rate must be positive")
@@ -45,6 +57,8 @@ class AdaptiveRateLimiter:
         self.cooldown = cooldown
         self.max_credit = max_credit
         self.clock = clock
+        self.shared = shared
+        self.missed_shared_slots = 0  # shared slots given up because this process woke too late for them
         self._next_slot = 0.0
         self._last_penalty = float("-inf")
         self._last_increase = float("-inf")
@@ -55,16 +69,34 @@ class AdaptiveRateLimiter:
         return self.target_rate / self.recovery_seconds
 
     async def acquire(self) -> None:
-        """Wait for this caller's slot. Slots are reserved in call order, so waiting is fair."""
+        """Wait for this caller's slot. Slots are reserved in call order, so waiting is fair.
+
+        With a shared schedule, a caller whose own slot has come reserves the next shared slot (at this
+        process's current rate) and waits for it too: the later of the two. The shared slot is taken only
+        when the request is otherwise ready, and a process reserves at its own pace, at most one slot per
+        request in flight. A caller that wakes more than half a shared interval after its slot (its event
+        loop was busy: a Parquet write, say) gives the slot up and takes a new one (at most `MAX_MISSED`
+        times): sent late, it would land next to the following slot's request, and a server that allows
+        little burst answers 429. The file operations take microseconds and are done inline."""
         now = self.clock()
         slot = max(now, self._next_slot)
         self._next_slot = slot + 1.0 / self.rate
         if slot > now:
             await asyncio.sleep(slot - now)
+        if self.shared is None:
+            return
+        for missed in range(MAX_MISSED + 1):
+            shared_slot = self.shared.reserve(self.rate)
+            wait = shared_slot - self.shared.clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if self.shared.clock() - shared_slot <= self.shared.late_tolerance or missed == MAX_MISSED:
+                return
+            self.missed_shared_slots += 1
 
     def penalize(self, retry_after: float | None = None) -> None:
         """A 429 arrived: halve the rate (once per cooldown), and hold every caller back until
-        ``retry_after`` seconds have passed (the caller caps it)."""
+        ``retry_after`` seconds have passed (the caller caps it) — every process sharing the schedule too."""
         now = self.clock()
         if now - self._last_penalty >= self.cooldown:
             self._last_penalty = now
@@ -72,6 +104,8 @@ class AdaptiveRateLimiter:
         self._last_increase = now  # recovery credit starts again after the latest 429
         if retry_after:
             self._next_slot = max(self._next_slot, now + retry_after)
+            if self.shared is not None:
+                self.shared.pause_until(self.shared.clock() + retry_after)
 
     def record_success(self) -> None:
         """A request succeeded: add ``step_per_second`` per second since the last increase (credited up

@@ -37,7 +37,9 @@ class _TMDbResourceBase(dg.ConfigurableResource):
     @classmethod
     def from_environment(cls) -> TMDbResource:
         """Bind the ``TMDB_*`` variables that are set: secrets and the URLs stay `EnvVar`s, resolved
-        at launch; numbers are validated now, naming the variable on a bad one."""
+        at launch; numbers are validated now, naming the variable on a bad one. ``rate_share_file`` unset
+        becomes the lake's shared-rate file of the API host (`tmdb_settings_from_env`), so every run shares
+        one request rate."""
         settings = tmdb_settings_from_env()
         values: dict[str, typing.Any] = {}
         for f in TMDbSettings.fields():

@@ -158,6 +158,7 @@ async def test_cli_exit_codes(tmdb, tmp_path, monkeypatch):
     backfill_cli.register_cli(parser.add_subparsers(dest="command"))
     monkeypatch.setenv("TMDB_BASE_URL", tmdb.base_url)
     monkeypatch.setenv("TMDB_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("MOVIE_ASSETS_DATA_DIR", str(tmp_path / "data"))  # the shared-rate file goes there
     for name in ("TMDB_API_KEY", "TMDB_READ_ACCESS_TOKEN"):
         monkeypatch.delenv(name, raising=False)
 

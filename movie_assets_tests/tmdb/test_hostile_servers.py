@@ -7,7 +7,9 @@ that no secret appears in it):
  2 a server dripping a valid body byte by byte (cut off by the attempt deadline, 4 × ``TMDB_READ_TIMEOUT``),
    for API calls and file downloads, while a slow but steady download still completes;
  3 every numeric setting nan / inf / 1e-300 / out of range, a non-numeric seed, from the environment,
-   built directly and through the Dagster resource (and every setting reaching a Dagster run);
+   built directly and through the Dagster resource (and every setting reaching a Dagster run); a
+   ``TMDB_RATE_SHARE_FILE`` that is a directory or lies under a file (the client, a Dagster step and
+   ``movie-assets tmdb check`` each name the variable);
  4 ``user:pass@`` in ``TMDB_BASE_URL`` / ``TMDB_EXPORTS_BASE_URL``: redacted in errors, logs, ``repr`` and
    ``movie-assets tmdb check``;
  5 an image host answering 200 with something that is not an image (not cached), 5xx / 429 / empty bodies
@@ -268,6 +270,7 @@ def test_every_setting_reaches_dagster_runs_through_the_resource(monkeypatch):
         "TMDB_READ_TIMEOUT": "21", "TMDB_BACKOFF_BASE": "0.25", "TMDB_BACKOFF_MAX": "9",
         "TMDB_RETRY_AFTER_MAX": "17", "TMDB_LANGUAGE": "fr-FR", "TMDB_EMULATOR_MOVIES_PER_YEAR": "123",
         "TMDB_EMULATOR_SEED": "5", "TMDB_MAX_RESPONSE_MB": "3", "TMDB_MAX_DOWNLOAD_MB": "99",
+        "TMDB_RATE_SHARE_FILE": "/srv/shared/tmdb-rate",
     }
     assert set(non_defaults) == {f.metadata["env"] for f in TMDbSettings.fields()}  # a new setting is listed here
     for name, value in non_defaults.items():
@@ -284,6 +287,40 @@ def test_every_setting_reaches_dagster_runs_through_the_resource(monkeypatch):
     assert PASSWORD not in repr(resource) and SECRET not in repr(resource)
     assert dg.materialize([probe], resources={"tmdb": resource}).success
     assert seen == [expected]
+
+
+@pytest.fixture
+def unusable_share_files(tmp_path) -> list[str]:
+    """A directory, and a path under a regular file."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    return [str(tmp_path), str(blocker / "tmdb-rate")]
+
+
+async def test_an_unusable_rate_share_file_is_refused_naming_the_setting(unusable_share_files):
+    for path in unusable_share_files:
+        with pytest.raises(SettingsError) as caught:
+            async with TMDbClient(settings("http://127.0.0.1:9/3", rate_share_file=path)):
+                pass
+        assert_clear(str(caught.value), f"TMDB_RATE_SHARE_FILE={path!r} cannot be used", "or set it to off")
+
+
+def test_an_unusable_rate_share_file_fails_the_dagster_step_and_tmdb_check(unusable_share_files, clean_env,
+                                                                           capsys):
+    @dg.asset
+    async def probe(tmdb: TMDbResource) -> None:
+        async with tmdb.client():
+            pass
+
+    resource = TMDbResource(base_url="http://127.0.0.1:9/3", api_key=SECRET, rate_share_file=unusable_share_files[0])
+    result = dg.materialize([probe], resources={"tmdb": resource}, raise_on_error=False)
+    assert not result.success
+    assert_clear(str(result.get_step_failure_events()[0].event_specific_data.error), "TMDB_RATE_SHARE_FILE=")
+    clean_env.setenv("TMDB_BASE_URL", with_userinfo("http://127.0.0.1:9/3"))
+    clean_env.setenv("TMDB_API_KEY", SECRET)
+    clean_env.setenv("TMDB_RATE_SHARE_FILE", unusable_share_files[1])
+    assert main(["tmdb", "check"]) == 2
+    assert_clear(capsys.readouterr().err, "error: TMDB_RATE_SHARE_FILE=", "cannot be used to share the request rate")
 
 
 # 4 credentials in URLs -------------------------------------------------------------------------------------
@@ -312,9 +349,10 @@ async def test_userinfo_in_base_url_is_redacted_in_errors_logs_and_repr(caplog):
 
 
 @pytest.fixture
-def clean_env(monkeypatch):
+def clean_env(monkeypatch, tmp_path):
     for f in TMDbSettings.fields():
         monkeypatch.delenv(f.metadata["env"], raising=False)
+    monkeypatch.setenv("MOVIE_ASSETS_DATA_DIR", str(tmp_path / "data"))  # the shared-rate file goes there
     monkeypatch.setattr("movie_assets.cli.load_env_file", lambda: None)
     return monkeypatch
 
