@@ -96,8 +96,8 @@ async def enrich(
     progress: Callable[[BatchProgress], None] | None = None,
     state: StoreState | None = None,
 ) -> EnrichResult:
-    """Fetch details for every id in ``movie_ids`` that the store does not already hold (call it inside
-    ``store.writer()``).
+    """Fetch details for every id in ``movie_ids`` that the store does not already hold (each flush appends a
+    shard under the store's lock; other processes may append between them).
 
     ``concurrency`` workers pull ids without pausing between batches (a batch barrier would drain the
     pipeline and waste rate); finished records are flushed as a shard whenever ``batch_size -

@@ -22,7 +22,7 @@ from movie_assets.harvest.columnar import movies_from_typed, typed_fields
 from movie_assets.harvest.discover import DiscoverHarvester, DiscoverSnapshot
 from movie_assets.harvest.enrich import BatchProgress, EnrichResult, enrich
 from movie_assets.harvest.records import MOVIES_ORDER, discover_row
-from movie_assets.harvest.store import NOT_FOUND, OK, DetailsStore
+from movie_assets.harvest.store import APPEND_WAIT_SECONDS, NOT_FOUND, OK, DetailsStore
 from movie_assets.harvest.tombstones import tombstoned_ids
 from movie_assets.lake import Lake, remove_dir_atomic, write_json_atomic, write_parquet_atomic
 from movie_assets.lake.locks import partitions_lock
@@ -205,16 +205,17 @@ async def run_details(
     raise if any movie still failed (what succeeded is stored, and a failure never replaces a good version)."""
     ids = discover_ids(lake, year)
     store = DetailsStore(lake.details_store_dir, logger=logger)
-    with store.writer():
-        result: EnrichResult = await enrich(
-            client,
-            ids,
-            store,
-            batch_size=batch_size,
-            concurrency=concurrency,
-            refetch=set(ids) if refetch_all else (refetch or set()),
-            progress=progress,
-        )
+    # Each flushed batch takes the store's lock for its append only, so other years' runs write meanwhile.
+    result: EnrichResult = await enrich(
+        client,
+        ids,
+        store,
+        batch_size=batch_size,
+        concurrency=concurrency,
+        refetch=set(ids) if refetch_all else (refetch or set()),
+        progress=progress,
+    )
+    with store.writer(wait=APPEND_WAIT_SECONDS):
         store.compact()
     summary = DetailsSummary(
         year=year,

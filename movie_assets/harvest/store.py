@@ -14,8 +14,12 @@ Layout:
   is new for that movie, so an unchanged refetch adds a few bytes, not a copy; beside it, ``typed``, the
   payload as the ``movies`` table reads it (`movie_assets.harvest.columnar`), parsed once when stored so
   that building a year reads typed columns instead of parsing every payload again.
-* ``.lock``: held by the one writer (`DetailsStore.writer`); a second writer fails at once with
-  `StoreBusy` instead of interleaving with the first.
+* ``.lock``: held while the store is written. A year's details run takes it for each shard it appends
+  (`append`: milliseconds, waiting up to `APPEND_WAIT_SECONDS` for another writer), so the details runs of
+  several years, in several processes, fill the store at once; the catalog sync holds it for its whole run
+  (`DetailsStore.writer`), and a second such writer fails at once with `StoreBusy` instead of
+  interleaving with the first. Versions are matched to payloads by content hash, so appends of different
+  processes never misattribute one.
 
 * ``compact.json``: the journal of a merge in progress (`compact`), finished or undone by the next writer.
 
@@ -85,6 +89,11 @@ READ_ATTEMPTS = 10  # fresh listings a read tries while compactions keep merging
 
 class StoreError(RuntimeError):
     """The store cannot be used as it is; the message says what to fix."""
+
+
+# How long an append waits for another writer (a sync holds the lock for its whole run, a year's details run
+# for a few milliseconds per shard) before it fails with `StoreBusy`.
+APPEND_WAIT_SECONDS = 120.0
 
 
 class StoreBusy(StoreError):
@@ -174,19 +183,29 @@ class DetailsStore:
 
     # -- writing -----------------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def writer(self) -> Iterator[DetailsStore]:
-        """Hold the store's write lock for the block; `StoreBusy` at once if another process holds it."""
+    def writer(self, wait: float = 0.0) -> Iterator[DetailsStore]:
+        """Hold the store's write lock for the block; `StoreBusy` if another writer still holds it after
+        ``wait`` seconds (at once by default). Re-entrant: a block inside another holds nothing more."""
+        if self._writing:
+            yield self
+            return
         self.directory.mkdir(parents=True, exist_ok=True)
         with open(self.directory / ".lock", "a+", encoding="utf-8") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                raise StoreBusy(
-                    f"the details store {self.directory} is being written by {holder}; wait for that run to "
-                    "finish (one writer at a time keeps runs from undoing each other's work)"
-                ) from None
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() < deadline:
+                        time.sleep(0.02)
+                        continue
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    raise StoreBusy(
+                        f"the details store {self.directory} is being written by {holder}; wait for that run "
+                        "to finish (one writer at a time keeps runs from undoing each other's work)"
+                    ) from None
             handle.seek(0)
             handle.truncate()
             handle.write(f"pid {os.getpid()}")
@@ -226,8 +245,9 @@ class DetailsStore:
                 known[record.movie_id] = digest
         if not rows:
             return None
-        table = pa.Table.from_pylist(rows, schema=VERSION_SCHEMA)
-        return write_parquet_atomic(_with_typed(table), self._next_shard_path())
+        table = _with_typed(pa.Table.from_pylist(rows, schema=VERSION_SCHEMA))
+        with self.writer(wait=APPEND_WAIT_SECONDS):  # the shard's number is taken under the lock
+            return write_parquet_atomic(table, self._next_shard_path())
 
     def _next_shard_path(self) -> Path:
         numbers = [_shard_number(p) for p in self.directory.glob("versions-*.*")]

@@ -7,6 +7,7 @@ import errno
 import json
 import logging
 import multiprocessing
+import threading
 import time
 
 import pyarrow as pa
@@ -16,6 +17,7 @@ from movie_assets.emulator import Catalog, ChurnRates, EmulatorOptions, running_
 from movie_assets.harvest import changes, exports, stages
 from movie_assets.harvest.store import (
     MERGE_AT_SHARDS,
+    OK,
     DetailsRecord,
     DetailsStore,
     StoreBusy,
@@ -401,3 +403,46 @@ def test_a_corrupt_store_manifest_is_a_clear_error(tmp_path, text):
         DetailsStore(tmp_path)
     assert str(tmp_path / "store.json") in str(info.value) and '{"schema_version": 2}' in str(info.value)
     assert (tmp_path / "store.json").read_bytes() == text
+
+
+def _append_years(directory: str, first_id: int, count: int, batches: int) -> None:
+    store = DetailsStore(directory)
+    for b in range(batches):
+        ids = range(first_id + b * count, first_id + (b + 1) * count)
+        store.append([DetailsRecord(i, OK, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), json.dumps({"id": i}), None)
+                      for i in ids])
+
+
+def test_processes_append_to_one_store_at_once_each_shard_whole(tmp_path):
+    """Years' details runs append shard by shard under the lock: several processes fill one store at once,
+    every shard gets its own number and every version is there."""
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_append_years, args=(str(tmp_path), 1 + 100_000 * w, 25, 8))
+               for w in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+        assert w.exitcode == 0
+    store = DetailsStore(tmp_path)
+    assert len(store.shard_paths()) == 24
+    statuses = store.statuses()
+    assert len(statuses) == 3 * 8 * 25 and set(statuses.values()) == {OK}
+
+
+def test_an_append_waits_for_a_writer_holding_the_store_then_goes_on(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    ready, release = context.Event(), context.Event()
+    holder = context.Process(target=_hold_lock, args=(str(tmp_path), ready, release))
+    holder.start()
+    try:
+        assert ready.wait(20)
+        store = DetailsStore(tmp_path)
+        record = DetailsRecord(7, OK, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), '{"id": 7}', None)
+        threading.Timer(0.5, release.set).start()
+        started = time.monotonic()
+        store.append([record])  # blocks until the holder lets go, then writes
+        assert time.monotonic() - started >= 0.4 and store.statuses() == {7: OK}
+    finally:
+        release.set()
+        holder.join(10)
