@@ -8,8 +8,8 @@ An emulator process limits API requests to ``--rate`` per second (a token bucket
 lets that many through at once, the slack a loaded machine needs for its own and the workers' scheduling
 jitter). ``--workers`` processes
 each harvest a different year (`stages.run_discover` + `stages.run_details`, the code of the
-`discover_movies` and `movie_details` assets) into their own lake (the details store has one writer at a
-time), every one configured at ``TMDB_REQUESTS_PER_SECOND=--rate``, not divided. Rounds alternate: the
+`discover_movies` and `movie_details` assets) into one lake (the details store takes appends from all of
+them), every one configured at ``TMDB_REQUESTS_PER_SECOND=--rate``, not divided. Rounds alternate: the
 workers share one schedule file, then ``TMDB_RATE_SHARE_FILE=off`` (each paces itself only), and so on.
 
 Measured on the emulator's side for each round: requests arriving (429s included) ÷ the busy period (first
@@ -86,7 +86,7 @@ def run_round(base_url: str, shared: bool, args: argparse.Namespace, scratch: Pa
     start_at = time.time() + START_ALLOWANCE
     procs = [
         subprocess.Popen([sys.executable, __file__, "--worker", "--year", str(FIRST_YEAR + i), "--data-dir",
-                          str(round_dir / f"lake{i}" / "data"), "--start-at", repr(start_at)],
+                          str(round_dir / "data"), "--start-at", repr(start_at)],
                          cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for i in range(args.workers)
     ]

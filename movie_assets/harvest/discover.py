@@ -49,6 +49,14 @@ class _TitleSortRefused(Exception):
 _NOT_A_SORT_ERROR = frozenset({20, 22, 23})
 
 
+class _WindowChanged(Exception):
+    """A window's unique ids exceed its ``total_results``: the catalog changed while it was read."""
+
+
+# How often a leaf window is read from page 1 when its ids and its total disagree (a changing catalog).
+WINDOW_READS = 3
+
+
 class WindowTooDense(TMDbError):
     """One day and one vote_count value still hold more than 10,000 movies: cannot page without truncating."""
 
@@ -276,7 +284,7 @@ class DiscoverHarvester:
                     raise _TitleSortRefused() from error
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _harvest(self, window: Window) -> None:
+    async def _harvest(self, window: Window, reads: int = 1) -> None:
         first = await self._first_page(window)
         total = int(first["total_results"])
         self.snapshot.totals[window.key] = total
@@ -292,7 +300,7 @@ class DiscoverHarvester:
             self.snapshot.children[window.key] = [h.key for h in halves]
             await asyncio.gather(*(self._harvest(h) for h in halves))
             return
-        await self._page_window(window, first, total)
+        await self._page_window(window, first, total, reads)
 
     def _reuse(self, window: Window, total: int) -> bool:
         prev = self.previous
@@ -312,12 +320,21 @@ class DiscoverHarvester:
         self.snapshot.reused_windows += 1
         return True
 
-    async def _page_window(self, window: Window, first: dict[str, Any], total: int) -> None:
+    async def _page_window(self, window: Window, first: dict[str, Any], total: int, reads: int = 1) -> None:
+        """Page a leaf window; read it again from page 1 (at most `WINDOW_READS` times) when its ids do not add
+        up to ``total_results``: TMDb changed it while it was read (a movie added, deleted or re-dated)."""
         try:
-            found, total = await self._collect(window, first, total)
-        except _TitleSortRefused as refused:  # only a one-day window sorts by title itself
-            self._refuse_titles(refused)
-            found, total = await self._day(window)
+            try:
+                found, total = await self._collect(window, first, total)
+            except _TitleSortRefused as refused:  # only a one-day window sorts by title itself
+                self._refuse_titles(refused)
+                found, total = await self._day(window)
+        except (_WindowChanged, DiscoverShortfall) as changed:
+            if reads >= WINDOW_READS:
+                raise DiscoverShortfall(f"{changed}; read {reads} times, the window never added up") from None
+            self.progress(f"{changed}; the window changed while it was read: reading it again")
+            await self._harvest(window, reads + 1)
+            return
         self.snapshot.totals[window.key] = total
         self.snapshot.items.update((i, {**item, "_window": window.key}) for i, item in found.items())
         self.snapshot.repaged_windows += 1
@@ -376,6 +393,8 @@ class DiscoverHarvester:
                 f"discover window {window.key}: {len(found)} unique ids after {self.max_passes} passes, "
                 f"total_results says {total}; refusing to continue with a short window"
             )
+        if len(found) > total:  # more movies than the window holds: some came and others left while it was read
+            raise _WindowChanged(f"discover window {window.key}: {len(found)} unique ids, total_results says {total}")
         return found, total
 
     async def _read_pages(self, window: Window, pages: Iterable[int], results: dict[int, list[dict[str, Any]]]) -> None:
@@ -521,9 +540,13 @@ def _groups(
     The sort key never drifts, so a group occupies the same offsets on every page whatever order its
     movies come in. ``skipped`` pages (inside a dense day, never read) hold a full page of their key.
     None when the pages do not tile the window (a page short of movies, a page missing, keys out of
-    order): then offsets prove nothing and the repair falls back to re-asking whole days.
+    order, a title's movies apart): then offsets prove nothing and the repair falls back to re-asking
+    whole days.
     """
     skipped = skipped or {}
+    # Titles are compared as the server collates them (TMDb does not say how: code points, a locale, case
+    # folded), so only each title's movies being side by side is required; dates and counts must ascend.
+    titles = not ordering.narrowable(window)
     pages = math.ceil(total / PAGE_SIZE)
     if total > RESULT_CAP or sorted([*results, *skipped]) != list(range(1, pages + 1)):
         return None
@@ -537,7 +560,9 @@ def _groups(
             return None
         for i, item in enumerate(items):
             key = skipped[page] if item is None else ordering.key(window, item)
-            if previous is not None and key < previous:  # type: ignore[operator]
+            if previous is not None and key != previous and (
+                key in spans if titles else key < previous  # type: ignore[operator]
+            ):
                 return None
             previous = key
             offset = PAGE_SIZE * (page - 1) + i

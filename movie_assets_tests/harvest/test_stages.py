@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from aiohttp import web
 
-from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator
+from movie_assets.emulator import Catalog, ChurnRates, EmulatorOptions, running_emulator
 from movie_assets.harvest import stages
 from movie_assets.harvest.discover import RESULT_CAP, VOTE_SORT, DiscoverHarvester, Ordering, Window
 from movie_assets.harvest.enrich import enrich
@@ -338,3 +338,32 @@ async def test_a_401_stops_the_whole_batch(tmp_path):
             sent = emu.stats()["requests_total"]
     assert sent <= 1 + 20  # the failing call and, at most, those already in flight
     assert store.shard_paths() == []
+
+
+@pytest.mark.parametrize("after", [50, 110])
+async def test_a_catalog_changing_mid_harvest_loses_no_movie_silently(after):
+    """TMDb's catalog moves on while a window is paged: a day passes (movies added, deleted, re-dated) after
+    the ``after``-th discover request. Unique ids beyond ``total_results`` (some came, others left) or short
+    of it make the window be read again; every movie present before and after is harvested, nothing else."""
+    catalog = Catalog(seed=8, movies_per_year=7_000, day_cluster=0.2, first_year=2021, last_year=2025,
+                      churn=ChurnRates(move=0.002, delete=0.002, add=0.002, move_any_year=0.0, add_old_year=1.0,
+                                       add_undated=0.0))
+    gte, lte = dt.date(2023, 1, 1), dt.date(2023, 3, 31)
+    before = set(catalog.discover_ids(gte, lte))
+    seen = [0]
+    with running_emulator(catalog=catalog, options=EmulatorOptions(drift=0.05, seed=3)) as emu:
+        async def day_passes(request: web.Request) -> web.Response:
+            seen[0] += 1
+            if seen[0] == after:
+                emu.advance(1)
+            async with aiohttp.ClientSession() as session, session.get(
+                emu.base_url + request.path.removeprefix("/3"), params=request.query
+            ) as upstream:
+                return web.json_response(await upstream.json(), status=upstream.status)
+
+        async with serve_handler(day_passes) as base_url, client_for(emu, base_url=base_url) as client:
+            snapshot = await DiscoverHarvester(client).harvest_dates(gte, lte)
+        after_ids = set(catalog.discover_ids(gte, lte))
+    got = set(snapshot.items)
+    assert before != after_ids  # the catalog did change under the harvest
+    assert before & after_ids <= got <= before | after_ids
