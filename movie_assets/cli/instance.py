@@ -1,7 +1,8 @@
 """``movie-assets instance init|check``: write ``$DAGSTER_HOME/dagster.yaml`` and check its storage.
 
-``init`` copies the project's ``dagster.yaml``, with PostgreSQL storage when ``DAGSTER_PG_HOST`` is set, and
-then checks the storage; ``check`` only checks. A failure is one line naming the setting to fix (exit 2),
+``init`` copies the project's ``dagster.yaml``, with PostgreSQL storage when ``DAGSTER_PG_HOST`` is set, checks
+the storage and creates the pools' limit rows (so concurrent first runs never race to create them);
+``check`` only checks. A failure is one line naming the setting to fix (exit 2),
 never the password.
 """
 
@@ -26,11 +27,27 @@ def _check() -> int:
     return 0
 
 
+def _initialize_pools(dagster_home: Path) -> None:
+    import dagster as dg
+
+    from movie_assets.wiring.internals import initialize_pools
+    from movie_assets.wiring.policies import POOLS
+
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        created = initialize_pools(instance, POOLS)
+    if created:
+        print(f"pools {', '.join(created)}: limit rows created (dagster.yaml's default_limit)")
+
+
 def instance(args: argparse.Namespace) -> int:
     try:
         if args.instance_command == "init":
-            written = config.write_instance_yaml(Path(args.base), dagster_home_from_env(), postgres_selected())
+            home = dagster_home_from_env()
+            written = config.write_instance_yaml(Path(args.base), home, postgres_selected())
             print(f"wrote {written}")
+            code = _check()
+            _initialize_pools(home)
+            return code
         return _check()
     except (postgres.InstanceSettingsError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""The one module that reads Dagster internals: backfills in progress.
+"""The one module that reads Dagster internals: backfills in progress, and the pools' first limits.
 
 Dagster 1.13 has no public API that lists the partitions targeted by backfills still in progress (their
 later runs have no run record yet, so `DagsterInstance.get_run_records` cannot see them). On upgrade,
@@ -30,3 +30,20 @@ def backfilling_partitions(context: dg.SensorEvaluationContext, asset_key: dg.As
         except Exception as exc:  # a backfill of another code version; skip it, do not fail the tick
             context.log.warning(f"could not read backfill {backfill.backfill_id}: {exc}")
     return keys
+
+
+def initialize_pools(instance: dg.DagsterInstance, pools: tuple[str, ...]) -> list[str]:
+    """Give each pool that has no limit row yet its default limit (``concurrency.pools.default_limit``); the
+    pools created. Dagster 1.13 creates the row lazily, when a step first claims the pool, and on
+    PostgreSQL two processes doing that at once both insert it: one fails with a UniqueViolation on
+    ``concurrency_limits_concurrency_key_key`` (its step fails). Created once, here, before any run, the
+    row is never raced for; a limit a user set (`dagster instance concurrency set`) is left alone."""
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return []
+    existing = storage.get_concurrency_keys()
+    created = []
+    for pool in pools:
+        if pool not in existing and storage.initialize_concurrency_limit_to_default(pool):
+            created.append(pool)
+    return created

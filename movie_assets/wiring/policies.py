@@ -19,6 +19,7 @@ CATALOG_POLICY = catalog_policy_from_env()
 # dagster.yaml gives every pool a limit of 1: one TMDb-calling step and one DuckDB writer at a time.
 TMDB_POOL = "tmdb"
 DUCKDB_POOL = "duckdb"
+POOLS = (TMDB_POOL, DUCKDB_POOL)
 
 # Transient failures the client could not absorb (e.g. TMDb down for minutes) get a second chance.
 TMDB_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.FULL)

@@ -21,8 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from movie_assets.instance.config import write_instance_yaml
-
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +39,11 @@ def dagster_env(pg_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
         "TMDB_EMULATOR_MOVIES_PER_YEAR": "40",
         "MOVIE_ASSETS_START_YEAR": "2020",
     })
-    write_instance_yaml(ROOT / "dagster.yaml", Path(env["DAGSTER_HOME"]), use_postgres=True)
+    # As a team sets an instance up: `movie-assets instance init` (writes dagster.yaml, checks, creates pools).
+    init = subprocess.run([str(BIN / "movie-assets"), "instance", "init", "--base", str(ROOT / "dagster.yaml")],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert init.returncode == 0, init.stderr
+    assert "instance storage: PostgreSQL" in init.stdout and pg_env["DAGSTER_PG_PASSWORD"] not in init.stdout
     return env
 
 
@@ -91,6 +93,22 @@ def wait_for(condition, timeout: float, what: str, log: Path | None = None):
         time.sleep(1.0)
     tail = log.read_text()[-3000:] if log is not None and log.exists() else ""
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{tail}")
+
+
+def test_instance_init_creates_the_pools_so_first_runs_do_not_race_for_them(dagster_env):
+    """Dagster creates a pool's limit row when a step first claims it; two first claims at once on PostgreSQL
+    collide on a unique key and fail a step. `instance init` creates the rows beforehand, and leaves a limit
+    the user raised alone."""
+    with instance_of(dagster_env) as instance:
+        storage = instance.event_log_storage
+        assert {"tmdb", "duckdb"} <= storage.get_concurrency_keys()
+        assert storage.get_concurrency_info("tmdb").slot_count == 1
+        storage.set_concurrency_slots("tmdb", 4)
+    again = subprocess.run([str(BIN / "movie-assets"), "instance", "init", "--base", str(ROOT / "dagster.yaml")],
+                           env=dagster_env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    with instance_of(dagster_env) as instance:
+        assert instance.event_log_storage.get_concurrency_info("tmdb").slot_count == 4
 
 
 def test_definitions_load_and_runs_are_stored_in_postgres(dagster_env):
