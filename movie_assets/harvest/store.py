@@ -8,9 +8,10 @@ Layout:
 * ``store.json``: ``{"schema_version": 2}``; a store written by a newer schema is refused (`StoreError`);
   a schema-1 store (shards without ``typed``) is read as is, its typed readings derived on the fly.
 * ``versions-NNNNNNNN.parquet``: immutable shards of `VERSION_SCHEMA`, one per flushed batch, written
-  atomically; a later shard (and a later row) supersedes earlier ones for the same id. A row records one
-  observation: when the details call answered (the server's ``Date``), ``ok`` or ``not_found`` (404), the
-  content hash of the payload and its release year. The payload itself is stored only when its content
+  atomically; for the same id the latest ``observed_at`` wins, and at equal times a later shard (and a
+  later row) supersedes earlier ones (appends of several processes need not arrive in the order they were
+  fetched). A row records one observation: when the details call answered (the server's ``Date``), ``ok``
+  or ``not_found`` (404), the content hash of the payload and its release year. The payload itself is stored only when its content
   is new for that movie, so an unchanged refetch adds a few bytes, not a copy; beside it, ``typed``, the
   payload as the ``movies`` table reads it (`movie_assets.harvest.columnar`), parsed once when stored so
   that building a year reads typed columns instead of parsing every payload again.
@@ -427,8 +428,11 @@ class DetailsStore:
             "shard", pa.array([n] * t.num_rows, pa.int64())) for n, t in enumerate(tables)]
         if not parts:
             return pa.schema([VERSION_SCHEMA.field(c) for c in INDEX_COLUMNS]).empty_table()
-        table = pa.concat_tables(parts).sort_by([("movie_id", "ascending"), ("shard", "descending"),
-                                                 ("seq", "descending")])
+        # The newest observation wins, whichever process appended it last: a details run whose append waited
+        # behind a sync (or another year's run) must not put its older reading over a newer one. Shard and
+        # row order break ties (the server's Date has whole seconds).
+        table = pa.concat_tables(parts).sort_by([("movie_id", "ascending"), ("observed_at", "descending"),
+                                                 ("shard", "descending"), ("seq", "descending")])
         ids = table.column("movie_id").to_numpy()
         first = np.concatenate([[True], ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, bool)
         return table.filter(pa.array(first)).select(INDEX_COLUMNS)

@@ -446,3 +446,23 @@ def test_an_append_waits_for_a_writer_holding_the_store_then_goes_on(tmp_path):
     finally:
         release.set()
         holder.join(10)
+
+
+def test_an_older_observation_appended_last_does_not_supersede_a_newer_one(tmp_path):
+    """Appends of several processes need not arrive in the order they were fetched: a details run whose append
+    waited behind a short sync writes its older reading after the sync's newer one. The newer one stays latest
+    (else the sync's cursor moves on and the stale version, maybe in the wrong year, is kept for good)."""
+    fetched = dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.UTC)
+    old = json.dumps({"id": 7, "title": "Old", "release_date": "2001-01-01"})
+    new = json.dumps({"id": 7, "title": "New", "release_date": "2002-01-01"})
+    sync_store, details_store = DetailsStore(tmp_path), DetailsStore(tmp_path)
+    with sync_store.writer():
+        sync_store.append([DetailsRecord(7, OK, fetched + dt.timedelta(minutes=1), new)], {})
+    details_store.append([DetailsRecord(7, OK, fetched, old)], {})
+    store = DetailsStore(tmp_path)
+    latest = store.latest()
+    assert latest.column("release_year").to_pylist() == [2002]
+    assert json.loads(store.records(latest)[7].payload)["title"] == "New"
+    # at equal times the later append still wins
+    details_store.append([DetailsRecord(7, OK, fetched + dt.timedelta(minutes=1), old)], {})
+    assert DetailsStore(tmp_path).latest().column("release_year").to_pylist() == [2001]

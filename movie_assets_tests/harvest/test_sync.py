@@ -167,6 +167,6 @@ async def test_a_listed_movie_stored_as_404_is_fetched_again(tmp_path):
         movie_id = next(iter(truth(catalog)))
         store = DetailsStore(lake.details_store_dir)
         with store.writer():  # a transient 404 was stored for a movie TMDb still lists
-            store.append([DetailsRecord(movie_id, "not_found", CLOCK + dt.timedelta(hours=1), None)])
+            store.append([DetailsRecord(movie_id, "not_found", CLOCK, None)])
         await run_sync(emu, lake)
     assert movie_id in lake_movies(lake) and lake_movies(lake) == truth(catalog)
