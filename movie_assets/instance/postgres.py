@@ -60,6 +60,11 @@ def parse_settings(env: Mapping[str, str]) -> PostgresSettings:
     def value(name: str) -> str:
         return (env.get(name) or "").strip() or DEFAULTS.get(name, "")
 
+    for name in (HOST_ENV, PORT_ENV, USERNAME_ENV, DB_ENV):
+        raw = env.get(name) or ""
+        if raw.strip() and raw != raw.strip():  # Dagster reads the variable as it is, blanks and all
+            raise InstanceSettingsError(f"{name} has blanks around its value ({raw!r}): Dagster reads the variable "
+                                        "as it is; remove them")
     host = value(HOST_ENV)
     if not host:
         raise InstanceSettingsError(f"{HOST_ENV} is not set: name the PostgreSQL server of the Dagster instance")
@@ -74,16 +79,26 @@ def parse_settings(env: Mapping[str, str]) -> PostgresSettings:
     return PostgresSettings(host, int(raw_port), value(USERNAME_ENV), env.get(PASSWORD_ENV) or "", value(DB_ENV))
 
 
-def storage_config() -> dict:
-    """The ``storage`` section of ``dagster.yaml`` reading the ``DAGSTER_PG_*`` variables at start-up."""
+def storage_config(env: Mapping[str, str] | None = None) -> dict:
+    """The ``storage`` section of ``dagster.yaml`` reading the ``DAGSTER_PG_*`` variables at start-up.
+
+    With ``env`` (what `movie-assets instance init` sees), a variable that is unset there is written as its
+    default (``DAGSTER_PG_PASSWORD``: empty) instead: Dagster has no default for an ``{env: ...}`` value and
+    would refuse to start over a variable the check above took the default of."""
+
+    def source(name: str, default: str | int) -> dict[str, str] | str | int:
+        if env is None or (env.get(name) or "").strip():
+            return {"env": name}
+        return default
+
     return {
         "postgres": {
             "postgres_db": {
                 "hostname": {"env": HOST_ENV},
-                "port": {"env": PORT_ENV},
-                "username": {"env": USERNAME_ENV},
-                "password": {"env": PASSWORD_ENV},
-                "db_name": {"env": DB_ENV},
+                "port": source(PORT_ENV, int(DEFAULTS[PORT_ENV])),
+                "username": source(USERNAME_ENV, DEFAULTS[USERNAME_ENV]),
+                "password": source(PASSWORD_ENV, ""),
+                "db_name": source(DB_ENV, DEFAULTS[DB_ENV]),
                 # dagster-postgres installs psycopg2, while SQLAlchemy 2.1 reads a bare "postgresql" as psycopg 3.
                 "scheme": "postgresql+psycopg2",
                 # Fail within seconds when the server is unreachable, instead of the OS's minutes.
