@@ -446,3 +446,21 @@ def test_an_append_waits_for_a_writer_holding_the_store_then_goes_on(tmp_path):
     finally:
         release.set()
         holder.join(10)
+
+
+def test_a_details_runs_closing_merge_is_skipped_not_failed_while_a_sync_holds_the_store(tmp_path):
+    """run_details merges small shards at the end, after every version is stored: a sync holding the lock for
+    its whole run used to fail that step with StoreBusy after two minutes; the merge is left to the next writer."""
+    context = multiprocessing.get_context("spawn")
+    ready, release = context.Event(), context.Event()
+    holder = context.Process(target=_hold_lock, args=(str(tmp_path), ready, release))
+    holder.start()
+    try:
+        assert ready.wait(20)
+        started = time.monotonic()
+        assert DetailsStore(tmp_path).compact_unless_busy(wait=0.2) is False
+        assert time.monotonic() - started < 5
+    finally:
+        release.set()
+        holder.join(10)
+    assert DetailsStore(tmp_path).compact_unless_busy(wait=0.2) is True
