@@ -18,6 +18,7 @@ several machines need one shared database. Setting ``DAGSTER_PG_HOST`` selects P
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -69,13 +70,20 @@ def parse_settings(env: Mapping[str, str]) -> PostgresSettings:
     if not host:
         raise InstanceSettingsError(f"{HOST_ENV} is not set: name the PostgreSQL server of the Dagster instance")
     if any(c in host for c in "/@ ") and not host.startswith("/"):
-        raise InstanceSettingsError(f"{HOST_ENV} must be a host name or address, got {host!r}")
+        shown = re.sub(r"^([^/]*//)?[^@]*@", r"\1***@", host)  # a URL's user:password never in a message
+        raise InstanceSettingsError(f"{HOST_ENV} must be a host name or address, got {shown!r}")
+    if ":" in host:  # Dagster puts the host into a URL unbracketed: an IPv6 address there is misread
+        raise InstanceSettingsError(f"{HOST_ENV} must be a host name or an IPv4 address (Dagster's connection URL "
+                                    f"cannot hold an IPv6 address): got {host!r}; give the server a DNS name")
     raw_port = value(PORT_ENV)
     if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
         raise InstanceSettingsError(f"{PORT_ENV} must be a port number (1 to 65535), got {raw_port!r}")
     for name in (USERNAME_ENV, DB_ENV):
         if any(c.isspace() or c in "\0" for c in value(name)):
             raise InstanceSettingsError(f"{name} must not hold whitespace, got {value(name)!r}")
+    if any(c in value(DB_ENV) for c in "/?#%"):  # Dagster writes the database name into its URL unquoted
+        raise InstanceSettingsError(f"{DB_ENV} must not hold / ? # or % (Dagster's connection URL would read "
+                                    f"another database), got {value(DB_ENV)!r}")
     return PostgresSettings(host, int(raw_port), value(USERNAME_ENV), env.get(PASSWORD_ENV) or "", value(DB_ENV))
 
 

@@ -87,14 +87,15 @@ def test_a_good_server_checks_ok_without_printing_the_password(pg_env, monkeypat
     (postgres.HOST_ENV, "postgresql://dagster:" + WRONG + "@db:5432/dagster"),
     (postgres.HOST_ENV, " 127.0.0.1 "),  # our check would strip it, Dagster reads it as it is
     (postgres.USERNAME_ENV, "dagster\n"),  # a secret file's trailing newline
+    (postgres.HOST_ENV, "::1"),  # Dagster's URL reads '::1:5432' as host ':' and port ':1:5432'
+    (postgres.DB_ENV, "a?b"),  # Dagster's URL would connect to database 'a'
 ])
 def test_malformed_settings_are_refused_before_connecting(monkeypatch, capsys, variable, value):
     env = {postgres.HOST_ENV: "127.0.0.1", postgres.PASSWORD_ENV: WRONG, variable: value}
     code, output = run_check(monkeypatch, capsys, env)
     assert code == 2
     assert_one_line(output, variable)
-    # A URL in the host setting is refused; only its password would be a secret, and it is shown as given
-    # (the user typed it in the wrong variable), so it is not asserted absent here.
+    # A URL in the host setting is refused with its user:password masked (see the test below).
 
 
 def test_init_without_dagster_home_names_it(monkeypatch, capsys, tmp_path):
@@ -174,3 +175,10 @@ def test_init_with_a_role_that_cannot_create_tables_is_one_line(pg_server, monke
     assert code == 2 and "Traceback" not in output and WRONG not in output
     last = output.strip().splitlines()[-1]
     assert last.startswith("error: ") and "permission denied" in last and "DAGSTER_PG_USERNAME" in last, output
+
+
+def test_a_url_in_the_host_setting_is_refused_without_echoing_its_password(monkeypatch, capsys):
+    env = {postgres.HOST_ENV: "postgresql://dagster:" + WRONG + "@db:5432/dagster", postgres.PASSWORD_ENV: "x"}
+    code, output = run_check(monkeypatch, capsys, env)
+    assert code == 2
+    assert_one_line(output, postgres.HOST_ENV, "***@db", secret=WRONG)
