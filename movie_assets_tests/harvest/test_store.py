@@ -464,4 +464,3 @@ def test_an_append_waits_for_a_writer_holding_the_store_then_goes_on(tmp_path):
     finally:
         release.set()
         holder.join(10)
-
