@@ -76,7 +76,7 @@ def parse_settings(env: Mapping[str, str]) -> PostgresSettings:
         raise InstanceSettingsError(f"{HOST_ENV} must be a host name or an IPv4 address (Dagster's connection URL "
                                     f"cannot hold an IPv6 address): got {host!r}; give the server a DNS name")
     raw_port = value(PORT_ENV)
-    if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
+    if not (raw_port.isascii() and raw_port.isdigit()) or not 1 <= int(raw_port) <= 65535:  # '²'.isdigit()
         raise InstanceSettingsError(f"{PORT_ENV} must be a port number (1 to 65535), got {raw_port!r}")
     for name in (USERNAME_ENV, DB_ENV):
         if any(c.isspace() or c in "\0" for c in value(name)):

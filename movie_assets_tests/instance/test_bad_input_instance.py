@@ -84,6 +84,7 @@ def test_a_good_server_checks_ok_without_printing_the_password(pg_env, monkeypat
 @pytest.mark.parametrize(("variable", "value"), [
     (postgres.PORT_ENV, "54x32"),
     (postgres.PORT_ENV, "70000"),
+    (postgres.PORT_ENV, "5432²"),  # str.isdigit() says yes, int() says no
     (postgres.HOST_ENV, "postgresql://dagster:" + WRONG + "@db:5432/dagster"),
     (postgres.HOST_ENV, " 127.0.0.1 "),  # our check would strip it, Dagster reads it as it is
     (postgres.USERNAME_ENV, "dagster\n"),  # a secret file's trailing newline
