@@ -9,6 +9,7 @@ never the password.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -33,17 +34,45 @@ def _initialize_pools(dagster_home: Path) -> None:
     from movie_assets.wiring.internals import initialize_pools
     from movie_assets.wiring.policies import POOLS
 
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        created = initialize_pools(instance, POOLS)
+    try:
+        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+            created = initialize_pools(instance, POOLS)
+    except Exception as error:  # Dagster's config errors, SQLAlchemy's and psycopg2's: one line, not a traceback
+        raise postgres.InstanceSettingsError(_instance_error(dagster_home, error)) from None
     if created:
         print(f"pools {', '.join(created)}: limit rows created (dagster.yaml's default_limit)")
+
+
+def _instance_error(dagster_home: Path, error: BaseException) -> str:
+    """One line for a failure to open the instance Dagster itself configures: the deepest cause's first line
+    (what the server or the config check said), without the password."""
+    cause, seen = error, {id(error)}
+    while (cause.__cause__ or cause.__context__) is not None and id(cause.__cause__ or cause.__context__) not in seen:
+        cause = cause.__cause__ or cause.__context__
+        seen.add(id(cause))
+    lines = [line.strip() for line in str(cause).strip().splitlines() if line.strip()]
+    text = lines[0] if lines else type(cause).__name__
+    if not postgres_selected():
+        return f"Dagster cannot open the instance in {dagster_home}: {text}"
+    settings = postgres_settings_from_env()
+    if settings.password:
+        text = text.replace(settings.password, "***")
+    hint = ""
+    if "permission denied" in text.lower():
+        hint = (f"; role {settings.username!r} must be able to create tables in database {settings.db_name!r} "
+                f"(own it, or be granted CREATE on its schema public): check {postgres.USERNAME_ENV} and "
+                f"{postgres.DB_ENV}")
+    return (f"Dagster cannot open its PostgreSQL storage at {settings.where} with {dagster_home}/dagster.yaml: "
+            f"{text[:300]}{hint}")
 
 
 def instance(args: argparse.Namespace) -> int:
     try:
         if args.instance_command == "init":
             home = dagster_home_from_env()
-            written = config.write_instance_yaml(Path(args.base), home, postgres_selected())
+            if postgres_selected():
+                postgres_settings_from_env()  # a malformed setting is refused before anything is written
+            written = config.write_instance_yaml(Path(args.base), home, postgres_selected(), os.environ)
             print(f"wrote {written}")
             code = _check()
             _initialize_pools(home)

@@ -15,7 +15,7 @@ come from one model and backend (vectors of two backends are never mixed in one 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -102,13 +102,16 @@ class IndexInputs:
     without_vectors: int  # current movies no partition has a vector for (a year not embedded yet, or behind)
     dropped: int  # vectors of movies no longer in their partition's year (moved or gone)
     years_without_embeddings: list[str]
+    # years without a partition yet whose vectors come from the old single file (a lake migrating to partitions)
+    years_from_legacy_file: list[str] = field(default_factory=list)
 
 
 def index_table(lake: Lake) -> IndexInputs:
     """Every partition's vectors of its year's current movies, checked to come from one model and backend."""
     movie_files = dict(lake.movies_year_files())
     embedding_files = dict(lake.embeddings_year_files())
-    if not embedding_files:
+    legacy = lake.legacy_embeddings_file if lake.legacy_embeddings_file.exists() else None
+    if not embedding_files and legacy is None:
         raise FileNotFoundError(
             f"no embeddings under {str(lake.embeddings_dataset_dir)!r}; materialize movie_embeddings (a backfill "
             "over the years) and undated_movie_embeddings first"
@@ -128,6 +131,22 @@ def index_table(lake: Lake) -> IndexInputs:
         kept = table.filter(keep)
         dropped += table.num_rows - kept.num_rows
         parts.append(kept.replace_schema_metadata(None))
+    # A lake migrating from the old single file: the years without a partition yet keep the old file's vectors
+    # of their current movies (when they come from the same model and backend), so the index does not shrink to
+    # the few years re-embedded so far.
+    legacy_years: list[str] = []
+    waiting = [year for year in movie_files if year not in embedding_files]
+    if legacy is not None and waiting:
+        legacy_source = encode.embedding_source(pq.read_schema(legacy)).get("model_id", "unrecorded")
+        if not sources or set(sources) == {legacy_source}:
+            ids = pa.chunked_array([pq.read_table(movie_files[y], columns=["movie_id"]).column("movie_id")
+                                    for y in waiting], pa.int64()).combine_chunks()
+            table = pq.read_table(legacy, filters=[("movie_id", "in", ids)]) if len(ids) else None
+            if table is not None and table.num_rows:
+                metadata = metadata or pq.read_schema(legacy).metadata
+                sources.setdefault(legacy_source, []).append(legacy.name)
+                parts.append(table.replace_schema_metadata(None))
+                legacy_years = [year_label(y) for y in waiting]
     if len(sources) > 1:
         detail = "; ".join(f"{model}: {', '.join(years)}" for model, years in sorted(sources.items()))
         raise MixedEmbeddingsError(
@@ -146,11 +165,12 @@ def index_table(lake: Lake) -> IndexInputs:
     return IndexInputs(
         table=table,
         source=encode.embedding_source(table),
-        years=len(parts),
+        years=len(parts) - (1 if legacy_years else 0),
         movies=movies,
         without_vectors=movies - table.num_rows,
         dropped=dropped,
         years_without_embeddings=[year_label(y) for y in movie_files if y not in embedding_files],
+        years_from_legacy_file=legacy_years,
     )
 
 

@@ -22,7 +22,7 @@ from movie_assets.harvest.columnar import movies_from_typed, typed_fields
 from movie_assets.harvest.discover import DiscoverHarvester, DiscoverSnapshot
 from movie_assets.harvest.enrich import BatchProgress, EnrichResult, enrich
 from movie_assets.harvest.records import MOVIES_ORDER, discover_row
-from movie_assets.harvest.store import APPEND_WAIT_SECONDS, NOT_FOUND, OK, DetailsStore
+from movie_assets.harvest.store import NOT_FOUND, OK, DetailsStore
 from movie_assets.harvest.tombstones import tombstoned_ids
 from movie_assets.lake import Lake, remove_dir_atomic, write_json_atomic, write_parquet_atomic
 from movie_assets.lake.locks import partitions_lock
@@ -215,8 +215,7 @@ async def run_details(
         refetch=set(ids) if refetch_all else (refetch or set()),
         progress=progress,
     )
-    with store.writer(wait=APPEND_WAIT_SECONDS):
-        store.compact()
+    store.compact_unless_busy()  # a sync holding the store must not fail a run whose versions are all stored
     summary = DetailsSummary(
         year=year,
         movies=len(ids),

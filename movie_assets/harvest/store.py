@@ -97,6 +97,10 @@ class StoreError(RuntimeError):
 APPEND_WAIT_SECONDS = 120.0
 
 
+# How long a details run's closing merge waits for the lock before leaving the merge to the next writer.
+COMPACT_WAIT_SECONDS = 10.0
+
+
 class StoreBusy(StoreError):
     """Another process is writing the store."""
 
@@ -280,6 +284,18 @@ class DetailsStore:
                           self.directory / COMPACT_JOURNAL)
         os.replace(target, small[-1])
         self._finish_compaction()
+
+    def compact_unless_busy(self, wait: float = COMPACT_WAIT_SECONDS) -> bool:
+        """`compact` under the lock if it is free within ``wait`` seconds; False (nothing done) when another
+        writer keeps it, e.g. a catalog sync holding it for its whole run: a merge can wait for the next
+        writer, and a run whose versions are all stored must not fail for want of one."""
+        try:
+            with self.writer(wait=wait):
+                self.compact()
+        except StoreBusy:
+            self.log.info("details store %s is busy (a sync?); its small shards are merged next time", self.directory)
+            return False
+        return True
 
     def _finish_compaction(self) -> None:
         """Complete (or roll back) a merge a kill interrupted; drop stray merged files."""

@@ -18,11 +18,13 @@ HEADER = (
 )
 
 
-def instance_config(base: Mapping[str, Any], use_postgres: bool) -> dict[str, Any]:
-    """``base`` (the project's dagster.yaml), with PostgreSQL storage (from ``DAGSTER_PG_*``) if asked."""
+def instance_config(base: Mapping[str, Any], use_postgres: bool,
+                    env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``base`` (the project's dagster.yaml), with PostgreSQL storage (from ``DAGSTER_PG_*``) if asked; with
+    ``env``, the variables unset there are written as their defaults (`postgres.storage_config`)."""
     config = copy.deepcopy(dict(base))
     if use_postgres:
-        config["storage"] = postgres.storage_config()
+        config["storage"] = postgres.storage_config(env)
     return config
 
 
@@ -37,9 +39,10 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def write_instance_yaml(base_file: Path, dagster_home: Path, use_postgres: bool) -> Path:
-    """Write ``$DAGSTER_HOME/dagster.yaml`` (atomically) and return its path."""
-    config = instance_config(read_yaml(base_file), use_postgres)
+def write_instance_yaml(base_file: Path, dagster_home: Path, use_postgres: bool,
+                        env: Mapping[str, str] | None = None) -> Path:
+    """Write ``$DAGSTER_HOME/dagster.yaml`` (atomically) and return its path (``env``: see `instance_config`)."""
+    config = instance_config(read_yaml(base_file), use_postgres, env)
     dagster_home.mkdir(parents=True, exist_ok=True)
     text = HEADER + yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
     return write_text_atomic(text, dagster_home / "dagster.yaml")

@@ -18,6 +18,7 @@ several machines need one shared database. Setting ``DAGSTER_PG_HOST`` selects P
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -60,30 +61,52 @@ def parse_settings(env: Mapping[str, str]) -> PostgresSettings:
     def value(name: str) -> str:
         return (env.get(name) or "").strip() or DEFAULTS.get(name, "")
 
+    for name in (HOST_ENV, PORT_ENV, USERNAME_ENV, DB_ENV):
+        raw = env.get(name) or ""
+        if raw.strip() and raw != raw.strip():  # Dagster reads the variable as it is, blanks and all
+            raise InstanceSettingsError(f"{name} has blanks around its value ({raw!r}): Dagster reads the variable "
+                                        "as it is; remove them")
     host = value(HOST_ENV)
     if not host:
         raise InstanceSettingsError(f"{HOST_ENV} is not set: name the PostgreSQL server of the Dagster instance")
     if any(c in host for c in "/@ ") and not host.startswith("/"):
-        raise InstanceSettingsError(f"{HOST_ENV} must be a host name or address, got {host!r}")
+        shown = re.sub(r"^([^/]*//)?[^@]*@", r"\1***@", host)  # a URL's user:password never in a message
+        raise InstanceSettingsError(f"{HOST_ENV} must be a host name or address, got {shown!r}")
+    if ":" in host:  # Dagster puts the host into a URL unbracketed: an IPv6 address there is misread
+        raise InstanceSettingsError(f"{HOST_ENV} must be a host name or an IPv4 address (Dagster's connection URL "
+                                    f"cannot hold an IPv6 address): got {host!r}; give the server a DNS name")
     raw_port = value(PORT_ENV)
-    if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
+    if not (raw_port.isascii() and raw_port.isdigit()) or not 1 <= int(raw_port) <= 65535:  # '²'.isdigit()
         raise InstanceSettingsError(f"{PORT_ENV} must be a port number (1 to 65535), got {raw_port!r}")
     for name in (USERNAME_ENV, DB_ENV):
         if any(c.isspace() or c in "\0" for c in value(name)):
             raise InstanceSettingsError(f"{name} must not hold whitespace, got {value(name)!r}")
+    if any(c in value(DB_ENV) for c in "/?#%"):  # Dagster writes the database name into its URL unquoted
+        raise InstanceSettingsError(f"{DB_ENV} must not hold / ? # or % (Dagster's connection URL would read "
+                                    f"another database), got {value(DB_ENV)!r}")
     return PostgresSettings(host, int(raw_port), value(USERNAME_ENV), env.get(PASSWORD_ENV) or "", value(DB_ENV))
 
 
-def storage_config() -> dict:
-    """The ``storage`` section of ``dagster.yaml`` reading the ``DAGSTER_PG_*`` variables at start-up."""
+def storage_config(env: Mapping[str, str] | None = None) -> dict:
+    """The ``storage`` section of ``dagster.yaml`` reading the ``DAGSTER_PG_*`` variables at start-up.
+
+    With ``env`` (what `movie-assets instance init` sees), a variable that is unset there is written as its
+    default (``DAGSTER_PG_PASSWORD``: empty) instead: Dagster has no default for an ``{env: ...}`` value and
+    would refuse to start over a variable the check above took the default of."""
+
+    def source(name: str, default: str | int) -> dict[str, str] | str | int:
+        if env is None or (env.get(name) or "").strip():
+            return {"env": name}
+        return default
+
     return {
         "postgres": {
             "postgres_db": {
                 "hostname": {"env": HOST_ENV},
-                "port": {"env": PORT_ENV},
-                "username": {"env": USERNAME_ENV},
-                "password": {"env": PASSWORD_ENV},
-                "db_name": {"env": DB_ENV},
+                "port": source(PORT_ENV, int(DEFAULTS[PORT_ENV])),
+                "username": source(USERNAME_ENV, DEFAULTS[USERNAME_ENV]),
+                "password": source(PASSWORD_ENV, ""),
+                "db_name": source(DB_ENV, DEFAULTS[DB_ENV]),
                 # dagster-postgres installs psycopg2, while SQLAlchemy 2.1 reads a bare "postgresql" as psycopg 3.
                 "scheme": "postgresql+psycopg2",
                 # Fail within seconds when the server is unreachable, instead of the OS's minutes.

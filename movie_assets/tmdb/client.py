@@ -182,14 +182,8 @@ class TMDbClient:
 
     async def __aenter__(self) -> TMDbClient:
         if self.shared_rate is not None:
-            try:
+            with self._shared_rate_file():
                 self.shared_rate.open()
-            except OSError as exc:
-                raise SettingsError(
-                    f"TMDB_RATE_SHARE_FILE={str(self.shared_rate.path)!r} cannot be used to share the request "
-                    f"rate ({exc.strerror or exc}); point it at a file this user can create and write, with "
-                    f"working locks (every process behind one IP shares it), or set it to off"
-                ) from None
         timeout = aiohttp.ClientTimeout(
             total=None, connect=self.settings.connect_timeout, sock_read=self.settings.read_timeout
         )
@@ -197,6 +191,28 @@ class TMDbClient:
         connector = aiohttp.TCPConnector(limit=self.settings.max_connections, ttl_dns_cache=300)
         self._session = aiohttp.ClientSession(timeout=timeout, headers=headers, connector=connector)
         return self
+
+    @contextlib.contextmanager
+    def _shared_rate_file(self) -> Iterator[None]:
+        """An I/O error on the shared-rate file (on opening it, or later: a disk that filled up, a lock the
+        filesystem refuses) as a `SettingsError` naming ``TMDB_RATE_SHARE_FILE``, not a bare `OSError`."""
+        try:
+            yield
+        except OSError as exc:
+            assert self.shared_rate is not None
+            raise SettingsError(
+                f"TMDB_RATE_SHARE_FILE={str(self.shared_rate.path)!r} cannot be used to share the request "
+                f"rate ({exc.strerror or exc}); point it at a file this user can create and write, with "
+                f"working locks (every process behind one IP shares it), or set it to off"
+            ) from None
+
+    async def _acquire(self) -> None:
+        """Wait for this request's slot (the shared schedule's too)."""
+        if self.shared_rate is None:
+            await self.limiter.acquire()
+            return
+        with self._shared_rate_file():
+            await self.limiter.acquire()
 
     async def __aexit__(self, *exc_info: object) -> None:
         if self._session is not None:
@@ -279,7 +295,7 @@ class TMDbClient:
     async def _bytes_attempt(self, url: str, accept: str) -> bytes | None:
         assert self._session is not None
         shown = display_url(url)
-        await self.limiter.acquire()
+        await self._acquire()
         self.stats.requests += 1
         with self._transport_errors(shown):
             async with self._deadline(shown), self._session.get(url, headers={"Accept": accept}) as resp:
@@ -308,7 +324,7 @@ class TMDbClient:
     async def _download_attempt(self, url: str, target: Path) -> FileDownload:
         assert self._session is not None
         shown = display_url(url)
-        await self.limiter.acquire()
+        await self._acquire()
         self.stats.requests += 1
         with self._transport_errors(shown):
             # identity: a .gz file is stored as sent, and its Content-Length is the length of what is read
@@ -400,7 +416,11 @@ class TMDbClient:
             self.log.warning("429 with Retry-After %g s; waiting TMDB_RETRY_AFTER_MAX=%g s instead",
                              retry_after, cap)
             retry_after = cap
-        self.limiter.penalize(retry_after)
+        if self.shared_rate is None:
+            self.limiter.penalize(retry_after)
+        else:
+            with self._shared_rate_file():
+                self.limiter.penalize(retry_after)
         return Retryable("429", detail, retry_after=retry_after)
 
     @contextlib.contextmanager
@@ -434,7 +454,7 @@ class TMDbClient:
 
     async def _attempt(self, path: str, query: dict[str, Any]) -> TMDbResponse:
         assert self._session is not None
-        await self.limiter.acquire()
+        await self._acquire()
         self.stats.requests += 1
         with self._transport_errors(self.display_base_url):
             async with (

@@ -84,7 +84,10 @@ class SharedRateSchedule:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
             try:
                 with _locked(fd):  # a filesystem without working locks fails here, not on the first request
-                    pass
+                    # ... and one that cannot be written (a full disk, a device, a /proc file): the record is
+                    # written back as it is, or a fresh one (no slot taken) where there is none yet
+                    raw = os.pread(fd, RECORD.size, 0)
+                    os.pwrite(fd, raw if len(raw) == RECORD.size else RECORD.pack(MAGIC, -math.inf), 0)
             except OSError:
                 os.close(fd)
                 raise

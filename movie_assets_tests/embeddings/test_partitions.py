@@ -96,3 +96,28 @@ def test_partition_files_record_their_model(tmp_path, fake_encoder):
     partitions.embed_year(lake, 1999, fake_encoder, "fake-model", dimension=384, backend="fake")
     assert encode.embedding_source(pq.read_schema(lake.embeddings_year_file(1999))) == {
         "model_id": "fake-model", "backend": "fake"}
+
+
+def test_while_migrating_the_index_keeps_the_old_files_vectors_of_years_without_a_partition(tmp_path, fake_encoder):
+    """One year re-embedded after the upgrade (a sync touched it) rebuilds the index: the other years still
+    come from the old single file instead of dropping out of the index until a full backfill."""
+    lake = write_catalog(tmp_path / "data")
+    single = encode.embed_movies(catalog_table(), None, fake_encoder, "fake").table
+    encode.write_embeddings(single, lake.legacy_embeddings_file)
+    first = catalog_years()[0]
+    partitions.embed_year(lake, first, FakeEncoder(), "fake", dimension=384)
+    inputs = partitions.index_table(lake)
+    assert inputs.table.column("movie_id").to_pylist() == sorted(single.column("movie_id").to_pylist())
+    assert inputs.without_vectors == 0 and inputs.years == 1
+    assert partitions.year_label(first) not in inputs.years_from_legacy_file
+    assert len(inputs.years_from_legacy_file) == len(catalog_years()) - 1
+
+
+def test_while_migrating_an_old_file_of_another_model_is_left_out_not_mixed_in(tmp_path, fake_encoder):
+    lake = write_catalog(tmp_path / "data")
+    encode.write_embeddings(encode.embed_movies(catalog_table(), None, fake_encoder, "other-model").table,
+                            lake.legacy_embeddings_file)
+    first = catalog_years()[0]
+    partitions.embed_year(lake, first, FakeEncoder(), "fake", dimension=384)
+    inputs = partitions.index_table(lake)
+    assert inputs.years_from_legacy_file == [] and inputs.without_vectors == inputs.movies - inputs.table.num_rows > 0

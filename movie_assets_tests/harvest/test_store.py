@@ -92,6 +92,24 @@ def test_one_writer_at_a_time_across_processes(tmp_path):
         pass
 
 
+def test_a_details_runs_closing_merge_is_skipped_not_failed_while_a_sync_holds_the_store(tmp_path):
+    """run_details merges small shards at the end, after every version is stored: a sync holding the lock for
+    its whole run used to fail that step with StoreBusy after two minutes; the merge is left to the next writer."""
+    context = multiprocessing.get_context("spawn")
+    ready, release = context.Event(), context.Event()
+    holder = context.Process(target=_hold_lock, args=(str(tmp_path), ready, release))
+    holder.start()
+    try:
+        assert ready.wait(20)
+        started = time.monotonic()
+        assert DetailsStore(tmp_path).compact_unless_busy(wait=0.2) is False
+        assert time.monotonic() - started < 5
+    finally:
+        release.set()
+        holder.join(10)
+    assert DetailsStore(tmp_path).compact_unless_busy(wait=0.2) is True
+
+
 def test_a_store_from_a_newer_schema_is_refused_and_left_alone(tmp_path):
     (tmp_path / "store.json").write_text('{"schema_version": 99}')
     with pytest.raises(StoreError, match="newer movie_assets .*upgrade movie_assets"):

@@ -84,15 +84,19 @@ def test_a_good_server_checks_ok_without_printing_the_password(pg_env, monkeypat
 @pytest.mark.parametrize(("variable", "value"), [
     (postgres.PORT_ENV, "54x32"),
     (postgres.PORT_ENV, "70000"),
+    (postgres.PORT_ENV, "5432²"),  # str.isdigit() says yes, int() says no
     (postgres.HOST_ENV, "postgresql://dagster:" + WRONG + "@db:5432/dagster"),
+    (postgres.HOST_ENV, " 127.0.0.1 "),  # our check would strip it, Dagster reads it as it is
+    (postgres.USERNAME_ENV, "dagster\n"),  # a secret file's trailing newline
+    (postgres.HOST_ENV, "::1"),  # Dagster's URL reads '::1:5432' as host ':' and port ':1:5432'
+    (postgres.DB_ENV, "a?b"),  # Dagster's URL would connect to database 'a'
 ])
 def test_malformed_settings_are_refused_before_connecting(monkeypatch, capsys, variable, value):
     env = {postgres.HOST_ENV: "127.0.0.1", postgres.PASSWORD_ENV: WRONG, variable: value}
     code, output = run_check(monkeypatch, capsys, env)
     assert code == 2
     assert_one_line(output, variable)
-    # A URL in the host setting is refused; only its password would be a secret, and it is shown as given
-    # (the user typed it in the wrong variable), so it is not asserted absent here.
+    # A URL in the host setting is refused with its user:password masked (see the test below).
 
 
 def test_init_without_dagster_home_names_it(monkeypatch, capsys, tmp_path):
@@ -125,3 +129,57 @@ def test_dagster_started_with_a_wrong_password_does_not_print_it(pg_env, tmp_pat
     assert result.returncode != 0
     assert "password authentication failed" in result.stdout + result.stderr
     assert WRONG not in result.stdout + result.stderr
+
+
+def test_init_writes_the_defaults_of_unset_variables_for_dagster_to_read(tmp_path):
+    """Dagster has no default for an ``{env: ...}`` value: a variable our check defaulted must not be read
+    from the environment by Dagster (it failed to start with a traceback after the check passed)."""
+    from movie_assets.instance.config import read_yaml
+
+    env = {postgres.HOST_ENV: "db.internal", postgres.PASSWORD_ENV: WRONG}
+    written = read_yaml(write_instance_yaml(ROOT / "dagster.yaml", tmp_path, use_postgres=True, env=env))
+    db = written["storage"]["postgres"]["postgres_db"]
+    assert db["hostname"] == {"env": postgres.HOST_ENV} and db["password"] == {"env": postgres.PASSWORD_ENV}
+    assert (db["port"], db["username"], db["db_name"]) == (5432, "dagster", "dagster")
+    assert WRONG not in (tmp_path / "dagster.yaml").read_text()
+    full = {**env, postgres.PORT_ENV: "6543", postgres.USERNAME_ENV: "u", postgres.DB_ENV: "d"}
+    written = read_yaml(write_instance_yaml(ROOT / "dagster.yaml", tmp_path, use_postgres=True, env=full))
+    assert written["storage"]["postgres"]["postgres_db"]["port"] == {"env": postgres.PORT_ENV}
+
+
+@pytest.mark.postgres
+def test_init_with_role_and_database_left_to_their_defaults_starts_dagster(pg_server, monkeypatch, capsys, tmp_path):
+    pg_server.create_database("dagster")  # the cluster's role is "dagster": both defaults exist
+    env = {postgres.HOST_ENV: pg_server.host, postgres.PORT_ENV: str(pg_server.port),
+           postgres.PASSWORD_ENV: pg_server.password}
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    code, output = run_check(monkeypatch, capsys, env, "init", "--base", str(ROOT / "dagster.yaml"))
+    assert code == 0, output
+    assert "pools" in output and "Traceback" not in output and pg_server.password not in output
+
+
+@pytest.mark.postgres
+def test_init_with_a_role_that_cannot_create_tables_is_one_line(pg_server, monkeypatch, capsys, tmp_path):
+    import psycopg2
+
+    connection = psycopg2.connect(host=pg_server.host, port=pg_server.port, user=pg_server.username,
+                                  password=pg_server.password, dbname="postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE reader LOGIN PASSWORD '{WRONG}'")
+        cursor.execute('CREATE DATABASE "not_owned"')  # PostgreSQL 15: no CREATE on schema public for others
+    connection.close()
+    env = {postgres.HOST_ENV: pg_server.host, postgres.PORT_ENV: str(pg_server.port),
+           postgres.USERNAME_ENV: "reader", postgres.PASSWORD_ENV: WRONG, postgres.DB_ENV: "not_owned"}
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    code, output = run_check(monkeypatch, capsys, env, "init", "--base", str(ROOT / "dagster.yaml"))
+    assert code == 2 and "Traceback" not in output and WRONG not in output
+    last = output.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "permission denied" in last and "DAGSTER_PG_USERNAME" in last, output
+
+
+def test_a_url_in_the_host_setting_is_refused_without_echoing_its_password(monkeypatch, capsys):
+    env = {postgres.HOST_ENV: "postgresql://dagster:" + WRONG + "@db:5432/dagster", postgres.PASSWORD_ENV: "x"}
+    code, output = run_check(monkeypatch, capsys, env)
+    assert code == 2
+    assert_one_line(output, postgres.HOST_ENV, "***@db", secret=WRONG)

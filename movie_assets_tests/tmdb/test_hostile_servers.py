@@ -24,9 +24,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import errno
 import logging
 import math
+import os
 import time
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -291,10 +294,27 @@ def test_every_setting_reaches_dagster_runs_through_the_resource(monkeypatch):
 
 @pytest.fixture
 def unusable_share_files(tmp_path) -> list[str]:
-    """A directory, and a path under a regular file."""
+    """A directory, a path under a regular file, and a file every write to fails as on a full disk."""
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    return [str(tmp_path), str(blocker / "tmdb-rate")]
+    return [str(tmp_path), str(blocker / "tmdb-rate"), *(["/dev/full"] if Path("/dev/full").exists() else [])]
+
+
+async def test_a_rate_share_file_that_fails_later_is_a_settings_error_not_an_os_error(tmp_path, monkeypatch):
+    """The disk fills up (or the lock is refused) after the client opened the file: the request fails with the
+    setting named, not with a bare OSError and a traceback."""
+    from movie_assets.tmdb import shared_rate
+
+    async with TMDbClient(settings("http://127.0.0.1:9/3", rate_share_file=str(tmp_path / "rate"))) as client:
+        def full(*args):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr(shared_rate.os, "pwrite", full)
+        with pytest.raises(SettingsError) as caught:
+            await client.get("/configuration")
+        assert_clear(str(caught.value), "TMDB_RATE_SHARE_FILE=", "No space left on device")
+        with pytest.raises(SettingsError):
+            client._rate_limited({"Retry-After": "5"}, "HTTP 429")  # a 429 pauses the shared schedule too
 
 
 async def test_an_unusable_rate_share_file_is_refused_naming_the_setting(unusable_share_files):

@@ -215,6 +215,11 @@ def movie_index(context: dg.AssetExecutionContext, config: IndexConfig, lake: La
             f"{inputs.without_vectors:,} of {inputs.movies:,} movies have no vector yet (years without embeddings: "
             f"{', '.join(inputs.years_without_embeddings) or 'none'}); materialize movie_embeddings for them"
         )
+    if inputs.years_from_legacy_file:
+        context.log.info(
+            f"{len(inputs.years_from_legacy_file)} years have no embeddings partition yet; their vectors come from "
+            f"{the_lake.legacy_embeddings_file.name} until movie_embeddings is materialized for them"
+        )
     embeddings = inputs.table
     vectors = encode.vectors_of(embeddings)
     ids = embeddings.column("movie_id").to_numpy()
@@ -257,6 +262,7 @@ def movie_index(context: dg.AssetExecutionContext, config: IndexConfig, lake: La
             "movies": inputs.movies,
             "movies_without_vectors": inputs.without_vectors,
             "years_without_embeddings": dg.MetadataValue.json(inputs.years_without_embeddings),
+            "years_from_legacy_file": dg.MetadataValue.json(inputs.years_from_legacy_file),
             "stale_vectors_dropped": inputs.dropped,
             "path": dg.MetadataValue.path(str(index.index_dir(the_lake))),
         }
