@@ -9,6 +9,7 @@ the step (`EnrichResult.failed`).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import time
@@ -118,19 +119,25 @@ async def enrich(
     batches = max(1, -(-len(todo) // flush_at))
     flushed = {"shards": 0, "done": 0}
 
-    def flush() -> None:
-        if not buffer:
-            return
-        store.append(buffer, hashes)
-        for record in buffer:
-            if record.status == FAILED:
-                errors[record.movie_id] = record.error or "failed"
-            else:
-                statuses[record.movie_id] = record.status
-                errors.pop(record.movie_id, None)
-        flushed["shards"] += 1
-        flushed["done"] += len(buffer)
-        buffer.clear()
+    flushing = asyncio.Lock()  # one append at a time per run: the store's own lock is per process
+
+    async def flush() -> None:
+        async with flushing:
+            if not buffer:
+                return
+            batch = buffer[:]
+            buffer.clear()
+            # In a thread: the append may wait for another process's writer, and the other workers keep
+            # fetching (and the shared rate's slots keep being used) meanwhile.
+            await asyncio.to_thread(store.append, batch, hashes)
+            for record in batch:
+                if record.status == FAILED:
+                    errors[record.movie_id] = record.error or "failed"
+                else:
+                    statuses[record.movie_id] = record.status
+                    errors.pop(record.movie_id, None)
+            flushed["shards"] += 1
+            flushed["done"] += len(batch)
         if progress:
             elapsed = time.monotonic() - started
             progress(BatchProgress(flushed["shards"], batches, flushed["done"], len(todo), elapsed))
@@ -139,11 +146,11 @@ async def enrich(
         for movie_id in pending:  # a shared iterator: each id goes to exactly one worker
             buffer.append(await fetch_one(client, movie_id))
             if len(buffer) >= flush_at:
-                flush()
+                await flush()
 
     if todo:
         await gather_or_cancel(worker() for _ in range(concurrency))
-        flush()
+        await flush()
     return EnrichResult(
         statuses={i: statuses[i] for i in wanted if i in statuses},
         requested=len(todo),

@@ -11,8 +11,9 @@ Layout:
   atomically; for the same id the latest ``observed_at`` wins, and at equal times a later shard (and a
   later row) supersedes earlier ones (appends of several processes need not arrive in the order they were
   fetched). A row records one observation: when the details call answered (the server's ``Date``), ``ok``
-  or ``not_found`` (404), the content hash of the payload and its release year. The payload itself is stored only when its content
-  is new for that movie, so an unchanged refetch adds a few bytes, not a copy; beside it, ``typed``, the
+  or ``not_found`` (404), the content hash of the payload and its release year. The payload itself is
+  stored only when its content is new for that movie, so an unchanged refetch adds a few bytes, not a
+  copy; beside it, ``typed``, the
   payload as the ``movies`` table reads it (`movie_assets.harvest.columnar`), parsed once when stored so
   that building a year reads typed columns instead of parsing every payload again.
 * ``.lock``: held while the store is written. A year's details run takes it for each shard it appends

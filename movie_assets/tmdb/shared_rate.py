@@ -17,7 +17,8 @@ Where it works: across processes on one machine; across machines only on a share
 work (NFSv4, not every NFSv3 setup; not most FUSE filesystems) with clocks kept in step by NTP (a slot is
 a wall-clock time). TMDb's limit is per IP, so every process behind one egress IP must use the same file
 — and processes behind different IPs need not. An empty or garbled file, or a ``next_slot`` further ahead
-than `max_ahead` (a clock stepped back, a file from elsewhere), starts the schedule afresh.
+than `max_ahead` (a file from elsewhere), or written at a time well after now (a wall clock stepped back),
+starts the schedule afresh.
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-MAGIC = b"tmdbrt01"
-RECORD = struct.Struct("<8sd")  # magic, next_slot (time.time() seconds)
+MAGIC = b"tmdbrt02"
+# magic, next_slot, and when it was written (both time.time() seconds): a reader whose clock is well before
+# the writer's (a wall clock stepped back) starts afresh instead of waiting out the step.
+RECORD = struct.Struct("<8sdd")
+CLOCK_STEP_TOLERANCE = 5.0
 # The furthest a legitimate next_slot can lie ahead: the longest honoured Retry-After (TMDB_RETRY_AFTER_MAX is
 # at most 3600 s) plus a queue of waiting requests.
 DEFAULT_MAX_AHEAD = 3600.0 + 600.0
@@ -87,7 +91,7 @@ class SharedRateSchedule:
                     # ... and one that cannot be written (a full disk, a device, a /proc file): the record is
                     # written back as it is, or a fresh one (no slot taken) where there is none yet
                     raw = os.pread(fd, RECORD.size, 0)
-                    os.pwrite(fd, raw if len(raw) == RECORD.size else RECORD.pack(MAGIC, -math.inf), 0)
+                    os.pwrite(fd, raw if len(raw) == RECORD.size else RECORD.pack(MAGIC, -math.inf, -math.inf), 0)
             except OSError:
                 os.close(fd)
                 raise
@@ -115,7 +119,7 @@ class SharedRateSchedule:
         with _locked(fd):
             now = self.clock()
             slot = max(now, self._read(fd, now))
-            os.pwrite(fd, RECORD.pack(MAGIC, slot + interval), 0)
+            os.pwrite(fd, RECORD.pack(MAGIC, slot + interval, now), 0)
         return slot
 
     def pause_until(self, when: float) -> None:
@@ -125,7 +129,7 @@ class SharedRateSchedule:
         with _locked(fd):
             now = self.clock()
             if when > self._read(fd, now):
-                os.pwrite(fd, RECORD.pack(MAGIC, min(when, now + self.max_ahead)), 0)
+                os.pwrite(fd, RECORD.pack(MAGIC, min(when, now + self.max_ahead), now), 0)
 
     def next_slot(self) -> float:
         """The schedule's next free slot as stored (or now, for a new or garbled file)."""
@@ -136,13 +140,15 @@ class SharedRateSchedule:
             return max(now, self._read(fd, now))
 
     def _read(self, fd: int, now: float) -> float:
-        """``next_slot`` from the file; ``-inf`` (start afresh) for an empty, short or garbled record, or one
-        further ahead than `max_ahead`."""
+        """``next_slot`` from the file; ``-inf`` (start afresh) for an empty, short or garbled record, one
+        further ahead than `max_ahead`, or one written at a time well after ``now`` (the clock went back)."""
         raw = os.pread(fd, RECORD.size, 0)
         if len(raw) != RECORD.size:
             return -math.inf
-        magic, next_slot = RECORD.unpack(raw)
+        magic, next_slot, written = RECORD.unpack(raw)
         if magic != MAGIC or not math.isfinite(next_slot) or next_slot > now + self.max_ahead:
+            return -math.inf
+        if written > now + CLOCK_STEP_TOLERANCE:
             return -math.inf
         return next_slot
 

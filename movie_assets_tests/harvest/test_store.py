@@ -484,3 +484,42 @@ def test_an_older_observation_appended_last_does_not_supersede_a_newer_one(tmp_p
     # at equal times the later append still wins
     details_store.append([DetailsRecord(7, OK, fetched + dt.timedelta(minutes=1), old)], {})
     assert DetailsStore(tmp_path).latest().column("release_year").to_pylist() == [2001]
+
+
+async def test_a_details_run_waiting_for_the_store_keeps_its_event_loop_running(tmp_path):
+    """Appends wait for another process's writer in a thread: the run's other workers (and its heartbeat,
+    its shared-rate slots) go on meanwhile instead of freezing for as long as the wait."""
+    import asyncio
+
+    from movie_assets.harvest.enrich import enrich
+
+    catalog = Catalog(seed=5, movies_per_year=300)
+    ids = [s.id for s in catalog.movies_in_year(2020)][:60]
+    context = multiprocessing.get_context("spawn")
+    ready, release = context.Event(), context.Event()
+    holder = context.Process(target=_hold_lock, args=(str(tmp_path), ready, release))
+    holder.start()
+    gaps: list[float] = []
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.05)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    try:
+        assert ready.wait(20)
+        with running_emulator(catalog=catalog) as emu:
+            settings = TMDbSettings(base_url=emu.base_url, requests_per_second=2000)
+            async with TMDbClient(settings) as client:
+                tick = asyncio.create_task(ticker())
+                threading.Timer(1.5, release.set).start()
+                result = await enrich(client, ids, DetailsStore(tmp_path), batch_size=20, concurrency=4)
+                tick.cancel()
+    finally:
+        release.set()
+        holder.join(10)
+    assert result.requested == len(ids) and not result.failed
+    assert max(gaps) < 0.5, max(gaps)  # the 1.5 s wait for the lock never stalled the loop

@@ -112,8 +112,9 @@ async def test_a_429_with_retry_after_pauses_every_limiter_sharing_the_file(tmp_
 
 
 @pytest.mark.parametrize("content", [b"", b"xx", b"\x00" * 16, b"garbage-garbage!",
-                                     RECORD.pack(MAGIC, float("nan")), RECORD.pack(MAGIC, time.time() + 1e6),
-                                     RECORD.pack(b"othermag", time.time() + 5)],
+                                     RECORD.pack(MAGIC, float("nan"), 0.0),
+                                     RECORD.pack(MAGIC, time.time() + 1e6, 0.0),
+                                     RECORD.pack(b"othermag", time.time() + 5, 0.0)],
                          ids=["empty", "short", "zeros", "text", "nan", "far-future", "wrong-magic"])
 def test_an_empty_or_garbled_file_starts_the_schedule_afresh(tmp_path, content):
     path = tmp_path / "rate"
@@ -123,7 +124,7 @@ def test_an_empty_or_garbled_file_starts_the_schedule_afresh(tmp_path, content):
         slot = schedule.reserve()
         assert before <= slot <= time.time()
         assert schedule.reserve() == pytest.approx(slot + 0.1)  # and the file is good again
-    magic, next_slot = RECORD.unpack(path.read_bytes())
+    magic, next_slot, _ = RECORD.unpack(path.read_bytes())
     assert magic == MAGIC and next_slot == pytest.approx(slot + 0.2)
 
 
@@ -201,3 +202,13 @@ async def test_a_caller_that_wakes_too_late_gives_its_shared_slot_up(tmp_path):
         await task
         assert limiter.missed_shared_slots == 1
         assert other.reserve() >= time.time() + 0.05  # the new slot was taken after the missed one
+
+
+def test_a_wall_clock_stepped_back_starts_the_schedule_afresh(tmp_path):
+    """A slot reserved before the clock went back 600 s is not waited out: the record says when it was written."""
+    now = [1_000_000.0]
+    schedule = SharedRateSchedule(tmp_path / "rate", 10.0, clock=lambda: now[0])
+    for _ in range(5):
+        schedule.reserve()
+    now[0] -= 600.0
+    assert schedule.reserve() == now[0]
