@@ -130,7 +130,7 @@ def index_table(lake: Lake) -> IndexInputs:
         keep = pc.is_in(table.column("movie_id"), value_set=current)
         kept = table.filter(keep)
         dropped += table.num_rows - kept.num_rows
-        parts.append(kept.replace_schema_metadata(None))
+        parts.append(_ranked(kept, movie_files[year].stat().st_mtime_ns))
     # A lake migrating from the old single file: the years without a partition yet keep the old file's vectors
     # of their current movies (when they come from the same model and backend), so the index does not shrink to
     # the few years re-embedded so far.
@@ -145,7 +145,7 @@ def index_table(lake: Lake) -> IndexInputs:
             if table is not None and table.num_rows:
                 metadata = metadata or pq.read_schema(legacy).metadata
                 sources.setdefault(legacy_source, []).append(legacy.name)
-                parts.append(table.replace_schema_metadata(None))
+                parts.append(_ranked(table, -1))
                 legacy_years = [year_label(y) for y in waiting]
     if len(sources) > 1:
         detail = "; ".join(f"{model}: {', '.join(years)}" for model, years in sorted(sources.items()))
@@ -155,12 +155,16 @@ def index_table(lake: Lake) -> IndexInputs:
         )
     if not parts:
         raise LakeError("no embeddings partition matches a year of movies; materialize movie_embeddings")
-    table = pa.concat_tables(parts).sort_by("movie_id")
+    # A movie whose date moved is in its new year's file as soon as that year is rebuilt, and in its old
+    # year's until that one is: of its vectors, the one of the most recently built year stands.
+    table = pa.concat_tables(parts).sort_by([("movie_id", "ascending"), ("rank", "descending")])
     ids = table.column("movie_id").to_numpy()
-    if len(ids) and np.any(ids[1:] == ids[:-1]):
-        raise LakeError("a movie has vectors in two year partitions of the embeddings; re-run movies_db and "
-                        "movie_embeddings for the years involved")
-    movies = sum(pq.read_metadata(path).num_rows for path in movie_files.values())
+    first = np.concatenate([[True], ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, bool)
+    dropped += int(len(ids) - first.sum())
+    table = table.filter(pa.array(first)).drop_columns(["rank"])
+    movies = len(pc.unique(pa.chunked_array(
+        [pq.read_table(path, columns=["movie_id"]).column("movie_id") for path in movie_files.values()],
+        pa.int64())))
     table = table.replace_schema_metadata(metadata)
     return IndexInputs(
         table=table,
@@ -172,6 +176,11 @@ def index_table(lake: Lake) -> IndexInputs:
         years_without_embeddings=[year_label(y) for y in movie_files if y not in embedding_files],
         years_from_legacy_file=legacy_years,
     )
+
+
+def _ranked(table: pa.Table, rank: int) -> pa.Table:
+    """``table`` without metadata, with a ``rank`` column (higher wins when a movie has two vectors)."""
+    return table.replace_schema_metadata(None).append_column("rank", pa.array([rank] * table.num_rows, pa.int64()))
 
 
 def remove_legacy_file_when_migrated(lake: Lake) -> bool:

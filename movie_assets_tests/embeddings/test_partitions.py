@@ -121,3 +121,27 @@ def test_while_migrating_an_old_file_of_another_model_is_left_out_not_mixed_in(t
     partitions.embed_year(lake, first, FakeEncoder(), "fake", dimension=384)
     inputs = partitions.index_table(lake)
     assert inputs.years_from_legacy_file == [] and inputs.without_vectors == inputs.movies - inputs.table.num_rows > 0
+
+
+def test_a_movie_in_two_years_files_is_indexed_once_from_the_newer_year(tmp_path, fake_encoder):
+    """A re-dated movie is in its new year's file once that year is rebuilt, and still in the old year's
+    until that one is; if both years are embedded meanwhile, the index takes the newer year's vector."""
+    import os
+
+    from movie_assets.lake import write_parquet_atomic
+
+    lake = write_catalog(tmp_path / "data")
+    embed_all(lake, fake_encoder)
+    rows = catalog_rows()
+    heat = next(r for r in rows if r["movie_id"] == 949)
+    moved = {**heat, "release_date": heat["release_date"].replace(year=1996), "year": 1996,
+             "overview": "Re-dated."}
+    write_parquet_atomic(catalog_table([moved]), lake.movies_year_file(1996))  # 1995 not rebuilt yet
+    old = lake.movies_year_file(1995)
+    os.utime(old, ns=(1, 1))  # built before 1996's file
+    partitions.embed_year(lake, 1996, fake_encoder, "fake", dimension=384)
+    inputs = partitions.index_table(lake)
+    ids = inputs.table.column("movie_id").to_pylist()
+    assert ids.count(949) == 1 and inputs.dropped == 1 and inputs.without_vectors == 0
+    new = pq.read_table(lake.embeddings_year_file(1996)).column("vector").to_pylist()[0]
+    assert inputs.table.column("vector").to_pylist()[ids.index(949)] == new
