@@ -189,7 +189,7 @@ def remove_legacy_file_when_migrated(lake: Lake) -> bool:
     if not legacy.exists():
         return False
     embedded = {year for year, _ in lake.embeddings_year_files()}
-    if any(year not in embedded for year, _ in lake.movies_year_files()):
+    if any(year not in embedded and pq.read_metadata(path).num_rows for year, path in lake.movies_year_files()):
         return False
     legacy.unlink(missing_ok=True)
     return True
