@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import json
@@ -75,19 +76,26 @@ def _hold_lock(directory, ready, release):
         release.wait(10)
 
 
-def test_one_writer_at_a_time_across_processes(tmp_path):
+@contextlib.contextmanager
+def lock_held_elsewhere(directory):
+    """Another process holds the store's write lock until the block ends or the yielded event is set."""
     context = multiprocessing.get_context("spawn")
     ready, release = context.Event(), context.Event()
-    holder = context.Process(target=_hold_lock, args=(str(tmp_path), ready, release))
+    holder = context.Process(target=_hold_lock, args=(str(directory), ready, release))
     holder.start()
     try:
         assert ready.wait(20)
-        busy = DetailsStore(tmp_path)
-        with pytest.raises(StoreBusy, match="being written by pid .*wait for that run"), busy.writer():
-            pass
+        yield release
     finally:
         release.set()
         holder.join(10)
+
+
+def test_one_writer_at_a_time_across_processes(tmp_path):
+    with lock_held_elsewhere(tmp_path):
+        busy = DetailsStore(tmp_path)
+        with pytest.raises(StoreBusy, match="being written by pid .*wait for that run"), busy.writer():
+            pass
     with DetailsStore(tmp_path).writer():  # free again once the other writer is done
         pass
 
@@ -95,18 +103,10 @@ def test_one_writer_at_a_time_across_processes(tmp_path):
 def test_a_details_runs_closing_merge_is_skipped_not_failed_while_a_sync_holds_the_store(tmp_path):
     """run_details merges small shards at the end, after every version is stored: a sync holding the lock for
     its whole run used to fail that step with StoreBusy after two minutes; the merge is left to the next writer."""
-    context = multiprocessing.get_context("spawn")
-    ready, release = context.Event(), context.Event()
-    holder = context.Process(target=_hold_lock, args=(str(tmp_path), ready, release))
-    holder.start()
-    try:
-        assert ready.wait(20)
+    with lock_held_elsewhere(tmp_path):
         started = time.monotonic()
         assert DetailsStore(tmp_path).compact_unless_busy(wait=0.2) is False
         assert time.monotonic() - started < 5
-    finally:
-        release.set()
-        holder.join(10)
     assert DetailsStore(tmp_path).compact_unless_busy(wait=0.2) is True
 
 
@@ -449,21 +449,13 @@ def test_processes_append_to_one_store_at_once_each_shard_whole(tmp_path):
 
 
 def test_an_append_waits_for_a_writer_holding_the_store_then_goes_on(tmp_path):
-    context = multiprocessing.get_context("spawn")
-    ready, release = context.Event(), context.Event()
-    holder = context.Process(target=_hold_lock, args=(str(tmp_path), ready, release))
-    holder.start()
-    try:
-        assert ready.wait(20)
+    with lock_held_elsewhere(tmp_path) as release:
         store = DetailsStore(tmp_path)
         record = DetailsRecord(7, OK, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), '{"id": 7}', None)
         threading.Timer(0.5, release.set).start()
         started = time.monotonic()
         store.append([record])  # blocks until the holder lets go, then writes
         assert time.monotonic() - started >= 0.4 and store.statuses() == {7: OK}
-    finally:
-        release.set()
-        holder.join(10)
 
 
 def test_an_older_observation_appended_last_does_not_supersede_a_newer_one(tmp_path):
@@ -495,10 +487,6 @@ async def test_a_details_run_waiting_for_the_store_keeps_its_event_loop_running(
 
     catalog = Catalog(seed=5, movies_per_year=300)
     ids = [s.id for s in catalog.movies_in_year(2020)][:60]
-    context = multiprocessing.get_context("spawn")
-    ready, release = context.Event(), context.Event()
-    holder = context.Process(target=_hold_lock, args=(str(tmp_path), ready, release))
-    holder.start()
     gaps: list[float] = []
 
     async def ticker() -> None:
@@ -509,17 +497,12 @@ async def test_a_details_run_waiting_for_the_store_keeps_its_event_loop_running(
             gaps.append(now - last)
             last = now
 
-    try:
-        assert ready.wait(20)
-        with running_emulator(catalog=catalog) as emu:
-            settings = TMDbSettings(base_url=emu.base_url, requests_per_second=2000)
-            async with TMDbClient(settings) as client:
-                tick = asyncio.create_task(ticker())
-                threading.Timer(1.5, release.set).start()
-                result = await enrich(client, ids, DetailsStore(tmp_path), batch_size=20, concurrency=4)
-                tick.cancel()
-    finally:
-        release.set()
-        holder.join(10)
+    with lock_held_elsewhere(tmp_path) as release, running_emulator(catalog=catalog) as emu:
+        settings = TMDbSettings(base_url=emu.base_url, requests_per_second=2000)
+        async with TMDbClient(settings) as client:
+            tick = asyncio.create_task(ticker())
+            threading.Timer(1.5, release.set).start()
+            result = await enrich(client, ids, DetailsStore(tmp_path), batch_size=20, concurrency=4)
+            tick.cancel()
     assert result.requested == len(ids) and not result.failed
     assert max(gaps) < 0.5, max(gaps)  # the 1.5 s wait for the lock never stalled the loop
