@@ -28,7 +28,10 @@ from common import report  # noqa: E402
 
 from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator  # noqa: E402
 from movie_assets.harvest import stages  # noqa: E402
-from movie_assets.lake import Lake  # noqa: E402
+from movie_assets.lake import (
+    Lake,  # noqa: E402
+    readers,  # noqa: E402
+)
 from movie_assets.tmdb.client import TMDbClient  # noqa: E402
 from movie_assets.tmdb.config import TMDbSettings  # noqa: E402
 
@@ -56,7 +59,7 @@ def one_year(label: str, movies_per_year: int, day_cluster: float | None, drift:
         lake = Lake.at(Path(tmp) / "data")
         asyncio.run(harvest(emu.base_url, lake, year, details))
         by_path = emu.stats()["by_path"]
-        found = stages.discover_ids(lake, year)
+        found = readers.discover_ids(lake, year)
     seconds = time.monotonic() - started
     discover_requests = by_path.get("discover", 0)
     details_requests = by_path.get("movie", 0) if details else len(found)  # discover-only: one call a movie

@@ -18,7 +18,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import emulator_process, emulator_stats, peak_rss_mb, report, reset_emulator  # noqa: E402
 
-from movie_assets.harvest import stages  # noqa: E402
+from movie_assets.harvest import (
+    stages,  # noqa: E402
+    year_build,  # noqa: E402
+)
 from movie_assets.lake import Lake  # noqa: E402
 from movie_assets.tmdb.client import TMDbClient  # noqa: E402
 from movie_assets.tmdb.config import TMDbSettings  # noqa: E402
@@ -34,7 +37,7 @@ async def harvest(base_url: str, lake: Lake, year: int, rate: float, concurrency
         details = await stages.run_details(client, lake, year, concurrency=concurrency, batch_size=1000)
         stats = client.stats.as_dict()
     harvest_seconds = time.monotonic() - started
-    table = stages.build_movies_year(lake, year)
+    table = year_build.build_movies_year(lake, year)
     server = emulator_stats(base_url)
     return {
         "movies": table.num_rows,

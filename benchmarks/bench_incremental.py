@@ -27,7 +27,10 @@ from common import emulator_process, emulator_stats, report, reset_emulator  # n
 
 from movie_assets.harvest import changes as refresh  # noqa: E402
 from movie_assets.harvest import stages  # noqa: E402
-from movie_assets.lake import Lake  # noqa: E402
+from movie_assets.lake import (
+    Lake,  # noqa: E402
+    readers,  # noqa: E402
+)
 from movie_assets.tmdb.client import TMDbClient  # noqa: E402
 from movie_assets.tmdb.config import TMDbSettings  # noqa: E402
 
@@ -48,7 +51,7 @@ async def run(base_url: str, lake: Lake, year: int, days: int, rate: float) -> d
         await stages.harvest_year(client, lake, year, concurrency=50, batch_size=1000)
         full_seconds = time.monotonic() - started
         full = requests_by_path(base_url)
-        movies = len(stages.discover_ids(lake, year))
+        movies = len(readers.discover_ids(lake, year))
 
         reset_emulator(base_url)
         started = time.monotonic()

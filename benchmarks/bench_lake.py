@@ -4,12 +4,12 @@
     python benchmarks/bench_lake.py --quick
 
 A year is harvested once from an in-process emulator into a temporary lake. Then, best of ``--rounds``:
-* ``build``: `stages.build_movies_year` — read the year's typed readings from the details store (parsed once,
+* ``build``: `year_build.build_movies_year` — read the year's typed readings from the details store (parsed once,
   when each payload was stored), join them to the latest versions, sort, write deterministic Parquet
   atomically (one rename);
 * ``row_by_row``: the same table built the former way (every payload parsed with ``json.loads`` into
   `movie_row` dicts and `movies_table`), to show the bytes are identical and what the typed build saves;
-* ``write``: `stages.write_year_partition` alone (the atomic, deterministic write of the built table);
+* ``write``: `year_build.write_year_partition` alone (the atomic, deterministic write of the built table);
 * ``bare``: `pyarrow.parquet.write_table(table, path)` with pyarrow's defaults.
 The figures are ``build / bare`` (the whole stage) and ``write / bare`` (the cost of atomic, deterministic
 writing on its own), measured in one run.
@@ -31,9 +31,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import report  # noqa: E402
 
 from movie_assets.emulator import Catalog, running_emulator  # noqa: E402
-from movie_assets.harvest import stages  # noqa: E402
+from movie_assets.harvest import (
+    stages,  # noqa: E402
+    year_build,  # noqa: E402
+)
 from movie_assets.harvest.records import movie_row, movies_table  # noqa: E402
-from movie_assets.lake import Lake, file_sha256  # noqa: E402
+from movie_assets.lake import (  # noqa: E402
+    Lake,
+    file_sha256,
+    readers,  # noqa: E402
+)
 from movie_assets.tmdb.client import TMDbClient  # noqa: E402
 from movie_assets.tmdb.config import TMDbSettings  # noqa: E402
 
@@ -66,28 +73,28 @@ def main() -> None:
         lake = Lake.at(Path(tmp) / "data")
         with running_emulator(catalog=Catalog(seed=42, movies_per_year=per_year)) as emu:
             asyncio.run(harvest(emu.base_url, lake, args.year))
-        table = stages.build_movies_year(lake, args.year)
+        table = year_build.build_movies_year(lake, args.year)
         digests = set()
 
         def build() -> None:
-            stages.build_movies_year(lake, args.year)
+            year_build.build_movies_year(lake, args.year)
             digests.add(file_sha256(lake.movies_year_file(args.year)))
 
         def row_by_row() -> None:
-            view = stages.StoreView.load(lake)
-            reference = stages.load_reference(lake, args.year)
+            view = year_build.StoreView.load(lake)
+            reference = readers.load_reference(lake, args.year)
             latest = view.latest
             year = latest.filter(pc.fill_null(pc.equal(latest.column("release_year"), args.year), False))
             records = view.store.records(year.filter(pc.equal(year.column("status"), "ok")))
             rows = (movie_row({"movie_id": r.movie_id}, r.details(), status=r.status, harvested_at=r.harvested_at,
                               genre_names={}, image_base_url=reference["image_base_url"]) for r in records.values())
-            stages.write_year_partition(lake, args.year, movies_table(rows))
+            year_build.write_year_partition(lake, args.year, movies_table(rows))
             digests.add(file_sha256(lake.movies_year_file(args.year)))
 
         bare_path = Path(tmp) / "bare.parquet"
         row_by_row_s = best_of(rounds, row_by_row)
         build_s = best_of(rounds, build)
-        write_s = best_of(rounds, lambda: stages.write_year_partition(lake, args.year, table))
+        write_s = best_of(rounds, lambda: year_build.write_year_partition(lake, args.year, table))
         bare_s = best_of(rounds, lambda: pq.write_table(table, bare_path))
         size = lake.movies_year_file(args.year).stat().st_size
         bare_size = bare_path.stat().st_size

@@ -45,9 +45,13 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.common import emulator_process, emulator_stats, reset_emulator  # noqa: E402
 from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator  # noqa: E402
-from movie_assets.harvest import stages  # noqa: E402
+from movie_assets.harvest import stages, year_build  # noqa: E402
 from movie_assets.harvest.store import DetailsStore  # noqa: E402
-from movie_assets.lake import Lake, file_sha256  # noqa: E402
+from movie_assets.lake import (  # noqa: E402
+    Lake,
+    file_sha256,
+    readers,  # noqa: E402
+)
 from movie_assets.tmdb.client import TMDbClient  # noqa: E402
 from movie_assets.tmdb.config import TMDbSettings  # noqa: E402
 
@@ -115,7 +119,7 @@ def fault_drills(sizes: Sizes, tmp: Path, only: list[str] | None = None) -> list
     with running_emulator(catalog=catalog) as emu:
         asyncio.run(harvest_year(emu.base_url, clean, YEAR, sizes.batch_size))
     reference = file_sha256(clean.movies_year_file(YEAR))
-    movies = len(stages.discover_ids(clean, YEAR))
+    movies = len(readers.discover_ids(clean, YEAR))
     outcomes = []
     for name, (options, overrides) in FAULTS.items():
         if only and name not in only:
@@ -171,12 +175,12 @@ def kill_drills(sizes: Sizes, tmp: Path) -> list[Outcome]:
                           "--latency", "0.002") as base_url:
         template = Lake.at(tmp / "template")
         asyncio.run(_discover(base_url, template))
-        movies = len(stages.discover_ids(template, YEAR))
+        movies = len(readers.discover_ids(template, YEAR))
         clean = copy_lake(template, tmp / "clean")
         reset_emulator(base_url)
         run_worker(base_url, clean, sizes.batch_size)
         clean_requests = movie_requests(base_url)
-        stages.build_movies_year(clean, YEAR)
+        year_build.build_movies_year(clean, YEAR)
         reference = file_sha256(clean.movies_year_file(YEAR))
         outcomes.append(Outcome("kills/clean", clean_requests == movies,
                                 {"movies": movies, "details_requests": clean_requests}))
@@ -197,7 +201,7 @@ def kill_drills(sizes: Sizes, tmp: Path) -> list[Outcome]:
             error = ""
             try:
                 rerun = run_worker(base_url, lake, sizes.batch_size)
-                stages.build_movies_year(lake, YEAR)
+                year_build.build_movies_year(lake, YEAR)
                 identical = file_sha256(lake.movies_year_file(YEAR)) == reference
             except Exception as exc:  # reported as a FAIL
                 rerun, identical, error = {}, False, f"{type(exc).__name__}: {exc}"
@@ -339,7 +343,7 @@ def readers_drill(sizes: Sizes, tmp: Path) -> list[Outcome]:
         for year in READER_YEARS:
             asyncio.run(harvest_year(emu.base_url, lake, year, sizes.batch_size))
     warehouse.build_movies_db(lake)
-    expected = {year: stages.build_movies_year(lake, year).num_rows for year in READER_YEARS}
+    expected = {year: year_build.build_movies_year(lake, year).num_rows for year in READER_YEARS}
     seconds = 8.0 if sizes.kills < 10 else 30.0
     reader = subprocess.Popen(
         [sys.executable, str(ROOT / "drills" / "reader_worker.py"), "--data-dir", str(lake.root),
@@ -349,7 +353,7 @@ def readers_drill(sizes: Sizes, tmp: Path) -> list[Outcome]:
     rebuilt_years = rebuilt_dbs = 0
     while reader.poll() is None:
         for year in READER_YEARS:
-            stages.build_movies_year(lake, year)
+            year_build.build_movies_year(lake, year)
             rebuilt_years += 1
         warehouse.build_movies_db(lake)
         rebuilt_dbs += 1

@@ -107,7 +107,7 @@ def start_year_from_env(env: Mapping[str, str] | None = None) -> int:
 def embedding_backend_from_env(env: Mapping[str, str] | None = None) -> str:
     """``MOVIE_ASSETS_EMBEDDING_BACKEND``: ``auto`` (default: torch on a CUDA device, else onnx-int8), ``torch``
     or ``onnx-int8``; a bad value raises ValueError naming the variable."""
-    from movie_assets.embeddings.backends import validate_backend
+    from movie_assets.embeddings.backend_choice import validate_backend
 
     return validate_backend(_env(env).get(EMBEDDING_BACKEND_ENV, ""), EMBEDDING_BACKEND_ENV)
 

@@ -43,10 +43,10 @@ from aiohttp import web
 
 from movie_assets.defs.ingest.partitions import partition_year
 from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator
-from movie_assets.harvest import stages
+from movie_assets.harvest import cursor, exports, stages, year_build
 from movie_assets.harvest.records import movie_row, movies_table
 from movie_assets.harvest.store import DetailsRecord, DetailsStore
-from movie_assets.lake import Lake, LakeError, write_json_atomic, write_parquet_atomic
+from movie_assets.lake import Lake, LakeError, readers, write_json_atomic, write_parquet_atomic
 from movie_assets.lake import files as lake_files
 from movie_assets.lake.schema import MOVIES_SCHEMA
 from movie_assets.lake.state import StateFileError
@@ -242,7 +242,7 @@ def test_corrupt_store_shard_is_set_aside_and_never_becomes_output(lake, caplog)
     good_year = lake.movies_year_file(YEAR).read_bytes()
     shard.write_bytes(shard.read_bytes()[:-100])  # truncated: the footer is gone
     with caplog.at_level(logging.WARNING), pytest.raises(stages.IngestError) as info:
-        stages.build_movies_year(lake, YEAR)
+        year_build.build_movies_year(lake, YEAR)
     assert_clear(str(info.value), "have no details yet", f"materialize movie_details for {YEAR} first")
     assert shard.name in caplog.text and "left out" in caplog.text
     assert shard.exists()  # a reader leaves it alone; the next writer sets it aside (kept, not deleted)
@@ -258,7 +258,7 @@ def test_corrupt_year_parquet_fails_movies_db_naming_the_file(lake):
     part = lake.movies_year_file(YEAR)
     part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])
     consolidated = lake.movies_file.read_bytes()
-    with pytest.raises(stages.IngestError) as info:
+    with pytest.raises(readers.LakeInputError) as info:
         warehouse.build_movies_db(lake)
     assert_clear(str(info.value), str(part))
     assert "re-materialize" in str(info.value)
@@ -284,7 +284,7 @@ def test_corrupt_reference_json_names_the_file_and_the_fix(lake):
     reference = lake.discover_reference_file(YEAR)
     reference.write_text('{"genres": {"28": "Act')
     with pytest.raises(StateFileError) as info:
-        stages.build_movies_year(lake, YEAR)
+        year_build.build_movies_year(lake, YEAR)
     assert_clear(str(info.value), str(reference), "is corrupt", "re-materialize the partition")
     assert lake.movies_year_file(YEAR).read_bytes() == good_year
 
@@ -295,7 +295,7 @@ def test_truncated_discover_parquet_fails_naming_the_file(lake):
     path.write_bytes(path.read_bytes()[:200])
     assert stages.load_discover_snapshot(lake, YEAR) is None  # a re-discover starts from scratch
     with pytest.raises(Exception) as info:
-        stages.discover_ids(lake, YEAR)
+        readers.discover_ids(lake, YEAR)
     assert_clear(str(info.value), str(path))
     assert lake.movies_year_file(YEAR).read_bytes() == good_year
 
@@ -338,7 +338,7 @@ def test_disk_full_while_writing_keeps_the_previous_files(lake, monkeypatch):
     before = fingerprint(lake.root)
     monkeypatch.setattr(lake_files.pq.ParquetWriter, "write_table", enospc_writer(pq.ParquetWriter.write_table))
     with pytest.raises(OSError) as year_error:
-        stages.build_movies_year(lake, YEAR)
+        year_build.build_movies_year(lake, YEAR)
     with pytest.raises(OSError) as db_error:
         warehouse.build_movies_db(lake)
     with pytest.raises(OSError):
@@ -370,7 +370,7 @@ async def test_malformed_json_is_retried_then_a_typed_error(lake):
     with running_emulator(catalog=CATALOG, options=EmulatorOptions(truncate_rate=1.0)) as emu:
         async with TMDbClient(settings(emu.base_url, api_key=SECRET, max_attempts=4)) as client:
             with pytest.raises(TMDbUnavailable) as info:
-                await client.movie_details(stages.discover_ids(lake, YEAR)[0])
+                await client.movie_details(readers.discover_ids(lake, YEAR)[0])
             assert client.stats.retries["bad_json"] == 3
         assert emu.stats()["faults"]["truncate"] == 4
     assert_clear(str(info.value), "after 4 attempts", "not a JSON object")
@@ -491,7 +491,7 @@ def test_a_corrupt_windows_json_is_a_hint_dropped_with_a_warning(lake, caplog, t
     with caplog.at_level(logging.WARNING):
         assert stages.load_discover_snapshot(lake, YEAR) is None  # the next discover pages the year again
     assert_clear(caplog.text, str(windows), problem, "harvesting from scratch")
-    assert stages.discover_ids(lake, YEAR)  # the discover snapshot itself is still good
+    assert readers.discover_ids(lake, YEAR)  # the discover snapshot itself is still good
     assert fingerprint(lake.root) == before and not leftovers(lake.root)
 
 
@@ -514,7 +514,7 @@ def test_a_corrupt_reference_json_names_the_file_and_what_rewrites_it(lake, text
     reference.write_bytes(text)
     before = fingerprint(lake.root)
     with pytest.raises(StateFileError) as info:
-        stages.build_movies_year(lake, YEAR)
+        year_build.build_movies_year(lake, YEAR)
     fix = f"re-materialize the partition {YEAR} of discover_movies" if which == "year" else "movie-assets sync"
     assert_clear(str(info.value), str(reference), "is corrupt", problem, fix)
     assert fingerprint(lake.root) == before and not leftovers(lake.root)  # the good year is untouched
@@ -539,7 +539,7 @@ def test_a_corrupt_sync_cursor_or_journal_fails_loudly_and_stays(lake, name, tex
     before = fingerprint(lake.root)
     with pytest.raises(StateFileError) as info:
         if name == "cursor":
-            catalog_sync.SyncCursor.read(lake, dt.date(2026, 11, 2))
+            cursor.SyncCursor.read(lake, dt.date(2026, 11, 2))
         else:
             catalog_sync._read_pending(lake)
     fix = "rebuilds every partition" if name == "cursor" else f"delete it and the cursor {lake.sync_cursor_file}"
@@ -550,28 +550,26 @@ def test_a_corrupt_sync_cursor_or_journal_fails_loudly_and_stays(lake, name, tex
 # 20 -----------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("damage", ["truncated", "no_video_column"])
 def test_a_corrupt_export_snapshot_fails_loudly_naming_the_day(lake, damage):
-    from movie_assets.harvest import exports
-    from movie_assets.harvest import sync as catalog_sync
     from movie_assets.lake.schema import EXPORT_SCHEMA
 
     day = dt.date(2026, 11, 1)
     path = lake.export_snapshot_file(day)
     rows = [{"id": i, "original_title": "T", "popularity": 1.0, "adult": False, "video": False, "day": day}
-            for i in stages.discover_ids(lake, YEAR)]
+            for i in readers.discover_ids(lake, YEAR)]
     table = pa.Table.from_pylist(rows, schema=EXPORT_SCHEMA)
     write_parquet_atomic(table.drop_columns(["video"]) if damage == "no_video_column" else table, path)
     if damage == "truncated":
         path.write_bytes(path.read_bytes()[:-30])
     before = fingerprint(lake.root)
     with pytest.raises(StateFileError) as info:
-        catalog_sync.listed_ids(lake, day, include_adult=False, include_video=False)
+        exports.listed_ids(lake, day, include_adult=False, include_video=False)
     problem = "not readable Parquet" if damage == "truncated" else "the column 'video' is missing"
     assert_clear(str(info.value), str(path), problem, f"downloads the export of {day} again")
     if damage == "truncated":
         with pytest.raises(StateFileError, match="not readable Parquet"):
             exports.read_snapshot_ids(lake, day)
         with pytest.raises(StateFileError, match="not readable Parquet"):
-            stages.build_movies_year(lake, YEAR)  # the tombstones read the newest snapshot
+            year_build.build_movies_year(lake, YEAR)  # the tombstones read the newest snapshot
     assert fingerprint(lake.root) == before and not leftovers(lake.root)
 
 
@@ -648,9 +646,9 @@ def test_an_io_error_reading_a_good_store_shard_fails_loudly_and_moves_nothing(l
     monkeypatch.setattr(store_module.pq, "read_table", flaky)
     shard = DetailsStore(lake.details_store_dir).shard_paths()[0]
     with pytest.raises(StoreError) as info:
-        stages.build_movies_year(lake, YEAR)
+        year_build.build_movies_year(lake, YEAR)
     assert_clear(str(info.value), str(shard), "Too many open files", "left in place", "run again")
     assert not list(lake.details_store_dir.glob("*.corrupt"))
     assert fingerprint(lake.root) == before
-    stages.build_movies_year(lake, YEAR)  # the retry reads the same shards and builds the same year
+    year_build.build_movies_year(lake, YEAR)  # the retry reads the same shards and builds the same year
     assert fingerprint(lake.root) == before and not leftovers(lake.root)

@@ -10,12 +10,21 @@ import asyncio
 import sys
 from pathlib import Path
 
-from movie_assets.harvest import backfill_credits as backfill
+from movie_assets.emulator.connect import open_client
+from movie_assets.release import backfill_credits as backfill
 from movie_assets.settings import tmdb_settings_from_env
-from movie_assets.tmdb.config import SettingsError
+from movie_assets.tmdb.config import SettingsError, TMDbSettings
 from movie_assets.tmdb.errors import TMDbError, redact
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+async def _backfill(
+    csv_path: Path, settings: TMDbSettings, concurrency: int, batch_size: int
+) -> backfill.BackfillResult:
+    """Open a client from ``settings`` (the emulator when they name no TMDb) and backfill ``csv_path``."""
+    async with open_client(settings) as client:
+        return await backfill.backfill_with_client(client, csv_path, concurrency=concurrency, batch_size=batch_size)
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -25,7 +34,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        result = asyncio.run(backfill.backfill_credits(args.csv, settings, args.concurrency, args.batch_size))
+        result = asyncio.run(_backfill(args.csv, settings, args.concurrency, args.batch_size))
     except (backfill.BackfillInputError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -13,12 +13,14 @@ import argparse
 import asyncio
 import sys
 
+from movie_assets.emulator.connect import open_client
+from movie_assets.harvest.cursor import SyncError
 from movie_assets.harvest.enrich import BatchProgress
 from movie_assets.harvest.exports import ExportError
-from movie_assets.harvest.stages import IngestError
 from movie_assets.harvest.store import StoreError
-from movie_assets.harvest.sync import SyncError, SyncReport, sync
+from movie_assets.harvest.sync import SyncReport, sync
 from movie_assets.lake import Lake, LakeError
+from movie_assets.lake.readers import LakeInputError
 from movie_assets.settings import (
     DATA_DIR_ENV,
     catalog_policy_from_env,
@@ -27,7 +29,6 @@ from movie_assets.settings import (
     tmdb_settings_from_env,
 )
 from movie_assets.tmdb.config import SettingsError
-from movie_assets.tmdb.connect import open_client
 from movie_assets.tmdb.errors import TMDbError, display_url, redact
 from movie_assets.warehouse.build import build_movies_db
 
@@ -61,7 +62,7 @@ def run_sync(args: argparse.Namespace) -> int:
     except (LakeError, StoreError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (SyncError, ExportError, IngestError, TMDbError, OSError) as exc:
+    except (SyncError, ExportError, LakeInputError, TMDbError, OSError) as exc:
         print(f"error: {redact(str(exc), settings.secrets)}", file=sys.stderr)
         return EXIT_FAILED
     print(report.describe())
@@ -69,10 +70,12 @@ def run_sync(args: argparse.Namespace) -> int:
     if is_set("DAGSTER_HOME"):
         import dagster as dg
 
-        from movie_assets.wiring.sync_events import record_sync
+        from movie_assets.defs.catalog.assets import record_sync
+        from movie_assets.defs.warehouse.assets import record_sync_rebuild
 
         with dg.DagsterInstance.get() as instance:
-            outside = record_sync(instance, report, rows)
+            outside = record_sync(instance, report)
+            record_sync_rebuild(instance, report, rows, outside)
         if outside:
             print(f"note: years outside the yearly partitions were rebuilt too: {outside}")
         print("recorded the materializations in the Dagster instance at DAGSTER_HOME")

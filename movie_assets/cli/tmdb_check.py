@@ -7,9 +7,9 @@ import asyncio
 import dataclasses
 import sys
 
+from movie_assets.emulator.connect import open_client
 from movie_assets.settings import tmdb_settings_from_env
 from movie_assets.tmdb.config import SettingsError, TMDbSettings
-from movie_assets.tmdb.connect import open_client
 from movie_assets.tmdb.errors import TMDbError, display_url, redact
 
 

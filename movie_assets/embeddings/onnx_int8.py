@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from movie_assets.embeddings.backends import CPU, ONNX_INT8, EmbeddingBackend
+from movie_assets.embeddings.backend_choice import CPU, ONNX_INT8, EmbeddingBackend
 from movie_assets.embeddings.model import (
     DEFAULT_SHA256,
     MODEL_NAME,

@@ -1,5 +1,5 @@
 """``python -m movie_assets.emulator``: run the TMDb emulator in the foreground."""
 
-from movie_assets.cli.emulator import main
+from movie_assets.emulator.command import main
 
 main()

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from movie_assets.harvest.stages import read_discover, read_parquet
 from movie_assets.lake import Lake
+from movie_assets.lake.readers import read_discover, read_parquet
 from movie_assets.tmdb.client import MAX_PAGE, TMDbClient
 
 # TMDb: "You can query up to 14 days in a single query". A window [start, end] spans end-start+1 dates.

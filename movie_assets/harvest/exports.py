@@ -137,6 +137,16 @@ def read_snapshot_ids(lake: Lake, day: dt.date) -> pa.Array:
     return read_snapshot(lake, day, ["id"]).column("id").combine_chunks()
 
 
+def listed_ids(lake: Lake, day: dt.date, include_adult: bool, include_video: bool) -> set[int]:
+    """The ids of the export of ``day`` under the adult/video policy."""
+    table = read_snapshot(lake, day, ["id", "adult", "video"])
+    if not include_adult:
+        table = table.filter(pc.invert(table.column("adult")))
+    if not include_video:
+        table = table.filter(pc.invert(table.column("video")))
+    return set(table.column("id").to_pylist())
+
+
 async def _download(client: TMDbClient, base_url: str, name: str, directory: Path) -> Path:
     tmp = create_temporary_file(directory / name)
     try:

@@ -26,18 +26,16 @@ import pyarrow.compute as pc
 
 from movie_assets.harvest import exports
 from movie_assets.harvest.changes import changed_ids_since
+from movie_assets.harvest.cursor import SyncCursor, SyncError
 from movie_assets.harvest.discover import DiscoverHarvester
 from movie_assets.harvest.enrich import BatchProgress, enrich
-from movie_assets.harvest.stages import (
-    StoreView,
-    build_movies_undated,
-    build_movies_year,
-    fetch_reference,
-    read_parquet,
-)
+from movie_assets.harvest.exports import listed_ids
+from movie_assets.harvest.reference import fetch_reference
 from movie_assets.harvest.store import OK, DetailsStore
+from movie_assets.harvest.year_build import StoreView, build_movies_undated, build_movies_year
 from movie_assets.lake import Lake, write_json_atomic
 from movie_assets.lake.locks import partitions_lock
+from movie_assets.lake.readers import read_parquet
 from movie_assets.lake.state import read_state_json
 from movie_assets.tmdb.client import TMDbClient
 
@@ -45,13 +43,6 @@ log = logging.getLogger(__name__)
 
 # Discover's fast path: releases dated this close to today are read from discover too, not only the export.
 NEWEST_DAYS = dt.timedelta(days=7)
-CURSOR_FIX = ("delete it: the next sync then reads every change since the store's oldest version and rebuilds "
-              "every partition (slower, nothing lost)")
-
-
-class SyncError(RuntimeError):
-    """The sync cannot run or finish; the message says what to fix. The cursor did not move."""
-
 
 @dataclass
 class SyncReport:
@@ -76,47 +67,6 @@ class SyncReport:
             f"{self.new:,} new, {self.changed:,} changed, {self.vanished:,} gone; {self.requests:,} requests "
             f"in {self.seconds:.1f}s; partitions rebuilt: {rebuilt}"
         )
-
-
-@dataclass(frozen=True)
-class SyncCursor:
-    """Every change up to and including ``changes_through`` is in the store (as the export of ``export_day``
-    knew the catalog). That day is read again next time: it may have been partial."""
-
-    changes_through: dt.date
-    export_day: dt.date
-
-    @classmethod
-    def read(cls, lake: Lake, today: dt.date) -> SyncCursor | None:
-        path = lake.sync_cursor_file
-        if not path.exists():
-            return None
-        cursor = read_state_json(
-            path, "the sync cursor", shape={"changes_through": str, "export_day": str},
-            parse=lambda data: cls(dt.date.fromisoformat(data["changes_through"]),
-                                   dt.date.fromisoformat(data["export_day"])),
-            fix=CURSOR_FIX,
-        )
-        if cursor.changes_through > today:
-            raise SyncError(
-                f"{path} says changes were read through {cursor.changes_through}, after today ({today}) as TMDb "
-                "sees it: the file is wrong or the clock moved back; delete it to sync every listed movie again"
-            )
-        return cursor
-
-    def write(self, lake: Lake) -> None:
-        write_json_atomic({"changes_through": self.changes_through.isoformat(),
-                           "export_day": self.export_day.isoformat()}, lake.sync_cursor_file)
-
-
-def listed_ids(lake: Lake, day: dt.date, include_adult: bool, include_video: bool) -> set[int]:
-    """The ids of the export of ``day`` under the adult/video policy."""
-    table = exports.read_snapshot(lake, day, ["id", "adult", "video"])
-    if not include_adult:
-        table = table.filter(pc.invert(table.column("adult")))
-    if not include_video:
-        table = table.filter(pc.invert(table.column("video")))
-    return set(table.column("id").to_pylist())
 
 
 async def sync(

@@ -47,11 +47,6 @@ def rows_per_year(table: pa.Table) -> dict[str, int]:
     return {year_key(c["values"]): int(c["counts"]) for c in ordered}
 
 
-def list_lengths(table: pa.Table, column: str) -> pa.Array:
-    """Length of each list cell, null cells counted as 0."""
-    return pc.fill_null(pc.list_value_length(table.column(column)), 0)
-
-
 class ConfigValueError(ValueError):
     """A configuration value is unusable; the message names the field."""
 

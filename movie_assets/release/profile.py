@@ -17,9 +17,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from movie_assets.common.arrow import list_lengths
 from movie_assets.lake import Lake, write_json_atomic
 
-from .common import list_lengths, read_consolidated, rows_per_year
+from .common import read_consolidated, rows_per_year
 
 TOP_LANGUAGES = 10
 

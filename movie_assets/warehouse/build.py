@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from movie_assets.harvest.stages import IngestError, read_parquet
 from movie_assets.harvest.tombstones import tombstones
 from movie_assets.lake import Lake, LakeError, atomic_path, write_parquet_atomic
 from movie_assets.lake.locks import partitions_lock
+from movie_assets.lake.readers import LakeInputError, read_parquet
 from movie_assets.lake.schema import MOVIES_SCHEMA
 from movie_assets.warehouse.history import create_history_views
 from movie_assets.warehouse.sql import path_literal
@@ -29,7 +29,7 @@ def movie_year_tables(lake: Lake) -> Iterator[pa.Table]:
     by (release_date, movie_id) like each year file."""
     files = lake.movies_year_files()
     if not files:
-        raise IngestError(f"no materialized years under {lake.movies_dataset_dir}; materialize `movies` first")
+        raise LakeInputError(f"no materialized years under {lake.movies_dataset_dir}; materialize `movies` first")
     for year, path in files:
         part = read_parquet(path)
         with_year = part.append_column("year", pa.array([year] * part.num_rows, pa.int16()))

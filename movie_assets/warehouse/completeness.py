@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import pyarrow.parquet as pq
 
+from movie_assets.harvest.exports import listed_ids
 from movie_assets.harvest.store import DetailsStore
-from movie_assets.harvest.sync import listed_ids
 from movie_assets.harvest.tombstones import tombstoned_ids
 from movie_assets.lake import Lake
-from movie_assets.release.validation import CheckOutcome
+from movie_assets.warehouse.validation import CheckOutcome
 
 EXAMPLES = 10
 

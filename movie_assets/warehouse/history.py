@@ -17,9 +17,9 @@ import pyarrow.compute as pc
 
 from movie_assets.harvest.columnar import movies_from_typed
 from movie_assets.harvest.records import MOVIES_ORDER
-from movie_assets.harvest.stages import load_reference
 from movie_assets.harvest.store import OK, DetailsStore
 from movie_assets.lake import Lake
+from movie_assets.lake.readers import load_reference
 from movie_assets.lake.schema import MOVIES_SCHEMA
 from movie_assets.warehouse.sql import path_literal
 

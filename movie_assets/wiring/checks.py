@@ -1,12 +1,12 @@
-"""Turning a plain `validation.CheckOutcome` into a Dagster check result, and reading the previous
+"""Turning a plain `CheckOutcome` into a Dagster check result, and reading the previous
 materialization a check compares against."""
 
 import dagster as dg
 
-from movie_assets.release import validation
+from movie_assets.warehouse.validation import CheckOutcome
 
 
-def check_result(outcome: validation.CheckOutcome, severity=dg.AssetCheckSeverity.ERROR) -> dg.AssetCheckResult:
+def check_result(outcome: CheckOutcome, severity=dg.AssetCheckSeverity.ERROR) -> dg.AssetCheckResult:
     metadata = {
         k: dg.MetadataValue.json(v) if isinstance(v, dict | list) else v for k, v in outcome.metadata.items()
     }

@@ -11,11 +11,11 @@ import dagster as dg
 import pydantic
 from dagster_duckdb import DuckDBResource
 
+from movie_assets.emulator.connect import open_client
 from movie_assets.lake import Lake
 from movie_assets.settings import DEFAULT_DATA_DIR, is_set, tmdb_settings_from_env
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings, value_type
-from movie_assets.tmdb.connect import open_client
 
 
 class _TMDbResourceBase(dg.ConfigurableResource):

@@ -20,7 +20,7 @@ from movie_assets.defs.ingest.partitions import yearly_partitions
 from movie_assets.emulator import Catalog, running_emulator
 from movie_assets.harvest import changes as refresh
 from movie_assets.harvest import stages
-from movie_assets.lake import Lake
+from movie_assets.lake import Lake, readers
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings
 from movie_assets.wiring.internals import backfilling_partitions
@@ -249,7 +249,7 @@ def test_refetch_ids_refetch_only_the_changed_movies(harvested):
                    refresh.RefreshCursor(D(2026, 8, 1)).to_json())
     request = next(r for r in result.run_requests if r.partition_key == str(YEARS[0]))
     ids = request.run_config["ops"]["movie_details"]["config"]["refetch_ids"]
-    assert 0 < len(ids) < len(stages.discover_ids(lake, YEARS[0]))
+    assert 0 < len(ids) < len(readers.discover_ids(lake, YEARS[0]))
     before = emu.stats()["by_path"].get("movie", 0)
     run = dg.materialize([movie_details, movies], partition_key=request.partition_key,
                          run_config=request.run_config, resources=_resources(emu.base_url, lake),

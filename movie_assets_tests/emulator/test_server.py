@@ -467,7 +467,7 @@ async def test_stats_endpoint_counts_and_resets(catalog: Catalog) -> None:
 def test_cli_arguments_build_options_and_catalog() -> None:
     import argparse
 
-    from movie_assets.cli.emulator import add_emulator_arguments, catalog_from_args, options_from_args
+    from movie_assets.emulator.command import add_emulator_arguments, catalog_from_args, options_from_args
 
     parser = add_emulator_arguments(argparse.ArgumentParser())
     args = parser.parse_args(

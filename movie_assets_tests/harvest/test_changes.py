@@ -10,7 +10,7 @@ import pytest
 from movie_assets.emulator import Catalog, running_emulator
 from movie_assets.harvest import changes as refresh
 from movie_assets.harvest import stages
-from movie_assets.lake import Lake
+from movie_assets.lake import Lake, readers
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings
 
@@ -103,7 +103,7 @@ def test_affected_years_and_latest_harvest_against_the_emulator(tmp_path):
     by_year = refresh.affected_years(lake, changes.ids)
     assert set(by_year) <= set(years) and by_year
     for year, ids in by_year.items():
-        harvested = set(stages.discover_ids(lake, year))
+        harvested = set(readers.discover_ids(lake, year))
         assert ids == sorted(set(changes.ids) & harvested)
     # ids of movies in no harvested year are ignored (new movies come through discover)
     assert refresh.affected_years(lake, [1, 2, 3]) == {}

@@ -11,11 +11,11 @@ import pytest
 from aiohttp import web
 
 from movie_assets.emulator import Catalog, ChurnRates, EmulatorOptions, running_emulator
-from movie_assets.harvest import stages
+from movie_assets.harvest import stages, year_build
 from movie_assets.harvest.discover import RESULT_CAP, VOTE_SORT, DiscoverHarvester, Ordering, Window
 from movie_assets.harvest.enrich import enrich
 from movie_assets.harvest.store import DetailsStore
-from movie_assets.lake import Lake
+from movie_assets.lake import Lake, readers
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings
 from movie_assets.tmdb.errors import TMDbAuthError, TMDbPageLimitError
@@ -207,7 +207,7 @@ async def test_killed_run_resumes_to_identical_output_refetching_at_most_one_bat
     with running_emulator(catalog=catalog, options=EmulatorOptions(latency=0.002)) as emu:
         await harvest_year(emu, clean, batch_size=batch)
         emu_total = movie_requests(emu)
-        movies_in_year = len(stages.discover_ids(clean, YEAR))
+        movies_in_year = len(readers.discover_ids(clean, YEAR))
         assert emu_total == movies_in_year
 
         async with client_for(emu) as client:
@@ -246,7 +246,7 @@ async def test_an_unchanged_year_is_paged_again_unless_a_sync_of_today_vouches_f
     options = EmulatorOptions(as_of=dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC))
     with running_emulator(catalog=catalog, options=options) as emu:
         await harvest_year(emu, lake)
-        movies = len(stages.discover_ids(lake, YEAR))
+        movies = len(readers.discover_ids(lake, YEAR))
         first = emu.stats()["requests_total"]
         await harvest_year(emu, lake)
         again = emu.stats()["requests_total"] - first
@@ -293,7 +293,7 @@ async def test_corrupt_store_shard_is_discarded_and_refetched(tmp_path):
             summary = await stages.run_details(client, lake, YEAR)
         assert summary.discarded_shards == [shards[0].name]
         assert movie_requests(emu) - before == lost == summary.requested  # only the movies of that shard
-    stages.build_movies_year(lake, YEAR)
+    year_build.build_movies_year(lake, YEAR)
     assert lake.movies_year_file(YEAR).read_bytes() == good
 
 
@@ -307,9 +307,9 @@ async def test_failed_movies_fail_the_step_and_keep_what_succeeded(tmp_path):
             with pytest.raises(stages.IngestError, match="still failed after retries"):
                 await stages.run_details(client, lake, YEAR)
     statuses = DetailsStore(lake.details_store_dir).statuses()
-    assert set(statuses.values()) == {"ok"} and 0 < len(statuses) < len(stages.discover_ids(lake, YEAR))
+    assert set(statuses.values()) == {"ok"} and 0 < len(statuses) < len(readers.discover_ids(lake, YEAR))
     with pytest.raises(stages.IngestError, match="no details yet"):
-        stages.build_movies_year(lake, YEAR)
+        year_build.build_movies_year(lake, YEAR)
 
 
 def test_unwritable_data_dir_is_a_clear_error(tmp_path):
@@ -321,8 +321,8 @@ def test_unwritable_data_dir_is_a_clear_error(tmp_path):
 
 def test_discover_output_parquet_is_read_back(tmp_path):
     lake = Lake.at(tmp_path)
-    with pytest.raises(stages.IngestError, match="materialize discover_movies"):
-        stages.discover_ids(lake, YEAR)
+    with pytest.raises(readers.LakeInputError, match="materialize discover_movies"):
+        readers.discover_ids(lake, YEAR)
 
 
 async def test_a_401_stops_the_whole_batch(tmp_path):

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 
 from movie_assets.emulator import Catalog, ChurnRates, EmulatorOptions, running_emulator
-from movie_assets.harvest import changes, exports, stages
+from movie_assets.harvest import changes, exports, stages, year_build
 from movie_assets.harvest.store import (
     MERGE_AT_SHARDS,
     OK,
@@ -24,7 +24,7 @@ from movie_assets.harvest.store import (
     StoreBusy,
     StoreError,
 )
-from movie_assets.lake import Lake
+from movie_assets.lake import Lake, readers
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings
 from movie_assets.warehouse import build as warehouse
@@ -136,11 +136,11 @@ async def test_a_failed_refetch_keeps_the_good_version_and_the_year_still_builds
         async with client_for(emu) as client:
             await stages.harvest_year(client, lake, 2021)
         good = lake.movies_year_file(2021).read_bytes()
-        ids = set(stages.discover_ids(lake, 2021))
+        ids = set(readers.discover_ids(lake, 2021))
     async with client_for(emu, max_attempts=1) as client:  # the emulator is gone: every call fails
         with pytest.raises(stages.IngestError, match="still failed"):
             await stages.run_details(client, lake, 2021, refetch=ids)
-    stages.build_movies_year(lake, 2021)
+    year_build.build_movies_year(lake, 2021)
     assert lake.movies_year_file(2021).read_bytes() == good
 
 
@@ -165,7 +165,7 @@ async def test_a_movie_whose_date_moves_leaves_its_old_year_and_a_deleted_one_le
             for year in years:  # refetch the changed and vanished movies of every year first ...
                 await stages.run_details(client, lake, year, refetch=set(changed.ids) | vanished)
     for year in years:  # ... then rebuild both years of every moved movie
-        stages.build_movies_year(lake, year)
+        year_build.build_movies_year(lake, year)
     overlay = catalog.overlay()
     table = warehouse.read_movies(lake)
     rows = dict(zip(table.column("movie_id").to_pylist(), table.column("year").to_pylist(), strict=True))
@@ -188,15 +188,15 @@ async def test_movies_without_a_release_date_have_their_own_partition_read_as_a_
     with running_emulator(catalog=catalog, options=EmulatorOptions(as_of=WHEN)) as emu:
         async with client_for(emu) as client:
             await stages.harvest_year(client, lake, 2023)
-            assert stages.build_movies_undated(lake).num_rows == 0
+            assert year_build.build_movies_undated(lake).num_rows == 0
             assert not lake.movies_year_dir(None).exists()  # no undated movies: no empty partition
             emu.advance(2)
             changed = await changes.changed_ids_since(client, WHEN.date(), catalog.day)
             await stages.run_details(client, lake, 2023, refetch=set(changed.ids))
-    stages.build_movies_year(lake, 2023)
-    undated = stages.build_movies_undated(lake)
+    year_build.build_movies_year(lake, 2023)
+    undated = year_build.build_movies_undated(lake)
     lost_dates = {i for i, d in catalog.overlay().moved.items() if d is None}
-    assert set(undated.column("movie_id").to_pylist()) == lost_dates & set(stages.discover_ids(lake, 2023)) != set()
+    assert set(undated.column("movie_id").to_pylist()) == lost_dates & set(readers.discover_ids(lake, 2023)) != set()
     assert undated.column("release_date").null_count == undated.num_rows
     table = warehouse.read_movies(lake)
     assert table.num_rows == len(set(table.column("movie_id").to_pylist()))  # each movie once
@@ -218,11 +218,11 @@ async def test_deleted_movies_leave_movies_for_the_tombstones_and_come_back_when
             await stages.harvest_year(client, lake, 2020)
             emu.advance(2)
             export = await exports.fetch_export(client, lake, now=emu.options.as_of)
-            deleted = sorted(i for i in catalog.overlay().deleted if i in set(stages.discover_ids(lake, 2020)))
+            deleted = sorted(i for i in catalog.overlay().deleted if i in set(readers.discover_ids(lake, 2020)))
             assert len(deleted) >= 2
             # One deleted movie is refetched (404); the others are only missing from the newest export.
             await stages.run_details(client, lake, 2020, refetch={deleted[0]})
-    table = stages.build_movies_year(lake, 2020)
+    table = year_build.build_movies_year(lake, 2020)
     assert not set(table.column("movie_id").to_pylist()) & set(deleted)
     stones = {r["movie_id"]: r for r in tombstones(lake).to_pylist()}
     assert set(stones) == set(deleted)
@@ -232,7 +232,7 @@ async def test_deleted_movies_leave_movies_for_the_tombstones_and_come_back_when
     store = DetailsStore(lake.details_store_dir)
     with store.writer():
         store.append([record(deleted[0], "2020-06-01", when=WHEN + dt.timedelta(days=5))], store.latest_hashes())
-    assert deleted[0] in set(stages.build_movies_year(lake, 2020).column("movie_id").to_pylist())
+    assert deleted[0] in set(year_build.build_movies_year(lake, 2020).column("movie_id").to_pylist())
     assert deleted[0] not in set(tombstones(lake).column("movie_id").to_pylist())
 
 

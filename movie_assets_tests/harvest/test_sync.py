@@ -8,6 +8,7 @@ import pyarrow.compute as pc
 import pytest
 
 from movie_assets.emulator import Catalog, ChurnRates, EmulatorOptions, running_emulator
+from movie_assets.harvest import cursor
 from movie_assets.harvest import sync as catalog_sync
 from movie_assets.harvest.store import DetailsStore, StoreBusy
 from movie_assets.lake import Lake, remove_dir_atomic
@@ -111,7 +112,7 @@ async def test_a_cursor_in_the_future_is_refused_naming_the_file(tmp_path):
     lake.sync_cursor_file.parent.mkdir(parents=True)
     lake.sync_cursor_file.write_text('{"changes_through": "2030-01-01", "export_day": "2029-12-31"}')
     with running_emulator(catalog=catalog, options=EmulatorOptions(as_of=CLOCK)) as emu:
-        with pytest.raises(catalog_sync.SyncError, match="sync.json.*after today"):
+        with pytest.raises(cursor.SyncError, match="sync.json.*after today"):
             await run_sync(emu, lake)
 
 
@@ -150,7 +151,7 @@ async def test_a_sync_that_fails_midway_is_finished_by_the_next_without_a_movie_
             return await real(self, movie_id, *args, **kwargs)
 
         monkeypatch.setattr(TMDbClient, "movie_details", flaky)
-        with pytest.raises(catalog_sync.SyncError, match="cursor did not move"):
+        with pytest.raises(cursor.SyncError, match="cursor did not move"):
             await run_sync(emu, lake)
         assert lake.sync_pending_file.exists()
         monkeypatch.setattr(TMDbClient, "movie_details", real)

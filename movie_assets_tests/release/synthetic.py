@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from movie_assets.harvest.records import movies_table
-from movie_assets.harvest.stages import write_year_partition
+from movie_assets.harvest.year_build import write_year_partition
 from movie_assets.lake import Lake, write_parquet_atomic
 from movie_assets.warehouse.build import read_movies
 

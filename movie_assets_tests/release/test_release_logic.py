@@ -14,6 +14,7 @@ from movie_assets.harvest.records import movies_table
 from movie_assets.release import export, sample, splits, validation
 from movie_assets.release.common import ConfigValueError, read_consolidated, rows_per_year
 from movie_assets.release.profile import build_profile, write_profile
+from movie_assets.warehouse import validation as movies_db_validation
 
 from .synthetic import synthetic_rows, write_lake
 
@@ -175,27 +176,27 @@ def test_list_format_detection():
 
 # -- check logic on bad data ----------------------------------------------------------------------------
 def test_unique_ids_check_fails_on_duplicates():
-    assert validation.check_unique_ids(pa.array([1, 2, 3])).passed
-    outcome = validation.check_unique_ids(pa.array([1, 2, 2, 3, 3, 3]))
+    assert movies_db_validation.check_unique_ids(pa.array([1, 2, 3])).passed
+    outcome = movies_db_validation.check_unique_ids(pa.array([1, 2, 2, 3, 3, 3]))
     assert not outcome.passed and outcome.metadata["duplicated_ids"] == 2 and outcome.metadata["examples"] == [2, 3]
-    assert not validation.check_unique_ids(pa.array([1, None])).passed
+    assert not movies_db_validation.check_unique_ids(pa.array([1, None])).passed
 
 
 def test_row_drop_check():
-    assert validation.check_row_drop(100, None).passed
-    assert validation.check_row_drop(96, 100).passed
-    assert validation.check_row_drop(150, 100).passed
-    outcome = validation.check_row_drop(90, 100)
+    assert movies_db_validation.check_row_drop(100, None).passed
+    assert movies_db_validation.check_row_drop(96, 100).passed
+    assert movies_db_validation.check_row_drop(150, 100).passed
+    outcome = movies_db_validation.check_row_drop(90, 100)
     assert not outcome.passed and outcome.metadata["drop"] == 0.1
-    assert validation.check_row_drop(90, 100, max_drop=0.2).passed
+    assert movies_db_validation.check_row_drop(90, 100, max_drop=0.2).passed
 
 
 def test_image_url_check_fails_on_url_without_path():
     rows = synthetic_rows({2020: 10})
-    assert validation.check_image_urls(movies_table(rows)).passed
+    assert movies_db_validation.check_image_urls(movies_table(rows)).passed
     rows[0] = {**rows[0], "poster_path": None, "poster_url": "https://image.example/t/p/w500None"}
     rows[1] = {**rows[1], "backdrop_path": "/x.jpg", "backdrop_url": None}
-    outcome = validation.check_image_urls(movies_table(rows))
+    outcome = movies_db_validation.check_image_urls(movies_table(rows))
     assert not outcome.passed
     assert outcome.metadata["poster_mismatches"] == 1 and outcome.metadata["backdrop_mismatches"] == 1
     assert outcome.metadata["poster_examples"] == [rows[0]["movie_id"]]
@@ -203,9 +204,9 @@ def test_image_url_check_fails_on_url_without_path():
 
 def test_credits_coverage_check_fails_when_low():
     rows = synthetic_rows({2020: 20})
-    assert validation.check_credits_coverage(movies_table(rows)).passed
+    assert movies_db_validation.check_credits_coverage(movies_table(rows)).passed
     stripped = [{**r, "cast": [], "directors": []} if i % 4 else r for i, r in enumerate(rows)]
-    outcome = validation.check_credits_coverage(movies_table(stripped))
+    outcome = movies_db_validation.check_credits_coverage(movies_table(stripped))
     assert not outcome.passed and outcome.metadata["with_cast_share"] < 0.5
 
 

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from movie_assets.emulator import Catalog, ChurnRates, EmulatorOptions, running_emulator
-from movie_assets.harvest import changes, stages
+from movie_assets.harvest import changes, stages, year_build
 from movie_assets.lake import Lake
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings
@@ -37,7 +37,7 @@ def refreshed(tmp_path_factory):
                 emu.advance(10)
                 changed = await changes.changed_ids_since(client, CLOCK.date(), catalog.day)
                 await stages.run_details(client, lake, YEAR, refetch=set(changed.ids))
-                stages.build_movies_year(lake, YEAR)
+                year_build.build_movies_year(lake, YEAR)
                 return first, changed.ids
 
         first, changed = asyncio.run(run())

@@ -6,13 +6,15 @@ import dagster as dg
 import pyarrow.parquet as pq
 from pydantic import Field
 
+from movie_assets.defs.ingest.assets import movies, undated_movies
+from movie_assets.defs.ingest.partitions import yearly_partitions
 from movie_assets.harvest import exports
 from movie_assets.harvest import sync as catalog_sync_lib
 from movie_assets.harvest.store import StoreError
+from movie_assets.harvest.sync import SyncReport
 from movie_assets.wiring.metadata import ATTRIBUTION, table_metadata
 from movie_assets.wiring.policies import CATALOG_POLICY, TMDB_POOL, TMDB_RETRY, fail_fast_on_bad_input
 from movie_assets.wiring.resources import LakeResource, TMDbResource
-from movie_assets.wiring.sync_events import record_sync
 
 EXPORT_PREVIEW_COLUMNS = ["id", "original_title", "popularity", "adult", "video"]
 
@@ -95,7 +97,7 @@ async def catalog_sync(
                 )
         except StoreError as exc:  # another writer holds the store: a retry later may succeed
             raise dg.Failure(description=str(exc)) from None
-    outside = record_sync(context.instance, report, rows=None)
+    outside = record_sync(context.instance, report)
     return dg.MaterializeResult(
         metadata={
             "sync": report.describe(),
@@ -112,3 +114,32 @@ async def catalog_sync(
             "seconds": report.seconds,
         }
     )
+
+
+SYNC_TAGS = {"movie_assets/trigger": "movie-assets-sync"}
+
+
+def sync_summary(report: SyncReport) -> dict[str, str]:
+    """The metadata every materialization a sync reports carries."""
+    return {"sync": report.describe(), "export_day": report.export_day.isoformat()}
+
+
+def record_sync(instance: dg.DagsterInstance, report: SyncReport) -> list[int]:
+    """Record what a sync did as materializations in ``instance`` (the export, and each ``movies`` partition it
+    rebuilt), so the UI shows them; a ``movie-assets sync`` runs outside Dagster's runs. Returns the rebuilt
+    years that have no partition (reported in metadata instead, never dropped silently)."""
+    keys = set(yearly_partitions.get_partition_keys())
+    summary = sync_summary(report)
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(movie_id_export.key, metadata=summary, tags=SYNC_TAGS))
+    outside = []
+    for year in report.years_rebuilt:
+        if year is None:
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(undated_movies.key, metadata=summary, tags=SYNC_TAGS))
+        elif str(year) in keys:
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(movies.key, partition=str(year), metadata=summary, tags=SYNC_TAGS))
+        else:
+            outside.append(year)
+    return outside

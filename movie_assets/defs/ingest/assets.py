@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 from pydantic import Field
 
 from movie_assets.defs.ingest.partitions import partition_year, yearly_partitions
-from movie_assets.harvest import stages
+from movie_assets.harvest import stages, year_build
 from movie_assets.lake.schema import COLUMN_DESCRIPTIONS
 from movie_assets.wiring.metadata import ATTRIBUTION, counter_metadata, table_metadata
 from movie_assets.wiring.policies import (
@@ -146,7 +146,7 @@ async def movie_details(
 )
 def movies(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     year = partition_year(context.partition_key)
-    table = stages.build_movies_year(lake.lake(), year)
+    table = year_build.build_movies_year(lake.lake(), year)
     return dg.MaterializeResult(
         metadata={
             **table_metadata(table, descriptions=COLUMN_DESCRIPTIONS),
@@ -169,7 +169,7 @@ def movies(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Material
 )
 def undated_movies(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     with fail_fast_on_bad_input():
-        table = stages.build_movies_undated(lake.lake())
+        table = year_build.build_movies_undated(lake.lake())
     context.log.info(f"undated_movies: {table.num_rows} movies without a release date")
     return dg.MaterializeResult(
         metadata={

@@ -24,10 +24,10 @@ import dagster as dg
 from movie_assets.defs.catalog import schedules as catalog_schedules
 from movie_assets.defs.ingest import assets, jobs
 from movie_assets.defs.ingest.partitions import yearly_partitions
+from movie_assets.emulator.connect import open_client
 from movie_assets.harvest import changes as refresh
-from movie_assets.harvest.stages import IngestError
 from movie_assets.lake import LakeError
-from movie_assets.tmdb.connect import open_client
+from movie_assets.lake.readers import LakeInputError
 from movie_assets.wiring.internals import backfilling_partitions
 from movie_assets.wiring.policies import RUN_RETRY_TAGS
 from movie_assets.wiring.resources import LakeResource, TMDbResource
@@ -211,7 +211,7 @@ def build_changes_sensor(
         # than an Arrow traceback every tick; the cursor stays, so no change is lost meanwhile.
         try:
             changes, years = asyncio.run(_read_changes(tmdb, lake, cursor, today, max_windows))
-        except (LakeError, IngestError) as exc:
+        except (LakeError, LakeInputError) as exc:
             context.log.error(f"changes sensor: {exc}")
             return dg.SensorResult(skip_reason=f"cannot map TMDb's changes onto the lake: {exc}")
         requests = changes_run_requests(changes, years, yearly_partitions.get_partition_keys())

@@ -10,6 +10,7 @@ from dagster_duckdb import DuckDBResource
 
 from movie_assets.defs.catalog import assets as catalog_assets
 from movie_assets.defs.ingest import assets as ingest_assets
+from movie_assets.harvest.sync import SyncReport
 from movie_assets.lake.schema import COLUMN_DESCRIPTIONS
 from movie_assets.warehouse import build
 from movie_assets.wiring.metadata import ATTRIBUTION, table_metadata
@@ -47,3 +48,12 @@ def movies_db(context: dg.AssetExecutionContext, lake: LakeResource, duckdb: Duc
             ),
         }
     )
+
+
+def record_sync_rebuild(instance: dg.DagsterInstance, report: SyncReport, rows: int, outside: list[int]) -> None:
+    """Record the ``movies_db`` a ``movie-assets sync`` rebuilt after `catalog_assets.record_sync`."""
+    instance.report_runless_asset_event(dg.AssetMaterialization(
+        movies_db.key, tags=catalog_assets.SYNC_TAGS,
+        metadata={**catalog_assets.sync_summary(report), "dagster/row_count": rows,
+                  "years_outside_partitions": dg.MetadataValue.json(outside)},
+    ))

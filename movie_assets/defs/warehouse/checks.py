@@ -9,8 +9,8 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from movie_assets.defs.warehouse import assets as warehouse_assets
-from movie_assets.release import validation
 from movie_assets.release.common import read_consolidated
+from movie_assets.warehouse import validation
 from movie_assets.warehouse.completeness import check_complete
 from movie_assets.wiring.checks import check_result, metadata_value, previous_materialization
 from movie_assets.wiring.resources import LakeResource

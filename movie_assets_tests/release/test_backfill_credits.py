@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from movie_assets.cli import backfill_credits as backfill_cli
-from movie_assets.harvest import backfill_credits as bf
+from movie_assets.release import backfill_credits as bf
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings
 from movie_assets_tests.helpers import serve_handler

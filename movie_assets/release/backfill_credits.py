@@ -28,8 +28,6 @@ from movie_assets.lake import write_json_atomic
 from movie_assets.lake.state import StateFileError, read_state_json
 from movie_assets.release.export import JSON, detect_list_format, format_names, is_blank_list_cell, write_csv
 from movie_assets.tmdb.client import TMDbClient
-from movie_assets.tmdb.config import TMDbSettings
-from movie_assets.tmdb.connect import open_client
 
 log = logging.getLogger(__name__)
 
@@ -218,18 +216,3 @@ async def backfill_with_client(
             progress(report)
     result.failed.sort()
     return result
-
-
-async def backfill_credits(
-    csv_path: str | Path,
-    settings: TMDbSettings,
-    concurrency: int = 10,
-    batch_size: int = 500,
-    logger: logging.Logger | None = None,
-    progress: Callable[[BackfillProgress], Any] | None = None,
-) -> BackfillResult:
-    """Open a client from ``settings`` and backfill ``csv_path``."""
-    async with open_client(settings, logger) as client:
-        return await backfill_with_client(
-            client, csv_path, concurrency=concurrency, batch_size=batch_size, progress=progress, logger=logger
-        )

@@ -1,4 +1,7 @@
-"""Open a client on real TMDb, or on the built-in emulator when no credentials and no base URL are set."""
+"""Where the built-in emulator is chosen: open a client on real TMDb, or start the emulator on loopback and
+open the same client on it when no credentials and no base URL are set. The TMDb resource
+(`movie_assets.wiring.resources.TMDbResource`) and the CLI commands open their clients here; the client itself
+(`movie_assets.tmdb`) knows nothing of the emulator."""
 
 from __future__ import annotations
 
@@ -7,9 +10,11 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Iterator
 
-from .client import TMDbClient
-from .config import TMDbSettings
-from .errors import display_url
+from movie_assets.emulator.catalog import Catalog
+from movie_assets.emulator.runner import running_emulator
+from movie_assets.tmdb.client import TMDbClient
+from movie_assets.tmdb.config import TMDbSettings
+from movie_assets.tmdb.errors import display_url
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +26,6 @@ def resolved_settings(settings: TMDbSettings, logger: logging.Logger | None = No
     if not settings.uses_emulator:
         yield settings
         return
-    from movie_assets.emulator import Catalog, running_emulator
-
     catalog = Catalog(seed=settings.emulator_seed, movies_per_year=settings.emulator_movies_per_year)
     with running_emulator(catalog=catalog) as emulator:
         logger.info(

@@ -1,0 +1,132 @@
+"""The year build: ``movies[Y]`` (and the undated partition) from the details store, replaced atomically.
+
+A year holds the latest good version of every live movie whose current release date is in it, so a movie is
+in exactly one partition; what discover found for the year must have been fetched first. The per-year path
+(`movie_assets.harvest.stages`) and the catalog sync (`movie_assets.harvest.sync`) both build through here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from movie_assets.harvest.columnar import movies_from_typed, typed_fields
+from movie_assets.harvest.errors import IngestError
+from movie_assets.harvest.records import MOVIES_ORDER
+from movie_assets.harvest.store import OK, DetailsStore
+from movie_assets.harvest.tombstones import tombstoned_ids
+from movie_assets.lake import Lake, remove_dir_atomic, write_parquet_atomic
+from movie_assets.lake.locks import partitions_lock
+from movie_assets.lake.readers import discover_ids, load_reference
+from movie_assets.lake.schema import MOVIES_SCHEMA
+
+
+@dataclass
+class StoreView:
+    """The details store's latest observations and tombstones, read once for several partition builds."""
+
+    store: DetailsStore
+    latest: pa.Table
+    gone: pa.Array  # tombstoned ids
+
+    @classmethod
+    def load(cls, lake: Lake) -> StoreView:
+        store = DetailsStore(lake.details_store_dir)
+        latest = store.latest()
+        return cls(store, latest, pa.array(sorted(tombstoned_ids(lake, store, latest)), pa.int64()))
+
+
+def build_movies_year(
+    lake: Lake,
+    year: int,
+    *,
+    require_discover: bool = True,
+    view: StoreView | None = None,
+    poster_size: str = "w500",
+    backdrop_size: str = "w780",
+) -> pa.Table:
+    """Build ``year=Y/`` from the details store and replace it atomically.
+
+    The year holds the latest good version of every movie whose current release date is in ``year``,
+    wherever it was discovered: a movie whose date moved leaves its old year and joins its new one (both
+    years' builds see it), and a movie TMDb answers 404 for is not a row at all. Every movie discovered in
+    ``year`` must have been fetched first (``require_discover=False``: a year the catalog sync rebuilds,
+    discovered or not).
+    """
+    discover_path = lake.discover_file(year)
+    if require_discover and not discover_path.exists():
+        raise IngestError(f"no discover output for {year}; materialize discover_movies for {year} first")
+    with partitions_lock(lake):  # the store is read under the lock, so the last writer wrote the newest view
+        return _build_year(lake, year, discover_path, view or StoreView.load(lake), poster_size, backdrop_size)
+
+
+def _build_year(
+    lake: Lake, year: int, discover_path: Path, view: StoreView, poster_size: str, backdrop_size: str
+) -> pa.Table:
+    fetched = set(view.latest.column("movie_id").to_pylist()) if discover_path.exists() else set()
+    missing = [i for i in discover_ids(lake, year) if i not in fetched] if discover_path.exists() else []
+    if missing:
+        raise IngestError(
+            f"{len(missing)} movies of {year} have no details yet (e.g. {missing[:5]}); "
+            f"materialize movie_details for {year} first"
+        )
+    in_year = pc.equal(view.latest.column("release_year"), year)
+    return _build_partition(lake, year, view, in_year, poster_size, backdrop_size)
+
+
+def build_movies_undated(
+    lake: Lake, *, view: StoreView | None = None, poster_size: str = "w500", backdrop_size: str = "w780"
+) -> pa.Table:
+    """Build the undated partition (``year=__HIVE_DEFAULT_PARTITION__/``, read as a NULL year) from the latest
+    good version of every stored movie that has no release date, and replace it atomically."""
+    with partitions_lock(lake):
+        view = view or StoreView.load(lake)
+        undated = pc.is_null(view.latest.column("release_year"))
+        return _build_partition(lake, None, view, undated, poster_size, backdrop_size)
+
+
+def _build_partition(
+    lake: Lake,
+    year: int | None,
+    view: StoreView,
+    member: pa.ChunkedArray,
+    poster_size: str,
+    backdrop_size: str,
+) -> pa.Table:
+    reference = load_reference(lake, year)
+    latest = view.latest
+    selected = latest.filter(pc.and_(pc.equal(latest.column("status"), OK), pc.fill_null(member, False)))
+    selected = selected.filter(pc.invert(pc.is_in(selected.column("movie_id"), value_set=view.gone)))
+    def typed(versions: pa.Table) -> pa.Table:
+        unreadable = versions.filter(pc.is_null(versions.column("typed")))
+        if unreadable.num_rows:  # a payload movie_row cannot read: its own error, as the row-by-row build gave
+            records = view.store.records(selected.filter(pc.is_in(selected.column("movie_id"),
+                                                                   value_set=unreadable.column("movie_id"))))
+            typed_fields(pa.array([r.payload for r in records.values()], pa.string()))
+        return movies_from_typed(versions, image_base_url=reference["image_base_url"], poster_size=poster_size,
+                                 backdrop_size=backdrop_size)
+
+    parts = view.store.latest_versions(selected, "typed", typed)  # one shard in memory at a time
+    found = sum(part.num_rows for part in parts)
+    if found < selected.num_rows:
+        raise IngestError(
+            f"{selected.num_rows - found} movies lost their details to a corrupt store shard; "
+            "materialize movie_details again to fetch them"
+        )
+    table = pa.concat_tables([MOVIES_SCHEMA.empty_table(), *parts]).sort_by(MOVIES_ORDER)
+    if year is None and not table.num_rows:
+        remove_dir_atomic(lake.movies_year_dir(None))  # no undated movies: no empty partition either
+    else:
+        write_year_partition(lake, year, table)
+    return table
+
+
+def write_year_partition(lake: Lake, year: int | None, table: pa.Table) -> Path:
+    """Write ``year=Y/part-0.parquet`` (None: the undated partition; the partition column is dropped, as
+    Hive layout implies). One rename replaces the file, so a reader globbing the dataset meanwhile finds
+    the year's old file or its new one, never neither."""
+    target = lake.movies_year_file(year)
+    return write_parquet_atomic(table.drop_columns(["year"]), target)
