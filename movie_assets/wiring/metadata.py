@@ -19,6 +19,15 @@ import pyarrow as pa
 ATTRIBUTION = "This product uses the TMDB API but is not endorsed or certified by TMDB."
 
 
+def with_attribution(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """``spec`` with TMDb's attribution at the end of its description (once; `movie_assets.definitions`
+    maps every asset through this)."""
+    description = (spec.description or "").rstrip()
+    if ATTRIBUTION in description:
+        return spec
+    return spec.replace_attributes(description=f"{description} {ATTRIBUTION}".strip())
+
+
 def column_schema(schema: pa.Schema, descriptions: Mapping[str, str] | None = None) -> dg.TableSchema:
     descriptions = descriptions or {}
     return dg.TableSchema(

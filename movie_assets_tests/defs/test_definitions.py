@@ -150,3 +150,40 @@ def test_catalog_sync_asset_runs_the_sync_and_records_the_partitions_it_rebuilt(
         assert metadata["full"].value is True and metadata["listed"].value > 0
         assert {"2018", "2026"} <= instance.get_materialized_partitions(dg.AssetKey("movies"))
     assert defs.get_schedule_def("catalog_sync_schedule").default_status == dg.DefaultScheduleStatus.STOPPED
+
+
+def _defs_objects(kind: type) -> list[tuple[str, str, object]]:
+    """(domain folder, module file, object) for every module-level ``kind`` under movie_assets/defs/."""
+    import importlib
+    import pkgutil
+
+    import movie_assets.defs
+
+    found = []
+    for info in pkgutil.walk_packages(movie_assets.defs.__path__, "movie_assets.defs."):
+        module = importlib.import_module(info.name)
+        parts = info.name.split(".")
+        if len(parts) < 4:
+            continue
+        for value in vars(module).values():
+            if isinstance(value, kind):
+                found.append((parts[2], parts[3], value))
+    # A definition imported by name into a second module would be loaded twice (Dagster refuses duplicate keys):
+    # modules import each other's definitions as modules (`from movie_assets.defs.ingest import assets`).
+    assert len({id(v) for _, _, v in found}) == len(found), "a definition is a module-level name of two modules"
+    return found
+
+
+def test_groups_are_folders_jobs_in_jobs_py_and_checks_beside_their_assets():
+    folder_of_asset = {}
+    for folder, _, asset in _defs_objects(dg.AssetsDefinition):
+        for key in asset.keys:
+            if asset.specs_by_key.get(key) is not None and asset.is_executable:
+                folder_of_asset.setdefault(key, folder)
+                assert asset.specs_by_key[key].group_name == folder, f"{key.to_user_string()} is not in group {folder}"
+    assert {"movies_db", "movie_posters", "poster_embeddings"} <= {k.to_user_string() for k in folder_of_asset}
+    for folder, module, job in _defs_objects((dg.JobDefinition, type(dg.define_asset_job("probe")))):
+        assert module == "jobs", f"{job.name} is defined in {folder}/{module}.py, not {folder}/jobs.py"
+    for folder, _, check in _defs_objects(dg.AssetChecksDefinition):
+        for key in check.check_keys:
+            assert folder_of_asset[key.asset_key] == folder, f"{key.name} checks an asset of another folder"

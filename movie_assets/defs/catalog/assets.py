@@ -6,13 +6,13 @@ import dagster as dg
 import pyarrow.parquet as pq
 from pydantic import Field
 
-from movie_assets.defs.ingest.assets import movies, undated_movies
+from movie_assets.defs.ingest import assets as ingest_assets
 from movie_assets.defs.ingest.partitions import yearly_partitions
 from movie_assets.harvest import exports
 from movie_assets.harvest import sync as catalog_sync_lib
 from movie_assets.harvest.store import StoreError
 from movie_assets.harvest.sync import SyncReport
-from movie_assets.wiring.metadata import ATTRIBUTION, table_metadata
+from movie_assets.wiring.metadata import table_metadata
 from movie_assets.wiring.policies import CATALOG_POLICY, TMDB_POOL, TMDB_RETRY, fail_fast_on_bad_input
 from movie_assets.wiring.resources import LakeResource, TMDbResource
 
@@ -33,7 +33,7 @@ class ExportConfig(dg.Config):
         "TMDb's daily ID export (movie_ids_MM_DD_YYYY.json.gz from TMDB_EXPORTS_BASE_URL): every movie that "
         "exists, as data/raw/exports/day=D/movie_ids.parquet (id, original_title, popularity, adult, video, "
         "day). Uses the newest published day (falling back a day before 08:00 UTC or when a day is missing); "
-        "refuses an export under 90% of the previous one. " + ATTRIBUTION
+        "refuses an export under 90% of the previous one. "
     ),
 )
 async def movie_id_export(
@@ -81,7 +81,7 @@ class SyncConfig(dg.Config):
         "The lake brought to TMDb's state of today: the daily ID export says what exists, /movie/changes what "
         "changed since the last sync; new and changed movies are fetched into the details store and exactly "
         "the partitions whose membership changed are rebuilt (the first sync fetches the whole catalog). "
-        "Records the movies partitions it rebuilt. " + ATTRIBUTION
+        "Records the movies partitions it rebuilt. "
     ),
 )
 async def catalog_sync(
@@ -136,10 +136,10 @@ def record_sync(instance: dg.DagsterInstance, report: SyncReport) -> list[int]:
     for year in report.years_rebuilt:
         if year is None:
             instance.report_runless_asset_event(
-                dg.AssetMaterialization(undated_movies.key, metadata=summary, tags=SYNC_TAGS))
+                dg.AssetMaterialization(ingest_assets.undated_movies.key, metadata=summary, tags=SYNC_TAGS))
         elif str(year) in keys:
             instance.report_runless_asset_event(
-                dg.AssetMaterialization(movies.key, partition=str(year), metadata=summary, tags=SYNC_TAGS))
+                dg.AssetMaterialization(ingest_assets.movies.key, partition=str(year), metadata=summary, tags=SYNC_TAGS))
         else:
             outside.append(year)
     return outside

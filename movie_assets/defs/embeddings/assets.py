@@ -14,7 +14,7 @@ from movie_assets.defs.ingest.partitions import partition_year, yearly_partition
 from movie_assets.defs.warehouse import assets as warehouse_assets
 from movie_assets.embeddings import backends, encode, index, model, partitions, search
 from movie_assets.settings import EMBEDDING_BACKEND_ENV, embedding_backend_from_env
-from movie_assets.wiring.metadata import ATTRIBUTION, column_schema
+from movie_assets.wiring.metadata import column_schema
 from movie_assets.wiring.policies import (
     AFTER_ANY_YEAR_UPDATED,
     FOLLOW_UPSTREAM,
@@ -159,7 +159,7 @@ EMBEDDINGS_DESCRIPTION = (
     automation_condition=FOLLOW_UPSTREAM_EVERY_YEAR,
     kinds={"python", "parquet"},
     description=EMBEDDINGS_DESCRIPTION + "One partition per year: a backfill over the years fans the encoding "
-    "out over runs and workers. " + ATTRIBUTION,
+    "out over runs and workers. ",
 )
 def movie_embeddings(
     context: dg.AssetExecutionContext, config: EmbeddingsConfig, lake: LakeResource
@@ -173,7 +173,7 @@ def movie_embeddings(
     automation_condition=FOLLOW_UPSTREAM,
     kinds={"python", "parquet"},
     description=EMBEDDINGS_DESCRIPTION + "This one: the movies without a release date "
-    "(year=__HIVE_DEFAULT_PARTITION__). " + ATTRIBUTION,
+    "(year=__HIVE_DEFAULT_PARTITION__). ",
 )
 def undated_movie_embeddings(
     context: dg.AssetExecutionContext, config: EmbeddingsConfig, lake: LakeResource
@@ -203,7 +203,7 @@ def undated_movie_embeddings(
         f"vectors, HNSW (M {_INDEX_DEFAULTS.hnsw_m}, efConstruction {_INDEX_DEFAULTS.ef_construction}, efSearch "
         f"{_INDEX_DEFAULTS.ef_search}, inner product) above; with a row → movie_id map (Parquet) and a manifest "
         "holding recall@10 against exact search. Each year's vectors are limited to its current movies; "
-        "partitions of two backends are refused. " + ATTRIBUTION
+        "partitions of two backends are refused. "
     ),
 )
 def movie_index(context: dg.AssetExecutionContext, config: IndexConfig, lake: LakeResource) -> dg.MaterializeResult:
@@ -309,7 +309,7 @@ def _markdown(searcher: search.MovieSearch, row: int, k: int = 10) -> str:
     kinds={"python"},
     description=(
         "Sanity preview: the 10 nearest neighbours of a few well-known titles (or of the 5 most popular movies "
-        "when none is present), as markdown tables in metadata. " + ATTRIBUTION
+        "when none is present), as markdown tables in metadata. "
     ),
 )
 def similar_movies_preview(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:

@@ -13,7 +13,7 @@ from pydantic import Field
 from movie_assets.defs.ingest.partitions import partition_year, yearly_partitions
 from movie_assets.harvest import stages, year_build
 from movie_assets.lake.schema import COLUMN_DESCRIPTIONS
-from movie_assets.wiring.metadata import ATTRIBUTION, counter_metadata, table_metadata
+from movie_assets.wiring.metadata import counter_metadata, table_metadata
 from movie_assets.wiring.policies import (
     AFTER_ANY_YEAR_UPDATED,
     CATALOG_POLICY,
@@ -50,7 +50,7 @@ class DetailsConfig(dg.Config):
     kinds={"python", "parquet"},
     description=(
         "Every movie released in the year, from TMDb /discover/movie, date-windowed so no query passes the "
-        "10,000-result cap; unchanged windows are reused on re-materialization. " + ATTRIBUTION
+        "10,000-result cap; unchanged windows are reused on re-materialization. "
     ),
 )
 async def discover_movies(
@@ -96,7 +96,7 @@ async def discover_movies(
     kinds={"python", "parquet"},
     description=(
         "Details, full credits and keywords for each discovered movie (one TMDb call each), checkpointed per "
-        "batch with a status per movie; a re-run fetches only what is missing. " + ATTRIBUTION
+        "batch with a status per movie; a re-run fetches only what is missing. "
     ),
 )
 async def movie_details(
@@ -141,7 +141,7 @@ async def movie_details(
     description=(
         "The typed movies table of the year, Hive-partitioned at processed/movies_parquet/year=Y/: the latest "
         "good version (from the details store) of every movie whose current release date is in the year; "
-        "deterministic bytes, replaced atomically. " + ATTRIBUTION
+        "deterministic bytes, replaced atomically. "
     ),
 )
 def movies(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
@@ -164,7 +164,6 @@ def movies(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Material
         "The typed movies without a release date (TMDb lists some that never get one, and dates can be "
         "removed), at processed/movies_parquet/year=__HIVE_DEFAULT_PARTITION__/ (Hive's null partition: "
         "DuckDB and pyarrow read it as year NULL), built from the details store, replaced atomically. "
-        + ATTRIBUTION
     ),
 )
 def undated_movies(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:

@@ -21,10 +21,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import dagster as dg
 
-from movie_assets.defs.catalog import schedules as catalog_schedules
+from movie_assets.defs.catalog import jobs as catalog_jobs
 from movie_assets.defs.ingest import assets, jobs
 from movie_assets.defs.ingest.partitions import yearly_partitions
-from movie_assets.emulator.connect import open_client
 from movie_assets.harvest import changes as refresh
 from movie_assets.lake import LakeError
 from movie_assets.lake.readers import LakeInputError
@@ -143,7 +142,7 @@ async def _read_changes(
     today: Callable[[], dt.date] | None,
     max_windows: int,
 ) -> tuple[refresh.ChangeSet, dict[int, list[int]]]:
-    async with open_client(tmdb.settings()) as client:
+    async with tmdb.client() as client:
         day = today() if today is not None else await refresh.server_today(client)
         start, end = refresh.refresh_range(cursor, day, lake.lake(), max_windows=max_windows)
         changes = await refresh.changed_ids_since(client, start, end)
@@ -187,7 +186,7 @@ def build_changes_sensor(
 
     @dg.sensor(
         name=name,
-        jobs=[jobs.ingest_job, catalog_schedules.catalog_sync_job],
+        jobs=[jobs.ingest_job, catalog_jobs.catalog_sync_job],
         minimum_interval_seconds=6 * 3600,
         default_status=dg.DefaultSensorStatus.STOPPED,
         description=(
@@ -201,7 +200,7 @@ def build_changes_sensor(
         if lake.lake().sync_cursor_file.exists():
             day = today() if today is not None else dt.datetime.now(dt.UTC).date()
             return dg.SensorResult(run_requests=[dg.RunRequest(
-                job_name=catalog_schedules.catalog_sync_job.name,
+                job_name=catalog_jobs.catalog_sync_job.name,
                 run_key=f"catalog-sync-{day.isoformat()}",
                 tags={TRIGGER_TAG: "tmdb_changes", **RUN_RETRY_TAGS},
             )])

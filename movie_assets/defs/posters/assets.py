@@ -17,11 +17,10 @@ from movie_assets.defs.warehouse import assets as warehouse_assets
 from movie_assets.embeddings import index
 from movie_assets.embeddings.encode import vectors_of
 from movie_assets.posters import cache, clip
-from movie_assets.wiring.metadata import ATTRIBUTION
 from movie_assets.wiring.policies import TMDB_POOL
 from movie_assets.wiring.resources import LakeResource, TMDbResource
 
-GROUP = "embeddings"
+GROUP = "posters"
 
 
 class PostersConfig(dg.Config):
@@ -75,7 +74,7 @@ def _pairs(table: pa.Table) -> list[tuple[int, str]]:
     description=(
         "Poster images of the most popular movies (config: size, limit, years), cached under "
         "data/posters/<size>/ through the same rate-limited TMDb client as the harvest; already cached "
-        "files are not fetched again. " + ATTRIBUTION
+        "files are not fetched again. "
     ),
 )
 async def movie_posters(
@@ -120,7 +119,7 @@ async def movie_posters(
         "CLIP image embeddings (unit norm, float32) of the cached posters in "
         "data/processed/poster_embeddings.parquet, and a FAISS index over them under data/index/posters/ "
         "(same build as the text index). Needs local CLIP weights (config model_path); without them the "
-        "step skips and says why. " + ATTRIBUTION
+        "step skips and says why. "
     ),
 )
 def poster_embeddings(

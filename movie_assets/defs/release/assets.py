@@ -20,7 +20,7 @@ from movie_assets.release import profile as profile_lib
 from movie_assets.release import sample as sample_lib
 from movie_assets.release import splits as splits_lib
 from movie_assets.release.common import ConfigValueError, read_consolidated, rows_per_year
-from movie_assets.wiring.metadata import ATTRIBUTION, column_schema, markdown_preview, png_markdown, table_metadata
+from movie_assets.wiring.metadata import column_schema, markdown_preview, png_markdown, table_metadata
 from movie_assets.wiring.policies import FOLLOW_UPSTREAM
 from movie_assets.wiring.resources import LakeResource
 
@@ -54,7 +54,7 @@ class SampleConfig(dg.Config):
     description=(
         "processed/movies_sample.parquet: a fixed-seed sample of the movies table (10,000 rows by default), "
         "stratified by release year with proportional allocation and at least one movie per non-empty year; "
-        "same input, same bytes. " + ATTRIBUTION
+        "same input, same bytes. "
     ),
 )
 def movies_sample(context: dg.AssetExecutionContext, config: SampleConfig, lake: LakeResource) -> dg.MaterializeResult:
@@ -82,7 +82,7 @@ def movies_sample(context: dg.AssetExecutionContext, config: SampleConfig, lake:
     kinds={"json"},
     description=(
         "reports/data_profile.json: rows, columns, dtypes, nulls, empty lists and uniques per column, date "
-        "range, rows per year, top original languages, credits coverage; deterministic JSON. " + ATTRIBUTION
+        "range, rows per year, top original languages, credits coverage; deterministic JSON. "
     ),
 )
 def data_profile(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
@@ -135,7 +135,6 @@ class SplitsConfig(dg.Config):
         "processed/splits/{train,val,test,undated}.parquet cut on one global release-date timeline "
         "(train < val_start <= val < test_start <= test; undated rows apart), plus manifest.json with the "
         "cut-offs. popularity, vote_average and vote_count are as of harvest time and leak the future. "
-        + ATTRIBUTION
     ),
 )
 def movie_splits(context: dg.AssetExecutionContext, config: SplitsConfig, lake: LakeResource) -> dg.MaterializeResult:
@@ -183,7 +182,7 @@ class CsvExportConfig(dg.Config):
     kinds={"csv"},
     description=(
         "data/movies_START_END.csv in the earlier tool's flat layout (adult … runtime, actors, directors) "
-        "with list fields as JSON arrays; written atomically, deterministic. " + ATTRIBUTION
+        "with list fields as JSON arrays; written atomically, deterministic. "
     ),
 )
 def movies_csv_export(
@@ -224,7 +223,7 @@ def movies_csv_export(
         "reports/checksums.txt in `sha256sum -c` format (paths relative to the repository root) over every "
         "published file: yearly Parquet, movies.parquet, tombstones, the sample, the splits, data_profile.json, "
         "the CSV exports, the embeddings and the FAISS index files. Run `sha256sum -c reports/checksums.txt` "
-        "from the repository root. " + ATTRIBUTION
+        "from the repository root. "
     ),
 )
 def release_checksums(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:

@@ -1,4 +1,4 @@
-"""``movies_db`` (group ``ingest``): every materialized year (and the undated movies) in one Parquet file,
+"""``movies_db`` (group ``warehouse``): every materialized year (and the undated movies) in one Parquet file,
 and DuckDB views.
 
 Thin wiring over `movie_assets.warehouse.build`. It rebuilds after any year of ``movies`` updated, once no
@@ -13,13 +13,13 @@ from movie_assets.defs.ingest import assets as ingest_assets
 from movie_assets.harvest.sync import SyncReport
 from movie_assets.lake.schema import COLUMN_DESCRIPTIONS
 from movie_assets.warehouse import build
-from movie_assets.wiring.metadata import ATTRIBUTION, table_metadata
+from movie_assets.wiring.metadata import table_metadata
 from movie_assets.wiring.policies import AFTER_ANY_YEAR_UPDATED, DUCKDB_POOL
 from movie_assets.wiring.resources import LakeResource
 
 
 @dg.asset(
-    group_name="ingest",
+    group_name="warehouse",
     deps=[
         dg.AssetDep(ingest_assets.movies, partition_mapping=dg.AllPartitionMapping()),
         ingest_assets.undated_movies,
@@ -31,7 +31,7 @@ from movie_assets.wiring.resources import LakeResource
     description=(
         "data/movies.duckdb with views over the lake (movies, movie_cast, movies_per_year) and the "
         "consolidated data/processed/movies.parquet of every materialized year and the undated movies "
-        "(year NULL). " + ATTRIBUTION
+        "(year NULL). "
     ),
 )
 def movies_db(context: dg.AssetExecutionContext, lake: LakeResource, duckdb: DuckDBResource) -> dg.MaterializeResult:
