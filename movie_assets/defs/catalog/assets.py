@@ -13,8 +13,9 @@ from movie_assets.harvest import sync as catalog_sync_lib
 from movie_assets.harvest.store import StoreError
 from movie_assets.harvest.sync import SyncReport
 from movie_assets.wiring.metadata import table_metadata
-from movie_assets.wiring.policies import CATALOG_POLICY, TMDB_POOL, TMDB_RETRY, fail_fast_on_bad_input
+from movie_assets.wiring.policies import CATALOG_POLICY, TMDB_POOL, TMDB_RETRY
 from movie_assets.wiring.resources import LakeResource, TMDbResource
+from movie_assets.wiring.tmdb_step import tmdb_step
 
 EXPORT_PREVIEW_COLUMNS = ["id", "original_title", "popularity", "adult", "video"]
 
@@ -39,12 +40,11 @@ class ExportConfig(dg.Config):
 async def movie_id_export(
     context: dg.AssetExecutionContext, config: ExportConfig, tmdb: TMDbResource, lake: LakeResource
 ) -> dg.MaterializeResult:
-    with fail_fast_on_bad_input():
-        async with tmdb.client(context.log) as client:
-            snapshot = await exports.fetch_export(
-                client, lake.lake(), now=await client.server_time(), include_adult=config.include_adult,
-                logger=context.log,
-            )
+    async with tmdb_step(context, tmdb) as step:
+        snapshot = await exports.fetch_export(
+            step.client, lake.lake(), now=await step.client.server_time(), include_adult=config.include_adult,
+            logger=context.log,
+        )
     table = pq.read_table(snapshot.path)
     return dg.MaterializeResult(
         metadata={
@@ -53,6 +53,7 @@ async def movie_id_export(
             "export_day": snapshot.day.isoformat(),
             "reused": snapshot.reused,
             "days_not_published": dg.MetadataValue.json(snapshot.skipped_days),
+            **step.metadata(),
             **(
                 {"previous_day": snapshot.previous_day.isoformat(), "ids_added": snapshot.added,
                  "ids_removed": snapshot.removed}
@@ -87,19 +88,19 @@ class SyncConfig(dg.Config):
 async def catalog_sync(
     context: dg.AssetExecutionContext, config: SyncConfig, tmdb: TMDbResource, lake: LakeResource
 ) -> dg.MaterializeResult:
-    with fail_fast_on_bad_input():
-        try:
-            async with tmdb.client(context.log) as client:
-                report = await catalog_sync_lib.sync(
-                    client, lake.lake(), include_adult=config.include_adult, include_video=config.include_video,
-                    batch_size=config.batch_size, concurrency=config.concurrency,
-                    progress=lambda p: context.log.info(f"sync {p.describe()}"), logger=context.log,
-                )
-        except StoreError as exc:  # another writer holds the store: a retry later may succeed
-            raise dg.Failure(description=str(exc)) from None
+    try:
+        async with tmdb_step(context, tmdb) as step:
+            report = await catalog_sync_lib.sync(
+                step.client, lake.lake(), include_adult=config.include_adult, include_video=config.include_video,
+                batch_size=config.batch_size, concurrency=config.concurrency,
+                progress=lambda p: context.log.info(f"sync {p.describe()}"), logger=context.log,
+            )
+    except StoreError as exc:  # another writer holds the store: a retry later may succeed
+        raise dg.Failure(description=str(exc)) from None
     outside = record_sync(context.instance, report)
     return dg.MaterializeResult(
         metadata={
+            **step.metadata(),
             "sync": report.describe(),
             "export_day": report.export_day.isoformat(),
             "full": report.full,
@@ -139,7 +140,8 @@ def record_sync(instance: dg.DagsterInstance, report: SyncReport) -> list[int]:
                 dg.AssetMaterialization(ingest_assets.undated_movies.key, metadata=summary, tags=SYNC_TAGS))
         elif str(year) in keys:
             instance.report_runless_asset_event(
-                dg.AssetMaterialization(ingest_assets.movies.key, partition=str(year), metadata=summary, tags=SYNC_TAGS))
+                dg.AssetMaterialization(ingest_assets.movies.key, partition=str(year), metadata=summary,
+                                        tags=SYNC_TAGS))
         else:
             outside.append(year)
     return outside

@@ -7,12 +7,12 @@ updates (``FOLLOW_UPSTREAM``, evaluated by ``downstream_automation_sensor``).
 import time
 
 import dagster as dg
-import pyarrow.parquet as pq
 
 from movie_assets.defs.ingest import assets as ingest_assets
 from movie_assets.defs.ingest.partitions import partition_year, yearly_partitions
 from movie_assets.defs.warehouse import assets as warehouse_assets
-from movie_assets.embeddings import backends, encode, index, model, partitions, search
+from movie_assets.embeddings import backends, encode, index, model, preview, search, year_run
+from movie_assets.embeddings import movie_index as movie_index_lib
 from movie_assets.settings import EMBEDDING_BACKEND_ENV, embedding_backend_from_env
 from movie_assets.wiring.metadata import column_schema
 from movie_assets.wiring.policies import (
@@ -24,8 +24,6 @@ from movie_assets.wiring.policies import (
 from movie_assets.wiring.resources import LakeResource
 
 GROUP = "embeddings"
-KNOWN_TITLES = ("The Matrix", "Toy Story", "The Godfather", "Spirited Away", "Inception", "Pulp Fiction")
-PREVIEW_MOVIES = 5
 
 
 class EmbeddingsConfig(dg.Config):
@@ -78,49 +76,18 @@ def _embed_partition(
     context: dg.AssetExecutionContext, config: EmbeddingsConfig, lake: LakeResource, year: int | None
 ) -> dg.MaterializeResult:
     """Encode one year's movies (None: the undated ones) into its embeddings partition."""
-    the_lake = lake.lake()
-    label = partitions.year_label(year)
     if config.backend is not None:
-        choice = backends.validate_backend(config.backend, "movie_embeddings config backend")
+        choice, chosen_by = backends.validate_backend(config.backend, "movie_embeddings config backend"), "config"
     else:
-        choice = embedding_backend_from_env()
-    loaded = backends.load_backend(
-        choice,
-        model_path=config.model_path or None,
-        expected_sha256=config.model_sha256 or None,
-        device=config.device,
-        cache_dir=config.onnx_cache_dir or (the_lake.root / "models"),
-        threads=config.threads,
-        log=context.log.info,
+        choice, chosen_by = embedding_backend_from_env(), EMBEDDING_BACKEND_ENV
+    options = year_run.EmbeddingOptions(
+        backend=choice, chosen_by=chosen_by, model_path=config.model_path, model_sha256=config.model_sha256,
+        device=config.device, onnx_cache_dir=config.onnx_cache_dir, threads=config.threads,
+        batch_size=config.batch_size, log_every_seconds=config.log_every_seconds,
     )
-    chosen_by = "config" if config.backend is not None else EMBEDDING_BACKEND_ENV
-    context.log.info(
-        f"{label}: backend {loaded.name} on {loaded.device} ({choice!r} from {chosen_by}); model "
-        f"{loaded.model_id} from {loaded.path}"
-    )
-
-    last = [0.0]
-
-    def progress(done: int, total: int, rate: float) -> None:
-        now = time.monotonic()
-        if done == total or now - last[0] >= config.log_every_seconds:
-            last[0] = now
-            context.log.info(f"{label}: encoded {done:,}/{total:,} texts ({rate:,.1f}/s)")
-
-    result = partitions.embed_year(
-        the_lake,
-        year,
-        loaded,
-        loaded.model_id,
-        dimension=loaded.dimension,
-        batch_size=config.batch_size,
-        progress=progress,
-        backend=loaded.name,
-    )
-    context.log.info(
-        f"{label}: {result.table.num_rows:,} rows, {result.encoded:,} encoded, {result.reused:,} reused, "
-        f"{result.removed:,} removed"
-    )
+    the_lake = lake.lake()
+    run = year_run.embed_partition(the_lake, year, options, context.log.info)
+    loaded, result = run.backend, run.result
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": result.table.num_rows,
@@ -209,40 +176,14 @@ def undated_movie_embeddings(
 def movie_index(context: dg.AssetExecutionContext, config: IndexConfig, lake: LakeResource) -> dg.MaterializeResult:
     the_lake = lake.lake()
     with fail_fast_on_bad_input():
-        inputs = partitions.index_table(the_lake)
-    if inputs.without_vectors:
-        context.log.warning(
-            f"{inputs.without_vectors:,} of {inputs.movies:,} movies have no vector yet (years without embeddings: "
-            f"{', '.join(inputs.years_without_embeddings) or 'none'}); materialize movie_embeddings for them"
-        )
-    if inputs.years_from_legacy_file:
-        context.log.info(
-            f"{len(inputs.years_from_legacy_file)} years have no embeddings partition yet; their vectors come from "
-            f"{the_lake.legacy_embeddings_file.name} until movie_embeddings is materialized for them"
-        )
-    embeddings = inputs.table
-    vectors = encode.vectors_of(embeddings)
-    ids = embeddings.column("movie_id").to_numpy()
-    titles = None
-    if the_lake.movies_file.exists():
-        titles = pq.read_table(the_lake.movies_file, columns=["movie_id", "title", "year"])
-    made_by = encode.embedding_source(embeddings)  # model id and backend: recorded so an index names its vectors
-    manifest = {"embeddings_rows": embeddings.num_rows, **made_by}
-    report = index.build_index_files(the_lake, ids, vectors, titles, config.params(), extra_manifest=manifest)
-    if partitions.remove_legacy_file_when_migrated(the_lake):
-        context.log.info(f"every year has its embeddings partition: removed {the_lake.legacy_embeddings_file}")
-    context.log.info(
-        f"movie_index: {report.index_type} over {report.vectors:,} vectors in {report.build_seconds:.2f}s, "
-        f"{report.size_bytes / 1e6:.1f} MB, recall@{report.recall_k} {report.recall_at_k:.4f}"
-    )
+        build = movie_index_lib.build_movie_index(the_lake, config.params(), log=context.log.info,
+                                                  warn=context.log.warning)
+    inputs, report, made_by = build.inputs, build.report, build.source
     coverage = dg.AssetCheckResult(
         check_name="movie_index_covers_the_movies",
         passed=inputs.without_vectors == 0,
         severity=dg.AssetCheckSeverity.WARN,
-        description="every movie is indexed" if not inputs.without_vectors else (
-            f"{inputs.without_vectors:,} movies have no vector (years without embeddings: "
-            f"{', '.join(inputs.years_without_embeddings) or 'none'}); materialize movie_embeddings for them"
-        ),
+        description=build.coverage(),
         metadata={"movies_without_vectors": inputs.without_vectors, "movies": inputs.movies},
     )
     return dg.MaterializeResult(
@@ -269,39 +210,6 @@ def movie_index(context: dg.AssetExecutionContext, config: IndexConfig, lake: La
     )
 
 
-def _preview_rows(the_lake, searcher: search.MovieSearch) -> list[int]:
-    """Rows of the preview movies: known titles present in the index, else the most popular movies."""
-    popularity: dict[int, float] = {}
-    if the_lake.movies_file.exists():
-        pop = pq.read_table(the_lake.movies_file, columns=["movie_id", "popularity"])
-        popularity = {
-            int(m): float(p or 0.0)
-            for m, p in zip(pop.column("movie_id").to_pylist(), pop.column("popularity").to_pylist(), strict=True)
-        }
-    rows: list[int] = []
-    for title in KNOWN_TITLES:
-        try:
-            rows.append(searcher.find(title))
-        except search.AmbiguousTitle as exc:
-            best = max(exc.candidates, key=lambda m: popularity.get(m.movie_id, 0.0))
-            rows.append(searcher.row_of(best.movie_id))
-        except search.TitleNotFound:
-            continue
-    if rows:
-        return rows[:PREVIEW_MOVIES]
-    ranked = sorted(range(len(searcher)), key=lambda r: (-popularity.get(searcher.movies[r].movie_id, 0.0), r))
-    return ranked[:PREVIEW_MOVIES]
-
-
-def _markdown(searcher: search.MovieSearch, row: int, k: int = 10) -> str:
-    movie = searcher.movies[row]
-    lines = [f"**{movie.label()}** (id {movie.movie_id})", "", "| # | movie | year | cosine |", "|---|---|---|---|"]
-    for n in searcher.neighbours_of_row(row, k):
-        title = (n.movie.title or "").replace("|", "\\|")
-        lines.append(f"| {n.rank} | {title} | {n.movie.year or ''} | {n.score:.3f} |")
-    return "\n".join(lines)
-
-
 @dg.asset(
     group_name=GROUP,
     automation_condition=FOLLOW_UPSTREAM,
@@ -316,8 +224,8 @@ def similar_movies_preview(context: dg.AssetExecutionContext, lake: LakeResource
     the_lake = lake.lake()
     searcher = search.MovieSearch.load(the_lake)
     started = time.perf_counter()
-    rows = _preview_rows(the_lake, searcher)
-    tables = [_markdown(searcher, row) for row in rows]
+    rows = preview.preview_rows(the_lake, searcher)
+    tables = [preview.neighbours_markdown(searcher, row) for row in rows]
     seconds = time.perf_counter() - started
     context.log.info(f"similar_movies_preview: {len(rows)} movies in {seconds * 1000:.1f} ms")
     return dg.MaterializeResult(

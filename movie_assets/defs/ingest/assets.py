@@ -4,8 +4,6 @@ Thin wiring over `movie_assets.harvest.stages`: each asset reads its partition's
 plain-Python stage, and reports row counts, schema, request counters and a preview.
 """
 
-import time
-
 import dagster as dg
 import pyarrow.parquet as pq
 from pydantic import Field
@@ -13,7 +11,7 @@ from pydantic import Field
 from movie_assets.defs.ingest.partitions import partition_year, yearly_partitions
 from movie_assets.harvest import stages, year_build
 from movie_assets.lake.schema import COLUMN_DESCRIPTIONS
-from movie_assets.wiring.metadata import counter_metadata, table_metadata
+from movie_assets.wiring.metadata import table_metadata
 from movie_assets.wiring.policies import (
     AFTER_ANY_YEAR_UPDATED,
     CATALOG_POLICY,
@@ -22,6 +20,7 @@ from movie_assets.wiring.policies import (
     fail_fast_on_bad_input,
 )
 from movie_assets.wiring.resources import LakeResource, TMDbResource
+from movie_assets.wiring.tmdb_step import tmdb_step
 
 GROUP = "ingest"
 
@@ -56,23 +55,20 @@ class DetailsConfig(dg.Config):
 async def discover_movies(
     context: dg.AssetExecutionContext, config: DiscoverConfig, tmdb: TMDbResource, lake: LakeResource
 ) -> dg.MaterializeResult:
-    started = time.monotonic()
-    with fail_fast_on_bad_input():
+    async with tmdb_step(context, tmdb) as step:
         year = partition_year(context.partition_key)
-        async with tmdb.client(context.log) as client:
-            summary = await stages.run_discover(
-                client,
-                lake.lake(),
-                year,
-                include_adult=config.include_adult,
-                include_video=config.include_video,
-                progress=context.log.debug,
-            )
-            stats = client.stats.as_dict()
+        summary = await stages.run_discover(
+            step.client,
+            lake.lake(),
+            year,
+            include_adult=config.include_adult,
+            include_video=config.include_video,
+            progress=context.log.debug,
+        )
     table = pq.read_table(summary.path)
     context.log.info(
         f"{year}: {summary.movies} movies from {summary.windows} windows "
-        f"({summary.reused_windows} reused, {summary.repaged_windows} paged) in {stats['requests']} requests"
+        f"({summary.reused_windows} reused, {summary.repaged_windows} paged) in {step.stats['requests']} requests"
     )
     return dg.MaterializeResult(
         metadata={
@@ -81,8 +77,7 @@ async def discover_movies(
             "windows": summary.windows,
             "windows_reused": summary.reused_windows,
             "windows_paged": summary.repaged_windows,
-            "seconds": round(time.monotonic() - started, 2),
-            **counter_metadata("tmdb", stats),
+            **step.metadata(),
         }
     )
 
@@ -102,22 +97,19 @@ async def discover_movies(
 async def movie_details(
     context: dg.AssetExecutionContext, config: DetailsConfig, tmdb: TMDbResource, lake: LakeResource
 ) -> dg.MaterializeResult:
-    started = time.monotonic()
-    with fail_fast_on_bad_input():
+    async with tmdb_step(context, tmdb) as step:
         year = partition_year(context.partition_key)
-        async with tmdb.client(context.log) as client:
-            summary = await stages.run_details(
-                client,
-                lake.lake(),
-                year,
-                batch_size=config.batch_size,
-                concurrency=config.concurrency,
-                refetch_all=config.refetch_all,
-                refetch=set(config.refetch_ids),
-                progress=lambda p: context.log.info(f"{year} details {p.describe()}"),
-                logger=context.log,
-            )
-            stats = client.stats.as_dict()
+        summary = await stages.run_details(
+            step.client,
+            lake.lake(),
+            year,
+            batch_size=config.batch_size,
+            concurrency=config.concurrency,
+            refetch_all=config.refetch_all,
+            refetch=set(config.refetch_ids),
+            progress=lambda p: context.log.info(f"{year} details {p.describe()}"),
+            logger=context.log,
+        )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": summary.movies,
@@ -127,8 +119,7 @@ async def movie_details(
             "not_found": summary.not_found,
             "failed": summary.failed,
             "discarded_corrupt_shards": len(summary.discarded_shards),
-            "seconds": round(time.monotonic() - started, 2),
-            **counter_metadata("tmdb", stats),
+            **step.metadata(),
         }
     )
 

@@ -8,17 +8,14 @@ otherwise skips, reporting why in its metadata; nothing downloads model weights.
 import time
 
 import dagster as dg
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from pydantic import Field
 
 from movie_assets.defs.warehouse import assets as warehouse_assets
-from movie_assets.embeddings import index
-from movie_assets.embeddings.encode import vectors_of
-from movie_assets.posters import cache, clip
+from movie_assets.posters import cache, clip, poster_index
+from movie_assets.posters.selection import poster_pairs, poster_rows
 from movie_assets.wiring.policies import TMDB_POOL
 from movie_assets.wiring.resources import LakeResource, TMDbResource
+from movie_assets.wiring.tmdb_step import tmdb_step
 
 GROUP = "posters"
 
@@ -46,26 +43,6 @@ class PosterEmbeddingsConfig(dg.Config):
     years: list[int] | None = None
 
 
-def _poster_rows(lake, years: list[int] | None, limit: int | None) -> pa.Table:
-    source = lake.movies_file
-    if not source.exists():
-        raise FileNotFoundError(f"{str(source)!r} does not exist; materialize movies_db first")
-    names = pq.read_schema(source).names
-    columns = [c for c in ("movie_id", "poster_path", "year", "popularity", "title") if c in names]
-    only_years = [("year", "in", list(years))] if years else None
-    table = pq.read_table(source, columns=columns, filters=only_years)
-    table = table.filter(pc.is_valid(table.column("poster_path")))
-    if "popularity" in table.column_names:
-        table = table.sort_by([("popularity", "descending"), ("movie_id", "ascending")])
-    else:
-        table = table.sort_by("movie_id")
-    return table.slice(0, limit) if limit is not None else table
-
-
-def _pairs(table: pa.Table) -> list[tuple[int, str]]:
-    return list(zip(table.column("movie_id").to_pylist(), table.column("poster_path").to_pylist(), strict=True))
-
-
 @dg.asset(
     group_name=GROUP,
     deps=[warehouse_assets.movies_db],
@@ -81,12 +58,11 @@ async def movie_posters(
     context: dg.AssetExecutionContext, config: PostersConfig, tmdb: TMDbResource, lake: LakeResource
 ) -> dg.MaterializeResult:
     the_lake = lake.lake()
-    wanted = _poster_rows(the_lake, config.years, max(0, config.limit))
-    async with tmdb.client(context.log) as client:
+    wanted = poster_rows(the_lake, config.years, max(0, config.limit))
+    async with tmdb_step(context, tmdb) as step:
         result = await cache.cache_posters(
-            client, the_lake, _pairs(wanted), size=config.size, concurrency=config.concurrency
+            step.client, the_lake, poster_pairs(wanted), size=config.size, concurrency=config.concurrency
         )
-        stats = client.stats.as_dict()
     context.log.info(
         f"movie_posters: {result.downloaded:,} downloaded, {result.skipped_cached:,} cached, "
         f"{result.missing:,} missing, {result.failed:,} failed in {result.seconds:.1f}s"
@@ -105,7 +81,7 @@ async def movie_posters(
             "size": config.size,
             "years": dg.MetadataValue.json(sorted(config.years) if config.years else "all"),
             "image_base": result.image_base,
-            "tmdb_requests": stats["requests"],
+            **step.metadata(),
             "path": dg.MetadataValue.path(str(the_lake.posters_dir / config.size)),
         }
     )
@@ -129,23 +105,11 @@ def poster_embeddings(
     if model is None:
         reason = f"no CLIP weights at {config.model_path}; set model_path to a local CLIP directory"
         return dg.MaterializeResult(metadata={"skipped": True, "reason": reason})
-    the_lake = lake.lake()
-    movies = _poster_rows(the_lake, config.years, None)
-    cached = cache.cached_posters(the_lake, _pairs(movies), config.size)
-    context.log.info(f"embedding {len(cached):,} cached posters with {model.path}")
+    context.log.info(f"embedding the cached posters with {model.path}")
     started = time.perf_counter()
-    result = clip.embed_posters(model, the_lake, cached, batch_size=config.batch_size)
-    titles = movies.select([c for c in ("movie_id", "title", "year") if c in movies.column_names])
-    if "title" not in titles.column_names or "year" not in titles.column_names:
-        titles = None
-    report = clip.build_poster_index(
-        the_lake,
-        result.table.column("movie_id").to_numpy(),
-        vectors_of(result.table),
-        titles,
-        index.IndexParams(),
-        extra_manifest={"model_path": str(model.path), "size": config.size},
-    )
+    build = poster_index.embed_and_index_posters(lake.lake(), model, years=config.years, size=config.size,
+                                                 batch_size=config.batch_size)
+    result, report = build.embedded, build.report
     seconds = time.perf_counter() - started
     context.log.info(
         f"poster_embeddings: {result.embedded:,} vectors ({result.unreadable} unreadable), "
@@ -162,6 +126,6 @@ def poster_embeddings(
             "index_type": report.index_type,
             "index_size_bytes": report.size_bytes,
             "path": dg.MetadataValue.path(str(result.path)),
-            "index_path": dg.MetadataValue.path(str(clip.poster_index_dir(the_lake))),
+            "index_path": dg.MetadataValue.path(str(clip.poster_index_dir(lake.lake()))),
         }
     )
