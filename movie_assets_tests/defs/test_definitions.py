@@ -187,3 +187,22 @@ def test_groups_are_folders_jobs_in_jobs_py_and_checks_beside_their_assets():
     for folder, _, check in _defs_objects(dg.AssetChecksDefinition):
         for key in check.check_keys:
             assert folder_of_asset[key.asset_key] == folder, f"{key.name} checks an asset of another folder"
+
+
+@pytest.mark.slow
+def test_dg_check_defs_typed_in_a_fresh_shell(tmp_path):
+    """`dg check defs` as the docs print it, in a shell without DAGSTER_HOME: the project's dagster.yaml names
+    no variable, so Dagster's temporary instance reads it as it is."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(definitions.__file__).resolve().parent.parent
+    venv = Path(sys.executable).parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env.update(VIRTUAL_ENV=str(venv), MOVIE_ASSETS_DATA_DIR=str(tmp_path / "data"), HOME=str(tmp_path))
+    done = subprocess.run([str(venv / "bin" / "dg"), "check", "defs"], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "All definitions loaded successfully" in done.stdout + done.stderr
