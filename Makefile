@@ -28,15 +28,21 @@ install: $(BIN)/.installed
 instance: install
 	$(BIN)/movie-assets instance init
 
+# Dagster's own output of the demo's runs (debug, events, migrations) goes here; the terminal shows progress.
+DEMO_LOG ?= $(DAGSTER_HOME)/logs/demo.log
+DEMO_STEP := $(BIN)/python -m movie_assets.cli.demo_step --log $(DEMO_LOG)
+
 ## Materialize the demo years end to end (emulator when no key is in .env), then print where things are.
 demo: instance
+	@mkdir -p $(dir $(DEMO_LOG)) && : > $(DEMO_LOG) && echo "Dagster's logs of this demo: $(DEMO_LOG)"
 	@for year in $(DEMO_YEARS); do \
-	  echo "== ingest_job and embeddings_job for $$year"; \
-	  $(DEMO_ENV) $(DG) launch --job ingest_job --partition $$year || exit 1; \
-	  $(DEMO_ENV) $(DG) launch --job embeddings_job --partition $$year || exit 1; \
+	  $(DEMO_ENV) $(DEMO_STEP) --title "$$year: harvest (ingest_job: discover, details, typed Parquet)" -- \
+	    $(DG) launch --job ingest_job --partition $$year || exit 1; \
+	  $(DEMO_ENV) $(DEMO_STEP) --title "$$year: text embeddings (embeddings_job)" -- \
+	    $(DG) launch --job embeddings_job --partition $$year || exit 1; \
 	done
-	@echo "== building movies_db, the undated movies' embeddings, the index and the release"
-	$(DEMO_ENV) $(DG) launch --assets 'undated_movies,movies_db,undated_movie_embeddings,movie_index,similar_movies_preview,group:release'
+	@$(DEMO_ENV) $(DEMO_STEP) --title "movies_db, the undated movies and their embeddings, the index, the release" -- \
+	  $(DG) launch --assets 'undated_movies,movies_db,undated_movie_embeddings,movie_index,similar_movies_preview,group:release'
 	@$(BIN)/python -m movie_assets.cli.demo_summary
 
 ## Check that the definitions load (dg), then run the whole test suite (slow tests included; add

@@ -32,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_env_file()
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
+    if not args.verbose:  # Dagster's storage migrations log each alembic step at INFO: noise to a person
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     return int(args.handler(args) or 0)
 
 
