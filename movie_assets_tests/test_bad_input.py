@@ -631,11 +631,11 @@ def test_a_corrupt_store_manifest_or_journal_stops_the_store_and_deletes_nothing
 
 # 23 -----------------------------------------------------------------------------------------------------
 def test_an_io_error_reading_a_good_store_shard_fails_loudly_and_moves_nothing(lake, monkeypatch):
-    from movie_assets.harvest import store as store_module
+    from movie_assets.harvest import store_shards
     from movie_assets.harvest.store import StoreError
 
     before = fingerprint(lake.root)
-    real = store_module.pq.read_table
+    real = store_shards.pq.read_table
     failures = iter([OSError(errno.EMFILE, "Too many open files")])
 
     def flaky(*args, **kwargs):
@@ -643,7 +643,7 @@ def test_an_io_error_reading_a_good_store_shard_fails_loudly_and_moves_nothing(l
             raise error
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(store_module.pq, "read_table", flaky)
+    monkeypatch.setattr(store_shards.pq, "read_table", flaky)
     shard = DetailsStore(lake.details_store_dir).shard_paths()[0]
     with pytest.raises(StoreError) as info:
         year_build.build_movies_year(lake, YEAR)

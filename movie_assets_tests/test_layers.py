@@ -163,8 +163,10 @@ def test_no_import_cycle_at_runtime():
 
 
 def test_only_definitions_and_the_cli_import_defs():
-    importers = sorted(m for m, targets in internal_edges().items()
-                       if part_of(m) not in {"defs", "definitions", "cli"} and any(part_of(t) == "defs" for t in targets))
+    importers = sorted(
+        m for m, targets in internal_edges().items()
+        if part_of(m) not in {"defs", "definitions", "cli"} and any(part_of(t) == "defs" for t in targets)
+    )
     assert importers == []
 
 

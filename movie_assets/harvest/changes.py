@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,6 +22,7 @@ import pyarrow.compute as pc
 from movie_assets.lake import Lake
 from movie_assets.lake.readers import read_discover, read_parquet
 from movie_assets.tmdb.client import MAX_PAGE, TMDbClient
+from movie_assets.tmdb.paging import DateRange, Paginator, paginate
 
 # TMDb: "You can query up to 14 days in a single query". A window [start, end] spans end-start+1 dates.
 MAX_WINDOW_DAYS = 14
@@ -54,37 +56,52 @@ class ChangesTooDense(RuntimeError):
     """One day lists more changed ids than TMDb pages out (500 pages × 100); reading it would truncate."""
 
 
+class _ChangedIds(Paginator[DateRange]):
+    """The `Paginator` of ``/movie/changes``: pages read in order, ids kept in the order first seen."""
+
+    def __init__(self, client: TMDbClient):
+        self.client = client
+        self.ids: dict[int, None] = {}
+        self.requests = 0
+
+    async def first_page(self, query: DateRange) -> dict[str, Any]:
+        return await self._page(query, 1)
+
+    async def _page(self, query: DateRange, page: int) -> dict[str, Any]:
+        self.requests += 1
+        return await self.client.movie_changes(query.gte, query.lte, page)
+
+    def page_count(self, query: DateRange, first: dict[str, Any]) -> int:
+        return int(first.get("total_pages") or 1)
+
+    def too_dense(self, query: DateRange, first: dict[str, Any]) -> Exception:
+        return ChangesTooDense(
+            f"/movie/changes lists {self.page_count(query, first)} pages for {query.gte} alone, more than TMDb "
+            f"pages out ({MAX_PAGE}); the day cannot be read completely"
+        )
+
+    async def read_rest(self, query: DateRange, first: dict[str, Any], reads: int) -> bool:
+        self._take(first)
+        for page in range(2, self.page_count(query, first) + 1):
+            self._take(await self._page(query, page))
+        return True
+
+    def _take(self, body: dict[str, Any]) -> None:
+        for item in body.get("results") or []:
+            if isinstance(item, dict) and item.get("id") is not None:
+                self.ids.setdefault(int(item["id"]), None)
+
+
 async def changed_ids_in_window(client: TMDbClient, start: dt.date, end: dt.date) -> tuple[list[int], int]:
     """Every id on every page of ``/movie/changes`` for one window (≤ 14 days); returns (ids, requests).
 
     TMDb pages out at most 500 pages: a window with more is split in two by date (down to one day) and
-    each half read in full, so the list is never cut short; a single day past the cap raises
-    `ChangesTooDense`.
+    each half read in full (`movie_assets.tmdb.paging`), so the list is never cut short; a single day past
+    the cap raises `ChangesTooDense`.
     """
-    body = await client.movie_changes(start, end, 1)
-    requests = 1
-    pages = int(body.get("total_pages") or 1)
-    if pages > MAX_PAGE:
-        if start == end:
-            raise ChangesTooDense(
-                f"/movie/changes lists {pages} pages for {start} alone, more than TMDb pages out ({MAX_PAGE}); "
-                "the day cannot be read completely"
-            )
-        middle = start + dt.timedelta(days=(end - start).days // 2)
-        left, left_requests = await changed_ids_in_window(client, start, middle)
-        right, right_requests = await changed_ids_in_window(client, middle + dt.timedelta(days=1), end)
-        return list(dict.fromkeys([*left, *right])), requests + left_requests + right_requests
-    ids: dict[int, None] = {}
-    page = 1
-    while True:
-        for item in body.get("results") or []:
-            if isinstance(item, dict) and item.get("id") is not None:
-                ids.setdefault(int(item["id"]), None)
-        page += 1
-        if page > pages:
-            return list(ids), requests
-        body = await client.movie_changes(start, end, page)
-        requests += 1
+    changed = _ChangedIds(client)
+    await paginate(changed, DateRange(start, end))
+    return list(changed.ids), changed.requests
 
 
 async def changed_ids_since(

@@ -32,18 +32,19 @@ failing disk) is a `StoreError` and moves nothing. Small shards are merged now a
 year's build reads few files; a reader needs no lock, and reads again from a fresh listing when a merge
 deletes a shard under it. A corrupt ``store.json`` or ``compact.json`` is a `StateFileError` that says
 what to do.
+
+This module is the store's API; the shard files (schema, reading one, the merge journal) are
+`movie_assets.harvest.store_shards`, the write lock `movie_assets.harvest.store_lock`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import logging
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -53,11 +54,22 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from movie_assets.harvest.columnar import PAYLOADS_SCHEMA, TYPED_TYPE, typed_fields
+from movie_assets.harvest.columnar import PAYLOADS_SCHEMA
+from movie_assets.harvest.store_lock import StoreBusy, write_lock
+from movie_assets.harvest.store_shards import (
+    COMPACT_JOURNAL,
+    INDEX_COLUMNS,
+    VERSION_SCHEMA,
+    ShardVanished,
+    StoreError,
+    finish_compaction,
+    read_shard,
+    shard_number,
+    with_typed,
+)
 from movie_assets.lake import write_json_atomic, write_parquet_atomic
-from movie_assets.lake.state import is_corrupt_parquet_error, read_state_json
+from movie_assets.lake.state import read_state_json
 
 log = logging.getLogger(__name__)
 
@@ -67,47 +79,12 @@ DONE_STATUSES = frozenset({OK, NOT_FOUND})
 SCHEMA_VERSION = 2
 MERGE_AT_SHARDS = 64  # merge the small shards once this many exist
 SMALL_SHARD_BYTES = 64 << 20
-
-VERSION_SCHEMA = pa.schema(
-    [
-        ("movie_id", pa.int64()),
-        ("observed_at", pa.timestamp("us", tz="UTC")),
-        ("status", pa.string()),
-        ("content_hash", pa.string()),
-        ("release_year", pa.int16()),
-        ("has_payload", pa.bool_()),  # this row holds the payload of its content hash
-        ("payload", pa.string()),
-        # the payload as the `movies` table reads it (null where it holds no payload, or one movie_row cannot
-        # read): a build reads these typed columns instead of parsing JSON again
-        ("typed", TYPED_TYPE),
-    ]
-)
-INDEX_COLUMNS = ["movie_id", "observed_at", "status", "content_hash", "release_year"]
-COMPACT_JOURNAL = "compact.json"
-_SHARD_NAME = re.compile(r"versions-[0-9]+\.parquet")
-_MERGED_NAME = re.compile(r"versions-[0-9]+\.merged")
 READ_ATTEMPTS = 10  # fresh listings a read tries while compactions keep merging shards away
-
-
-class StoreError(RuntimeError):
-    """The store cannot be used as it is; the message says what to fix."""
-
-
 # How long an append waits for another writer (a sync holds the lock for its whole run, a year's details run
 # for a few milliseconds per shard) before it fails with `StoreBusy`.
 APPEND_WAIT_SECONDS = 120.0
-
-
 # How long a details run's closing merge waits for the lock before leaving the merge to the next writer.
 COMPACT_WAIT_SECONDS = 10.0
-
-
-class StoreBusy(StoreError):
-    """Another process is writing the store."""
-
-
-class _ShardVanished(Exception):
-    """A shard was deleted (or replaced) while being read: a concurrent compaction; read the store again."""
 
 
 @dataclass(frozen=True)
@@ -145,11 +122,6 @@ class StoreState:
     hashes: dict[int, str]
 
 
-def _shard_number(path: Path) -> int:
-    number = path.name.split("-", 1)[1].split(".", 1)[0]
-    return int(number) if number.isdigit() else 0
-
-
 class DetailsStore:
     """The store under one directory. Reading needs no lock; writing goes through `writer`."""
 
@@ -167,7 +139,7 @@ class DetailsStore:
 
     def shard_paths(self) -> list[Path]:
         """The shards, oldest first (by number, however many digits it has)."""
-        return sorted(self.directory.glob("versions-*.parquet"), key=_shard_number)
+        return sorted(self.directory.glob("versions-*.parquet"), key=shard_number)
 
     def _check_schema(self) -> None:
         version = self._manifest_version()
@@ -196,37 +168,15 @@ class DetailsStore:
             yield self
             return
         self.directory.mkdir(parents=True, exist_ok=True)
-        with open(self.directory / ".lock", "a+", encoding="utf-8") as handle:
-            deadline = time.monotonic() + wait
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() < deadline:
-                        time.sleep(0.02)
-                        continue
-                    handle.seek(0)
-                    holder = handle.read().strip() or "another process"
-                    raise StoreBusy(
-                        f"the details store {self.directory} is being written by {holder}; wait for that run "
-                        "to finish (one writer at a time keeps runs from undoing each other's work)"
-                    ) from None
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid {os.getpid()}")
-            handle.flush()
+        with write_lock(self.directory, wait):
             try:
                 if self._manifest_version() < SCHEMA_VERSION:  # new, or older shards beside new ones from now on
                     write_json_atomic({"schema_version": SCHEMA_VERSION}, self.manifest_file)
                 self._writing = True
-                self._finish_compaction()
+                finish_compaction(self.directory)
                 yield self
             finally:
                 self._writing = False
-                handle.seek(0)
-                handle.truncate()
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def append(self, records: Iterable[DetailsRecord], known_hashes: dict[int, str] | None = None) -> Path | None:
         """Write one batch of observations as a new shard (failed ones are dropped). ``known_hashes`` (the
@@ -251,12 +201,12 @@ class DetailsStore:
                 known[record.movie_id] = digest
         if not rows:
             return None
-        table = _with_typed(pa.Table.from_pylist(rows, schema=VERSION_SCHEMA))
+        table = with_typed(pa.Table.from_pylist(rows, schema=VERSION_SCHEMA))
         with self.writer(wait=APPEND_WAIT_SECONDS):  # the shard's number is taken under the lock
             return write_parquet_atomic(table, self._next_shard_path())
 
     def _next_shard_path(self) -> Path:
-        numbers = [_shard_number(p) for p in self.directory.glob("versions-*.*")]
+        numbers = [shard_number(p) for p in self.directory.glob("versions-*.*")]
         return self.directory / f"versions-{max(numbers, default=0) + 1:08d}.parquet"
 
     def compact(self) -> None:
@@ -274,17 +224,17 @@ class DetailsStore:
             for path in small:
                 table = self._read_shard(path, None)
                 if table is None:  # set aside as corrupt: merge next time, without it
-                    raise _ShardVanished(path)
+                    raise ShardVanished(path)
                 yield table
 
         try:
             write_parquet_atomic(tables(), target, schema=VERSION_SCHEMA)
-        except _ShardVanished:
+        except ShardVanished:
             return
         write_json_atomic({"merged": target.name, "into": small[-1].name, "sources": [p.name for p in small]},
                           self.directory / COMPACT_JOURNAL)
         os.replace(target, small[-1])
-        self._finish_compaction()
+        finish_compaction(self.directory)
 
     def compact_unless_busy(self, wait: float = COMPACT_WAIT_SECONDS) -> bool:
         """`compact` under the lock if it is free within ``wait`` seconds; False (nothing done) when another
@@ -298,110 +248,10 @@ class DetailsStore:
             return False
         return True
 
-    def _finish_compaction(self) -> None:
-        """Complete (or roll back) a merge a kill interrupted; drop stray merged files."""
-        journal = self.directory / COMPACT_JOURNAL
-        if journal.exists():
-            plan = self._read_journal(journal)
-            if not (self.directory / plan["merged"]).exists():  # the merged shard is in place: drop its sources
-                for name in plan["sources"]:
-                    if name != plan["into"]:
-                        (self.directory / name).unlink(missing_ok=True)
-            journal.unlink()
-        for stray in self.directory.glob("versions-*.merged"):
-            stray.unlink()
-
-    def _read_journal(self, journal: Path) -> dict[str, Any]:
-        """The compaction journal, checked: it names the files the writer deletes, so nothing but shards of
-        this store may be in it."""
-
-        def checked(plan: dict[str, Any]) -> dict[str, Any]:
-            names = [plan["merged"], plan["into"], *plan["sources"]]
-            if not _MERGED_NAME.fullmatch(plan["merged"]) or not all(map(_SHARD_NAME.fullmatch, names[1:])):
-                raise ValueError(f"it names files that are not shards of the store: {names[:3]}…")
-            if plan["into"] not in plan["sources"]:
-                raise ValueError(f"{plan['into']!r} is not one of the merged sources")
-            return plan
-
-        return read_state_json(
-            journal, "the details store's compaction journal", parse=checked,
-            shape={"merged": str, "into": str, "sources": [str]},
-            fix="if a versions-*.merged file is beside it, the merge had not happened: delete both; otherwise "
-                "delete only the journal (the store then keeps some versions twice, which reads the same). "
-                "No shard was deleted",
-        )
-
     # -- reading -----------------------------------------------------------------------------------------
-    @staticmethod
-    def _decode(handle: Any, columns: list[str] | None, ids: pa.Array | None) -> pa.Table:
-        """Decode a shard from an open file; with ``ids``, only those movies' rows, and a shard holding none
-        of them costs one small column (its payloads are not decoded). ``typed`` missing from a schema-1
-        shard is derived from its payloads."""
-        names = list(columns) if columns is not None else VERSION_SCHEMA.names
-        mask = None
-        if ids is not None:
-            held = pq.read_table(handle, columns=["movie_id"], schema=VERSION_SCHEMA).column("movie_id")
-            mask = pc.is_in(held, value_set=ids)
-            handle.seek(0)
-            if not pc.any(mask).as_py():
-                return pa.schema([VERSION_SCHEMA.field(c) for c in names]).empty_table()
-        wanted = names + [c for c in ("has_payload",) if "typed" in names and c not in names]
-        table = pq.read_table(handle, columns=wanted, schema=VERSION_SCHEMA)
-        table = table.filter(mask) if mask is not None else table
-        if "typed" in names:
-            missing = pc.and_(pc.fill_null(table.column("has_payload"), False), pc.is_null(table.column("typed")))
-            if pc.any(missing).as_py():
-                if "payload" not in table.column_names:
-                    handle.seek(0)
-                    payload = pq.read_table(handle, columns=["payload"], schema=VERSION_SCHEMA).column("payload")
-                    table = table.append_column("payload", payload.filter(mask) if mask is not None else payload)
-                table = _with_typed(table)
-        return table.select(names)
-
     def _read_shard(self, path: Path, columns: list[str] | None, ids: pa.Array | None = None) -> pa.Table | None:
-        """One shard; None when it is corrupt (the writer sets it aside, a reader leaves it out).
-
-        `_ShardVanished` when it is gone (a concurrent compaction merged it away); `StoreError` for an I/O
-        error (too many open files, a failing disk): that is the machine's fault, not the shard's, so the
-        shard stays where it is and the run fails loudly. Only content proven bad (Arrow cannot decode it,
-        twice, from the same open file, which is still the shard at ``path``) counts as corrupt."""
-        try:
-            with open(path, "rb") as handle:
-                opened = os.fstat(handle.fileno())
-                for _ in range(2):
-                    try:
-                        return self._decode(handle, columns, ids)
-                    except (OSError, pa.ArrowException) as exc:
-                        if not is_corrupt_parquet_error(exc):
-                            raise
-                        corrupt = exc
-                        handle.seek(0)
-        except FileNotFoundError:
-            raise _ShardVanished(path) from None
-        except OSError as exc:
-            raise StoreError(
-                f"cannot read details store shard {path} ({exc}); this is an error of the machine (open files, "
-                "disk, permissions), not of the data: the shard was left in place; fix the cause and run again"
-            ) from exc
-        try:
-            now = path.stat()
-        except FileNotFoundError:
-            raise _ShardVanished(path) from None
-        if (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) != (
-                opened.st_dev, opened.st_ino, opened.st_size, opened.st_mtime_ns):
-            raise _ShardVanished(path)  # replaced while read: what was read is not the shard there now
-        problem = str(corrupt).strip().splitlines()[0]
-        first_time = path.name not in self.discarded_shards
-        if first_time:
-            self.discarded_shards.append(path.name)
-        if self._writing:  # only the writer sets a shard aside; a reader just leaves it out
-            aside = path.with_suffix(".corrupt")
-            os.replace(path, aside)
-            self.log.warning("details store shard %s is corrupt (%s); moved to %s, its movies will be "
-                             "fetched again", path, problem, aside.name)
-        elif first_time:
-            self.log.warning("details store shard %s is unreadable (%s); left out", path, problem)
-        return None
+        """One shard (`read_shard`): None when corrupt, set aside by a writer and left out by a reader."""
+        return read_shard(path, columns, ids, writing=self._writing, discarded=self.discarded_shards, log=self.log)
 
     def _tables(self, columns: list[str] | None = None,
                 keep: Callable[[pa.Table], pa.Table] | None = None, ids: pa.Array | None = None) -> list[pa.Table]:
@@ -421,7 +271,7 @@ class DetailsStore:
                     if table is not None:
                         tables.append(keep(table) if keep is not None else table)
                 return tables
-            except _ShardVanished as gone:
+            except ShardVanished as gone:
                 self.log.debug("details store shard %s vanished while read (compaction); reading again", gone)
                 time.sleep(0.01 * attempt)
         raise StoreError(f"the details store {self.directory} changed under every one of {READ_ATTEMPTS} reads "
@@ -533,22 +383,6 @@ class DetailsStore:
         for row in without.select(["movie_id", "status", "observed_at"]).to_pylist():
             records[row["movie_id"]] = DetailsRecord(row["movie_id"], row["status"], row["observed_at"], None)
         return records
-
-
-def _with_typed(table: pa.Table) -> pa.Table:
-    """``table`` with ``typed`` filled in from ``payload`` wherever a payload is held and ``typed`` is null."""
-    typed = table.column("typed").combine_chunks() if "typed" in table.column_names else pa.nulls(
-        table.num_rows, TYPED_TYPE)
-    missing = pc.and_(pc.fill_null(table.column("has_payload"), False), pc.is_null(typed))
-    positions = np.flatnonzero(missing.to_numpy(zero_copy_only=False))
-    if len(positions):
-        derived = typed_fields(table.column("payload").take(pa.array(positions)), unreadable_as_null=True)
-        index = np.arange(table.num_rows)
-        index[positions] = table.num_rows + np.arange(len(positions))
-        typed = pa.concat_arrays([typed, derived]).take(pa.array(index))
-    if "typed" in table.column_names:
-        return table.set_column(table.column_names.index("typed"), "typed", typed)
-    return table.append_column(pa.field("typed", TYPED_TYPE), typed)
 
 
 def _id_array(ids: Iterable[int] | None) -> pa.Array | None:

@@ -12,7 +12,8 @@ from aiohttp import web
 
 from movie_assets.emulator import Catalog, ChurnRates, EmulatorOptions, running_emulator
 from movie_assets.harvest import stages, year_build
-from movie_assets.harvest.discover import RESULT_CAP, VOTE_SORT, DiscoverHarvester, Ordering, Window
+from movie_assets.harvest.discover import DiscoverHarvester
+from movie_assets.harvest.discover_windows import RESULT_CAP, VOTE_SORT, Ordering, Window
 from movie_assets.harvest.enrich import enrich
 from movie_assets.harvest.store import DetailsStore
 from movie_assets.lake import Lake, readers
@@ -189,10 +190,9 @@ async def test_a_single_day_above_the_cap_is_split_on_vote_count():
     assert len(truth) > RESULT_CAP
     with running_emulator(catalog=catalog) as emu:
         async with client_for(emu) as client:
-            harvester = DiscoverHarvester(client)
-            await harvester._harvest(Window(day, day))
-    assert set(harvester.snapshot.items) == truth
-    assert any("votes=" in key for key in harvester.snapshot.totals)
+            snapshot = await DiscoverHarvester(client).harvest_dates(day, day)
+    assert set(snapshot.items) == truth
+    assert any("votes=" in key for key in snapshot.totals)
 
 
 async def harvest_year(emu, lake: Lake, *, concurrency: int = 20, batch_size: int = 50) -> None:

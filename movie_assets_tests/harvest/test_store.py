@@ -321,14 +321,14 @@ def test_reading_while_another_process_compacts_never_errs_nor_reads_short(tmp_p
 def test_an_io_error_fails_loudly_and_never_sets_a_good_shard_aside(tmp_path, monkeypatch):
     """Too many open files (or EIO, or a race's ENOENT inside Arrow) says nothing about the shard's content:
     a `StoreError` naming the shard, the shard stays, and the next try reads it."""
-    from movie_assets.harvest import store as store_module
+    from movie_assets.harvest import store_shards
 
     store = DetailsStore(tmp_path)
     with store.writer():
         store.append([record(1, "2001-01-01")])
         store.append([record(2, "2002-01-01")])
     shard = store.shard_paths()[0]
-    real, calls = store_module.pq.read_table, []
+    real, calls = store_shards.pq.read_table, []
 
     def flaky(*args, **kwargs):
         calls.append(1)
@@ -336,7 +336,7 @@ def test_an_io_error_fails_loudly_and_never_sets_a_good_shard_aside(tmp_path, mo
             raise OSError(errno.EMFILE, "Too many open files")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(store_module.pq, "read_table", flaky)
+    monkeypatch.setattr(store_shards.pq, "read_table", flaky)
     with store.writer():
         with pytest.raises(StoreError) as info:
             store.state()
@@ -352,7 +352,7 @@ def test_an_io_error_fails_loudly_and_never_sets_a_good_shard_aside(tmp_path, mo
 def test_memory_pressure_never_sets_a_good_shard_aside(tmp_path, monkeypatch, error):
     """Arrow running out of memory (an `ArrowMemoryError` is an `ArrowException` too) or being cancelled says
     nothing about the shard's content: the error propagates and the shard stays where it is."""
-    from movie_assets.harvest import store as store_module
+    from movie_assets.harvest import store_shards
 
     store = DetailsStore(tmp_path)
     with store.writer():
@@ -362,7 +362,7 @@ def test_memory_pressure_never_sets_a_good_shard_aside(tmp_path, monkeypatch, er
     def failing(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(store_module.pq, "read_table", failing)
+    monkeypatch.setattr(store_shards.pq, "read_table", failing)
     with store.writer():
         with pytest.raises(type(error)):
             store.state()

@@ -39,7 +39,7 @@ from movie_assets.cli import main
 from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator
 from movie_assets.lake import Lake
 from movie_assets.posters import cache
-from movie_assets.tmdb.client import TMDbClient, parse_retry_after
+from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import SettingsError, TMDbSettings
 from movie_assets.tmdb.errors import (
     TMDbConnectionError,
@@ -48,6 +48,7 @@ from movie_assets.tmdb.errors import (
     TMDbUnavailable,
     display_url,
 )
+from movie_assets.tmdb.responses import parse_retry_after
 from movie_assets.wiring.resources import TMDbResource
 from movie_assets_tests.helpers import free_port, rate_limited_once, serve_handler
 
