@@ -37,12 +37,12 @@ demo: instance
 	@mkdir -p $(dir $(DEMO_LOG)) && : > $(DEMO_LOG) && echo "Dagster's logs of this demo: $(DEMO_LOG)"
 	@for year in $(DEMO_YEARS); do \
 	  $(DEMO_ENV) $(DEMO_STEP) --title "$$year: harvest (ingest_job: discover, details, typed Parquet)" -- \
-	    $(DG) launch --job ingest_job --partition $$year || exit 1; \
+	    env $(DG) launch --job ingest_job --partition $$year || exit 1; \
 	  $(DEMO_ENV) $(DEMO_STEP) --title "$$year: text embeddings (embeddings_job)" -- \
-	    $(DG) launch --job embeddings_job --partition $$year || exit 1; \
+	    env $(DG) launch --job embeddings_job --partition $$year || exit 1; \
 	done
 	@$(DEMO_ENV) $(DEMO_STEP) --title "movies_db, the undated movies and their embeddings, the index, the release" -- \
-	  $(DG) launch --assets 'undated_movies,movies_db,undated_movie_embeddings,movie_index,similar_movies_preview,group:release'
+	  env $(DG) launch --assets 'undated_movies,movies_db,undated_movie_embeddings,movie_index,similar_movies_preview,group:release'
 	@$(BIN)/python -m movie_assets.cli.demo_summary
 
 ## Check that the definitions load (dg), then run the whole test suite (slow tests included; add

@@ -47,3 +47,9 @@ def test_a_failed_step_shows_the_end_of_the_log_and_its_path(tmp_path, capsys):
     err = capsys.readouterr().err
     assert status == 3
     assert "boom: the reason" in err and str(log) in err and "FAILED" in err
+
+
+def test_a_command_that_cannot_start_is_one_line(tmp_path, capsys):
+    status = demo_step.main(["--log", str(tmp_path / "demo.log"), "--title", "t", "--", str(tmp_path / "missing")])
+    assert status == 127
+    assert capsys.readouterr().err.strip().startswith(f"FAILED: cannot run '{tmp_path / 'missing'}'")

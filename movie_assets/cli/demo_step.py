@@ -48,8 +48,12 @@ def run_step(title: str, command: Sequence[str], log: Path) -> int:
     with log.open("a", encoding="utf-8") as sink:
         sink.write(f"\n==> {title}\n$ {' '.join(command)}\n")
         sink.flush()
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   errors="replace")
+        try:
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                       errors="replace")
+        except OSError as exc:
+            print(f"    FAILED: cannot run {command[0]!r}: {exc.strerror}", file=sys.stderr)
+            return 127
         assert process.stdout is not None
 
         def teed() -> Iterable[str]:
