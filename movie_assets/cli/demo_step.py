@@ -37,7 +37,8 @@ def progress_lines(lines: Iterable[str]) -> Iterable[str]:
                 continue
             seen_once.add(once)
         level = "" if match["level"] == "INFO" else f"{match['level']}: "
-        yield f"    {match['step']}: {level}{message}"
+        step = "" if message.startswith(f"{match['step']}:") else f"{match['step']}: "  # says its name itself
+        yield f"    {step}{level}{message}"
 
 
 def run_step(title: str, command: Sequence[str], log: Path) -> int:
