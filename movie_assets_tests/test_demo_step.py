@@ -16,6 +16,8 @@ DAGSTER_OUTPUT = [
     "no TMDB_BASE_URL set: using the built-in TMDb emulator at http://127.0.0.1:1",
     f"2026-12-06 23:36:46 +0000 - dagster - WARNING - ingest_job - {RUN} - movie_details - 3 movies retried",
     f"2026-12-06 23:54:21 +0000 - dagster - INFO - __ASSET_JOB - {RUN} - movies_db - movies_db: 14865 movies",
+    f"2026-12-06 23:36:47 +0000 - dagster - ERROR - ingest_job - {RUN} - 30894 - movies - STEP_FAILURE - "
+    'Execution of step "movies" failed.',
     "INFO Running stamp_revision  -> 29b539ebc72a",
 ]
 
@@ -27,6 +29,7 @@ def test_progress_lines_keep_the_assets_messages_once():
         "    discover_movies: 1975: 3128 movies",
         "    movie_details: WARNING: 3 movies retried",
         "    movies_db: 14865 movies",
+        '    movies: ERROR: STEP_FAILURE - Execution of step "movies" failed.',
     ]
 
 

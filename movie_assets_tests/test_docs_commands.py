@@ -24,7 +24,8 @@ init``, ``movie-assets sync`` (every year of the small emulator catalog and ``mo
 The other tests are quick: README.md is a short front door (≤ 150 lines, the two commands, the TMDb
 attribution), relative links (and ``#anchors`` into markdown files) of those files, BENCHMARKS.md and
 data/README.md point to what exists, and BENCHMARKS.md is what benchmarks/run_all.py renders from
-benchmarks/results.json.
+benchmarks/results.json; and every printed Dagster command (``dg launch``, ``dagster sensor|schedule start``,
+``dagster job backfill``, runnable or not) names jobs, assets, config, sensors and schedules that exist.
 """
 
 from __future__ import annotations
@@ -258,3 +259,65 @@ def test_benchmarks_md_is_what_run_all_renders_from_results_json():
         del sys.modules[spec.name]
     payload = json.loads((ROOT / "benchmarks" / "results.json").read_text(encoding="utf-8"))
     assert (ROOT / "BENCHMARKS.md").read_text(encoding="utf-8") == run_all.markdown_from_results(payload)
+
+
+# -- every printed Dagster command names what exists --------------------------------------------------------------
+SHELL_INFO = re.compile(r"^\s*(bash|sh|shell)\b")
+
+
+def dagster_commands() -> list[tuple[str, list[str]]]:
+    """(block id, words) of each `dg launch`, `dagster sensor|schedule start` and `dagster job backfill` line of
+    every shell block, runnable or not (most domain README blocks are not: they need a key or take minutes)."""
+    import shlex
+
+    found = []
+    for path in DOC_FILES:
+        for block in fenced_blocks(path):
+            if not SHELL_INFO.match(block.info):
+                continue
+            for line in block.text.replace("\\\n", " ").splitlines():
+                words = shlex.split(line, comments=True)
+                programs = [Path(w).name for w in words if "=" not in w]
+                if programs[:2] == ["dg", "launch"] or programs[:1] == ["dagster"] and (
+                        {"start", "backfill"} & set(programs)):
+                    found.append((block.id, words))
+    return found
+
+
+def test_printed_dagster_commands_name_existing_jobs_assets_sensors_and_config():
+    """Jobs, asset selections, ``--config-json``, sensors and schedules of every printed command resolve in the
+    project's Definitions, so a rename cannot leave the domain READMEs behind (their blocks are not run)."""
+    import dagster as dg
+
+    from movie_assets import definitions
+
+    repo = definitions.defs().get_repository_def()
+    sensors, schedules = {s.name for s in repo.sensor_defs}, {s.name for s in repo.schedule_defs}
+    commands = dagster_commands()
+    assert len(commands) >= 20, "the docs print fewer Dagster commands than expected: is the parser still right?"
+    wrong = []
+    for where, words in commands:
+        def option(name: str, words=words) -> str | None:
+            return words[words.index(name) + 1] if name in words else None
+
+        try:
+            if "launch" in words:
+                if option("--job"):
+                    job = repo.get_job(option("--job"))
+                else:
+                    parts = option("--assets").split(",")
+                    for part in parts:  # `dg launch` unions them: each must select something
+                        assert dg.AssetSelection.from_coercible([part]).resolve(repo.asset_graph), f"{part}: no asset"
+                    keys = dg.AssetSelection.from_coercible(parts).resolve(repo.asset_graph)
+                    job = repo.get_implicit_job_def_for_assets(keys).get_subset(asset_selection=keys)
+                if option("--config-json"):
+                    dg.validate_run_config(job, json.loads(option("--config-json")))
+            elif "backfill" in words:
+                repo.get_job(option("-j"))
+            else:
+                kind = "sensor" if "sensor" in words else "schedule"
+                name = words[words.index("start") + 1]
+                assert name in (sensors if kind == "sensor" else schedules), f"no {kind} {name}"
+        except Exception as exc:  # noqa: BLE001 - every kind of miss is reported with its block
+            wrong.append(f"{where}: {' '.join(words)}\n    {type(exc).__name__}: {exc}")
+    assert not wrong, "\n".join(wrong)

@@ -64,9 +64,11 @@ def part_of(module: str) -> str:
 
 
 def _type_checking_nodes(tree: ast.AST) -> set[int]:
+    """The nodes under ``if TYPE_CHECKING:`` (or ``typing.TYPE_CHECKING``); not those of ``if not TYPE_CHECKING:``,
+    which run."""
     skipped: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
             skipped.update(id(n) for stmt in node.body for n in ast.walk(stmt))
     return skipped
 
@@ -170,13 +172,18 @@ def test_only_definitions_and_the_cli_import_defs():
     assert importers == []
 
 
+def is_dagster(name: str) -> bool:
+    """``dagster`` and its packages (``dagster_duckdb``, ``dagster_shared``, ``dagster_pipes`` …)."""
+    return name.split(".")[0] == "dagster" or name.startswith("dagster_")
+
+
 def test_dagster_only_in_the_wiring():
     wrong = [
         f"{module}:{line} imports {name}"
         for module in MODULES
         if part_of(module) not in DAGSTER_ALLOWED
         for name, line in imports_of(module)
-        if name.split(".")[0] in {"dagster", "dagster_duckdb", "dagster_webserver", "dagster_postgres"}
+        if is_dagster(name)
     ]
     assert not wrong, "\n".join(wrong)
 
@@ -203,3 +210,15 @@ def test_the_rules_catch_a_wrong_edge(source, target):
 
 def test_cycle_detection_finds_a_cycle():
     assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [["a", "b", "c"]]
+
+
+def test_runtime_imports_under_a_guard_count(tmp_path, monkeypatch):
+    """Only ``if TYPE_CHECKING:`` blocks are skipped; ``if not TYPE_CHECKING:`` runs, and so do its imports."""
+    probe = tmp_path / "probe.py"
+    probe.write_text("from typing import TYPE_CHECKING\n"
+                     "if TYPE_CHECKING:\n    from movie_assets.warehouse import build\n"
+                     "if not TYPE_CHECKING:\n    import dagster_shared\n    from movie_assets.release import sample\n")
+    monkeypatch.setitem(MODULES, "movie_assets.tmdb.probe", probe)
+    assert {name for name, _ in imports_of("movie_assets.tmdb.probe")} == {
+        "typing", "dagster_shared", "movie_assets.release.sample"}
+    assert is_dagster("dagster_shared") and is_dagster("dagster._core") and not is_dagster("dagsterish")

@@ -15,9 +15,10 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-# A Dagster log line of an asset: "<time> - dagster - INFO - <job> - <run id> - <step> - <message>".
-ASSET_LINE = re.compile(r" - dagster - (?P<level>INFO|WARNING|ERROR) - [^ ]+ - [0-9a-f-]{36} - (?P<step>[^ ]+) - "
-                        r"(?P<message>.*)$")
+# A Dagster log line of an asset: "<time> - dagster - INFO - <job> - <run id> - <step> - <message>"; Dagster's
+# own events put the process id before the step ("... - <run id> - <pid> - <step> - STEP_FAILURE - ...").
+ASSET_LINE = re.compile(r" - dagster - (?P<level>INFO|WARNING|ERROR) - [^ ]+ - [0-9a-f-]{36} - (?:\d+ - )?"
+                        r"(?P<step>[^ ]+) - (?P<message>.*)$")
 # Said once per step by every TMDb-calling step: shown once per demo step.
 ONCE = ("No TMDb credentials and no TMDB_BASE_URL set",)
 TAIL_LINES = 30

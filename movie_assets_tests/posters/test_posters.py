@@ -158,7 +158,7 @@ async def test_embed_posters_and_index_with_tiny_clip(emulator, tmp_path, tiny_c
     assert int(found[0][0]) == 0
 
 
-def test_poster_assets_materialize(emulator, tmp_path, tiny_clip_dir):
+def test_poster_assets_materialize(emulator, tmp_path, tiny_clip_dir, monkeypatch):
     import dagster as dg
     import pyarrow as pa
 
@@ -191,8 +191,18 @@ def test_poster_assets_materialize(emulator, tmp_path, tiny_clip_dir):
         events = [e.materialization for e in result.get_asset_materialization_events()]
         return {m.asset_key.path[-1]: m.metadata for m in events}
 
+    real_cache_posters = cache.cache_posters
+
+    async def timed_cache_posters(*args, **kwargs):
+        result = await real_cache_posters(*args, **kwargs)
+        result.seconds = 1234.5
+        return result
+
+    monkeypatch.setattr(cache, "cache_posters", timed_cache_posters)
     skipped = run(None)
     assert skipped["movie_posters"]["downloaded"].value == 5
+    assert skipped["movie_posters"]["seconds"].value == 1234.5  # the download's time, not the step's
+    assert skipped["movie_posters"]["tmdb/requests"].value >= 5  # and the step's counters (wiring.tmdb_step)
     assert skipped["poster_embeddings"]["skipped"].value is True
     assert "no CLIP weights" in skipped["poster_embeddings"]["reason"].value
     done = run(str(tiny_clip_dir))

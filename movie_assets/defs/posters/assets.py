@@ -71,6 +71,7 @@ async def movie_posters(
         context.log.warning(error)
     return dg.MaterializeResult(
         metadata={
+            **step.metadata(),  # first: ``seconds`` stays the download's own time, as before tmdb_step
             "wanted": wanted.num_rows,
             "downloaded": result.downloaded,
             "skipped_cached": result.skipped_cached,
@@ -81,7 +82,6 @@ async def movie_posters(
             "size": config.size,
             "years": dg.MetadataValue.json(sorted(config.years) if config.years else "all"),
             "image_base": result.image_base,
-            **step.metadata(),
             "path": dg.MetadataValue.path(str(the_lake.posters_dir / config.size)),
         }
     )

@@ -1,6 +1,6 @@
 """Blocking checks on ``movies_db``: what every release and embedding asset depends on.
 
-Thin wrappers over `movie_assets.release.validation`; thresholds are module constants there
+Thin wrappers over `movie_assets.warehouse.validation`; thresholds are module constants there
 (``MAX_ROW_DROP``, ``CREDITS_COVERAGE_THRESHOLD``). When one fails, downstream assets in the same run do
 not materialize.
 """
