@@ -36,6 +36,7 @@ def load_domains() -> dg.Definitions:
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    domains = load_domains()
     with warnings.catch_warnings():  # map_asset_specs is marked preview in Dagster 1.13
         warnings.simplefilter("ignore", dg.PreviewWarning)
-        return load_domains().map_asset_specs(func=with_attribution)
+        return domains.map_asset_specs(func=with_attribution)

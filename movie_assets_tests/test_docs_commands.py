@@ -11,7 +11,8 @@ emulator: ``MOVIE_ASSETS_DATA_DIR`` and ``DAGSTER_HOME`` point there, ``TMDB_EMU
 small, and the TMDb credentials, base URLs and ``DAGSTER_PG_HOST`` are set blank (so a developer's ``.env``
 cannot add them: nothing reaches the network). Never mark a block that downloads, needs a TMDb key, starts a
 long-lived server (``make ui``, ``dg dev``), runs the full demo or takes minutes on a real catalog (the first
-``movie-assets sync``). Blocks are independent: each starts from the fixture's lake, in any order.
+``movie-assets sync``). The blocks share the fixture's lake (one module-scoped build) and may add to it
+(a run, a started sensor); each must pass whatever ran before it.
 
 ``.venv/bin/...`` in a block means the project's virtual environment. A checkout without one (a git worktree
 using another checkout's environment) runs its blocks with ``.venv`` rewritten to the environment running
@@ -150,7 +151,7 @@ def tail(text: str, n: int = 4000) -> str:
 def lake(tmp_path_factory) -> dict[str, str]:
     """A small lake on the built-in emulator, built with the public commands; the blocks' environment."""
     if not (venv_dir() / "bin" / "movie-assets").exists():
-        pytest.skip(f"no movie-assets console script in {venv_dir()}")
+        pytest.fail(f"no movie-assets console script in {venv_dir()}: install the project (make install)")
     root = tmp_path_factory.mktemp("docs-lake")
     data_dir, dagster_home = root / "data", root / "dagster_home"
     dagster_home.mkdir()

@@ -29,9 +29,8 @@ class MovieIndexBuild:
                 "materialize movie_embeddings for them")
 
 
-def build_movie_index(lake: Lake, params: index.IndexParams, *, log: Callable[[str], None],
-                      warn: Callable[[str], None]) -> MovieIndexBuild:
-    """Index every year's embeddings (limited to each year's current movies) under ``data/index/movies/``."""
+def index_inputs(lake: Lake, *, log: Callable[[str], None], warn: Callable[[str], None]) -> partitions.IndexInputs:
+    """Every year's vectors of its current movies (`partitions.index_table`), saying what is not covered."""
     inputs = partitions.index_table(lake)
     if inputs.without_vectors:
         warn(
@@ -43,6 +42,12 @@ def build_movie_index(lake: Lake, params: index.IndexParams, *, log: Callable[[s
             f"{len(inputs.years_from_legacy_file)} years have no embeddings partition yet; their vectors come from "
             f"{lake.legacy_embeddings_file.name} until movie_embeddings is materialized for them"
         )
+    return inputs
+
+
+def build_movie_index(lake: Lake, inputs: partitions.IndexInputs, params: index.IndexParams, *,
+                      log: Callable[[str], None]) -> MovieIndexBuild:
+    """Index ``inputs`` (see `index_inputs`) under ``data/index/movies/``."""
     embeddings = inputs.table
     titles = None
     if lake.movies_file.exists():

@@ -10,8 +10,6 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Iterator
 
-from movie_assets.emulator.catalog import Catalog
-from movie_assets.emulator.runner import running_emulator
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings
 from movie_assets.tmdb.errors import display_url
@@ -26,6 +24,10 @@ def resolved_settings(settings: TMDbSettings, logger: logging.Logger | None = No
     if not settings.uses_emulator:
         yield settings
         return
+    # Imported here, not at the top: a run against real TMDb never loads the emulator's server and catalog.
+    from movie_assets.emulator.catalog import Catalog
+    from movie_assets.emulator.runner import running_emulator
+
     catalog = Catalog(seed=settings.emulator_seed, movies_per_year=settings.emulator_movies_per_year)
     with running_emulator(catalog=catalog) as emulator:
         logger.info(

@@ -175,9 +175,9 @@ def undated_movie_embeddings(
 )
 def movie_index(context: dg.AssetExecutionContext, config: IndexConfig, lake: LakeResource) -> dg.MaterializeResult:
     the_lake = lake.lake()
-    with fail_fast_on_bad_input():
-        build = movie_index_lib.build_movie_index(the_lake, config.params(), log=context.log.info,
-                                                  warn=context.log.warning)
+    with fail_fast_on_bad_input():  # mixed backends, an unreadable partition: a person has to act
+        inputs = movie_index_lib.index_inputs(the_lake, log=context.log.info, warn=context.log.warning)
+    build = movie_index_lib.build_movie_index(the_lake, inputs, config.params(), log=context.log.info)
     inputs, report, made_by = build.inputs, build.report, build.source
     coverage = dg.AssetCheckResult(
         check_name="movie_index_covers_the_movies",

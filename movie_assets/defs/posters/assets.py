@@ -105,15 +105,14 @@ def poster_embeddings(
     if model is None:
         reason = f"no CLIP weights at {config.model_path}; set model_path to a local CLIP directory"
         return dg.MaterializeResult(metadata={"skipped": True, "reason": reason})
-    context.log.info(f"embedding the cached posters with {model.path}")
     started = time.perf_counter()
     build = poster_index.embed_and_index_posters(lake.lake(), model, years=config.years, size=config.size,
                                                  batch_size=config.batch_size)
     result, report = build.embedded, build.report
     seconds = time.perf_counter() - started
     context.log.info(
-        f"poster_embeddings: {result.embedded:,} vectors ({result.unreadable} unreadable), "
-        f"{report.index_type} index in {seconds:.1f}s"
+        f"poster_embeddings: {result.embedded:,} vectors of {build.cached:,} cached posters "
+        f"({result.unreadable} unreadable), {report.index_type} index in {seconds:.1f}s"
     )
     return dg.MaterializeResult(
         metadata={
