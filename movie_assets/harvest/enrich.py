@@ -102,8 +102,9 @@ async def enrich(
 
     ``concurrency`` workers pull ids without pausing between batches (a batch barrier would drain the
     pipeline and waste rate); finished records are flushed as a shard whenever ``batch_size -
-    concurrency`` have piled up, so a kill loses at most ``batch_size`` movies: the unflushed ones plus
-    those in flight.
+    concurrency`` have piled up, and a worker starts a request only while fewer than ``batch_size`` movies
+    are unsaved (in flight, waiting in the buffer, or in a shard still being appended), so a kill loses at
+    most ``batch_size`` movies even while an append is slow or waits for another writer.
     """
     wanted = sorted(set(movie_ids))
     state = state or store.state(wanted)  # the caller may have read it already
@@ -120,6 +121,8 @@ async def enrich(
     flushed = {"shards": 0, "done": 0}
 
     flushing = asyncio.Lock()  # one append at a time per run: the store's own lock is per process
+    # One permit per movie fetched but not yet in a shard: what a kill would lose is never more than a batch.
+    unsaved = asyncio.Semaphore(max(1, batch_size))
 
     async def flush() -> None:
         async with flushing:
@@ -130,6 +133,8 @@ async def enrich(
             # In a thread: the append may wait for another process's writer, and the other workers keep
             # fetching (and the shared rate's slots keep being used) meanwhile.
             await asyncio.to_thread(store.append, batch, hashes)
+            for _ in batch:
+                unsaved.release()
             for record in batch:
                 if record.status == FAILED:
                     errors[record.movie_id] = record.error or "failed"
@@ -144,6 +149,7 @@ async def enrich(
 
     async def worker() -> None:
         for movie_id in pending:  # a shared iterator: each id goes to exactly one worker
+            await unsaved.acquire()
             buffer.append(await fetch_one(client, movie_id))
             if len(buffer) >= flush_at:
                 await flush()
