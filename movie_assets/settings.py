@@ -10,12 +10,12 @@ import dataclasses
 import datetime as dt
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from dotenv import load_dotenv
 
 from movie_assets.instance import postgres
+from movie_assets.lake.policy import CatalogPolicy
 from movie_assets.tmdb.config import TMDbSettings
 
 DATA_DIR_ENV = "MOVIE_ASSETS_DATA_DIR"
@@ -40,15 +40,6 @@ def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
 def is_set(name: str, env: Mapping[str, str] | None = None) -> bool:
     """Whether variable ``name`` holds a non-blank value."""
     return bool(_env(env).get(name, "").strip())
-
-
-@dataclass(frozen=True)
-class CatalogPolicy:
-    """Which titles the lake holds, applied the same way by discover, the export and the sync: by default
-    neither adult titles nor video releases, as TMDb's discover defaults."""
-
-    include_adult: bool = False
-    include_video: bool = False
 
 
 def catalog_policy_from_env(env: Mapping[str, str] | None = None) -> CatalogPolicy:

@@ -15,6 +15,7 @@ import sys
 
 from movie_assets.emulator.connect import open_client
 from movie_assets.harvest.cursor import SyncError
+from movie_assets.harvest.deletions import DEFAULT_MIN_SHARE
 from movie_assets.harvest.enrich import BatchProgress
 from movie_assets.harvest.exports import ExportError
 from movie_assets.harvest.store import StoreError
@@ -44,7 +45,15 @@ async def _run(args: argparse.Namespace, lake: Lake) -> SyncReport:
     async with open_client(tmdb_settings_from_env(data_dir=str(lake.root))) as client:
         return await sync(client, lake, include_adult=args.include_adult or policy.include_adult,
                           include_video=args.include_video or policy.include_video,
-                          batch_size=args.batch_size, concurrency=args.concurrency, progress=_progress)
+                          min_export_share=args.min_export_share, batch_size=args.batch_size,
+                          concurrency=args.concurrency, progress=_progress)
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"--min-export-share must be within (0, 1], not {text}")
+    return value
 
 
 def run_sync(args: argparse.Namespace) -> int:
@@ -91,5 +100,8 @@ def register_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPar
     parser.add_argument("--include-video", action="store_true", help="also video releases")
     parser.add_argument("--batch-size", type=int, default=500, help="movies per stored batch (default 500)")
     parser.add_argument("--concurrency", type=int, default=20, help="details calls in flight (default 20)")
+    parser.add_argument("--min-export-share", type=_share, default=DEFAULT_MIN_SHARE,
+                        help="an export under this share of the previous one (or of the lake) is partial: its "
+                             f"deletions wait for a whole export (default {DEFAULT_MIN_SHARE})")
     parser.set_defaults(handler=run_sync)
     return parser

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from movie_assets.lake import Lake, write_json_atomic
 from movie_assets.lake.state import read_state_json
 
-CURSOR_FIX = ("delete it: the next sync then reads every change since the store's oldest version and rebuilds "
-              "every partition (slower, nothing lost)")
+CURSOR_FIX = ("delete it: the next sync then reads every change since the store's oldest version and "
+              "reconciles every partition with the store (slower, nothing lost)")
 
 
 class SyncError(RuntimeError):
@@ -19,10 +19,13 @@ class SyncError(RuntimeError):
 @dataclass(frozen=True)
 class SyncCursor:
     """Every change up to and including ``changes_through`` is in the store (as the export of ``export_day``
-    knew the catalog). That day is read again next time: it may have been partial."""
+    knew the catalog). That day is read again next time: it may have been partial. ``export_whole``: that
+    export was whole, so its deletions were applied (False: it looked partial, see
+    `movie_assets.harvest.deletions`)."""
 
     changes_through: dt.date
     export_day: dt.date
+    export_whole: bool = True
 
     @classmethod
     def read(cls, lake: Lake, today: dt.date) -> SyncCursor | None:
@@ -32,7 +35,7 @@ class SyncCursor:
         cursor = read_state_json(
             path, "the sync cursor", shape={"changes_through": str, "export_day": str},
             parse=lambda data: cls(dt.date.fromisoformat(data["changes_through"]),
-                                   dt.date.fromisoformat(data["export_day"])),
+                                   dt.date.fromisoformat(data["export_day"]), bool(data.get("export_whole", True))),
             fix=CURSOR_FIX,
         )
         if cursor.changes_through > today:
@@ -44,4 +47,5 @@ class SyncCursor:
 
     def write(self, lake: Lake) -> None:
         write_json_atomic({"changes_through": self.changes_through.isoformat(),
-                           "export_day": self.export_day.isoformat()}, lake.sync_cursor_file)
+                           "export_day": self.export_day.isoformat(), "export_whole": self.export_whole},
+                          lake.sync_cursor_file)

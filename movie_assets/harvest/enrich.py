@@ -17,7 +17,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from movie_assets.common.concurrency import gather_or_cancel
-from movie_assets.harvest.store import DONE_STATUSES, FAILED, NOT_FOUND, OK, DetailsRecord, DetailsStore, StoreState
+from movie_assets.harvest.store import (
+    DONE_STATUSES,
+    FAILED,
+    LOCAL_CLOCK,
+    NOT_FOUND,
+    OK,
+    SERVER_CLOCK,
+    DetailsRecord,
+    DetailsStore,
+    StoreState,
+)
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.errors import TMDbAuthError, TMDbError, TMDbNotFound
 
@@ -56,6 +66,7 @@ class EnrichResult:
     requested: int = 0
     errors: dict[int, str] = field(default_factory=dict)  # movie id -> why its call failed
     discarded_shards: list[str] = field(default_factory=list)
+    fetched: frozenset[int] = frozenset()  # the movies this run requested
 
     @property
     def failed(self) -> list[int]:
@@ -76,14 +87,22 @@ async def fetch_one(client: TMDbClient, movie_id: int) -> DetailsRecord:
     try:
         response = await client.movie_details(movie_id)
     except TMDbNotFound as exc:  # observed at the server's Date, as a good answer is
-        when = exc.server_time or dt.datetime.now(dt.UTC).replace(microsecond=0)
-        return DetailsRecord(movie_id, NOT_FOUND, when, None, None)
+        when, clock = _observed_at(exc.server_time)
+        return DetailsRecord(movie_id, NOT_FOUND, when, None, clock=clock)
     except TMDbAuthError:
         raise
     except TMDbError as exc:
         return DetailsRecord(movie_id, FAILED, None, None, str(exc)[:500])
     payload = json.dumps(response.data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return DetailsRecord(movie_id, OK, response.server_time, payload, None)
+    when, clock = _observed_at(response.server_time)
+    return DetailsRecord(movie_id, OK, when, payload, clock=clock)
+
+
+def _observed_at(server_time: dt.datetime | None) -> tuple[dt.datetime, str]:
+    """When an answer was observed: the server's ``Date``, else this machine's clock, marked as such."""
+    if server_time is not None:
+        return server_time, SERVER_CLOCK
+    return dt.datetime.now(dt.UTC).replace(microsecond=0), LOCAL_CLOCK
 
 
 async def enrich(
@@ -160,6 +179,7 @@ async def enrich(
     return EnrichResult(
         statuses={i: statuses[i] for i in wanted if i in statuses},
         requested=len(todo),
+        fetched=frozenset(todo),
         errors=errors,
         discarded_shards=store.discarded_shards,
     )

@@ -9,8 +9,10 @@ file is parsed strictly (a truncated or corrupt file is an error, never a shorte
 ``raw/exports/day=D/movie_ids.parquet`` (`EXPORT_SCHEMA`, sorted by id): a daily popularity history of the
 whole catalog at no API cost. A day already on disk is reused without a download.
 
-An export holding fewer than `MIN_SHARE_OF_PREVIOUS` of the previous snapshot's ids is refused, and
-nothing is written: that is a broken file, not a catalog that lost a tenth of its movies overnight.
+An export that lists no movie at all, when an earlier snapshot listed some, is refused and nothing is
+written. A merely partial export is stored (its additions are real); whether its absences count as
+deletions is the sync's decision (`movie_assets.harvest.deletions`). A stored snapshot that cannot be read is
+set aside (``*.corrupt``): the newest day is downloaded again, an older one only loses its comparison.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import datetime as dt
 import gzip
 import json
 import logging
+import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,7 +34,7 @@ import pyarrow.compute as pc
 from movie_assets.lake import Lake, write_parquet_atomic
 from movie_assets.lake.files import create_temporary_file
 from movie_assets.lake.schema import EXPORT_SCHEMA
-from movie_assets.lake.state import read_state_parquet
+from movie_assets.lake.state import StateFileError, read_state_parquet
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.errors import TMDbConnectionError, TMDbFileMissing, display_url
 
@@ -39,7 +42,6 @@ log = logging.getLogger(__name__)
 
 PUBLISH_HOUR_UTC = 8
 MAX_FALLBACK_DAYS = 3
-MIN_SHARE_OF_PREVIOUS = 0.9
 BATCH_LINES = 100_000
 
 
@@ -122,14 +124,27 @@ def _export_row(line: str, day: dt.date, name: str, number: int) -> dict[str, An
 
 
 def read_snapshot(lake: Lake, day: dt.date, columns: list[str]) -> pa.Table:
-    """``columns`` of the stored snapshot of ``day``; a corrupt one is a `StateFileError` that says how to get
-    it back (a snapshot is never silently skipped: the sync would take its movies for deleted)."""
+    """``columns`` of the stored snapshot of ``day``; a corrupt one is a `StateFileError` that says what
+    really happens without it."""
     return read_state_parquet(
         lake.export_snapshot_file(day), f"the daily ID export snapshot of {day}", columns=columns,
         required={c: EXPORT_SCHEMA.field(c).type for c in columns},
-        fix=f"delete it: the next sync downloads the export of {day} again while TMDb still publishes it "
-            "(about three months), else the sync goes on from the newest snapshot",
+        fix="delete it, or run the sync, which sets it aside: the sync then downloads the newest export again "
+            "and reconciles the whole lake with it (no deletion is lost: it compares the lake with the export, "
+            "not with the snapshot before); an older day's snapshot is only popularity history",
     )
+
+
+def set_aside_if_corrupt(lake: Lake, day: dt.date, logger: logging.Logger) -> bool:
+    """Move the snapshot of ``day`` aside as ``*.corrupt`` when it cannot be read; True if it did."""
+    try:
+        read_snapshot(lake, day, ["id"])
+    except StateFileError as exc:
+        path = lake.export_snapshot_file(day)
+        os.replace(path, path.with_suffix(".corrupt"))
+        logger.warning("%s; moved aside to %s", exc.problem, path.with_suffix(".corrupt").name)
+        return True
+    return False
 
 
 def read_snapshot_ids(lake: Lake, day: dt.date) -> pa.Array:
@@ -173,10 +188,10 @@ async def fetch_export(
     skipped: list[str] = []
     for back in range(MAX_FALLBACK_DAYS + 1):
         day = newest - dt.timedelta(days=back)
-        if lake.export_snapshot_file(day).exists():
+        if lake.export_snapshot_file(day).exists() and not set_aside_if_corrupt(lake, day, logger):
             snapshot = ExportSnapshot(day, lake.export_snapshot_file(day), len(read_snapshot_ids(lake, day)),
                                       reused=True, skipped_days=skipped)
-            return _compare_with_previous(lake, snapshot)
+            return _compare_with_previous(lake, snapshot, logger=logger)
         names = [export_file_name(day)] + ([export_file_name(day, adult=True)] if include_adult else [])
         downloads: list[Path] = []
         try:
@@ -215,15 +230,12 @@ def _store(
     if len(pc.unique(ids)) != len(ids):
         table = _first_of_each_id(table)
     snapshot = _compare_with_previous(lake, ExportSnapshot(day, lake.export_snapshot_file(day), table.num_rows,
-                                                           skipped_days=skipped), table.column("id"))
-    if snapshot.previous_day is not None:
-        previous = snapshot.ids - snapshot.added + snapshot.removed
-        if previous and snapshot.ids < MIN_SHARE_OF_PREVIOUS * previous:
-            raise ExportError(
-                f"the export of {day} lists {snapshot.ids:,} movies, under {MIN_SHARE_OF_PREVIOUS:.0%} of the "
-                f"{previous:,} of {snapshot.previous_day}: refusing to treat {previous - snapshot.ids:,} movies "
-                "as deleted. The file is probably incomplete; run again later (nothing was written)"
-            )
+                                                           skipped_days=skipped), table.column("id"), logger=logger)
+    if snapshot.previous_day is not None and snapshot.ids == 0 and snapshot.removed:
+        raise ExportError(
+            f"the export of {day} lists no movie at all, where that of {snapshot.previous_day} listed "
+            f"{snapshot.removed:,}: the file is broken; run again later (nothing was written)"
+        )
     write_parquet_atomic(table, snapshot.path)
     logger.info("%s", snapshot.describe())
     return snapshot
@@ -236,10 +248,20 @@ def _first_of_each_id(table: pa.Table) -> pa.Table:
     return table.filter(pa.array(keep))
 
 
-def _compare_with_previous(lake: Lake, snapshot: ExportSnapshot, ids: pa.ChunkedArray | None = None) -> ExportSnapshot:
-    earlier = [d for d in lake.export_days() if d < snapshot.day]
-    if not earlier:
+def previous_snapshot_day(lake: Lake, day: dt.date, logger: logging.Logger | None = None) -> dt.date | None:
+    """The newest readable snapshot before ``day`` (unreadable ones are set aside on the way), or None."""
+    for earlier in reversed([d for d in lake.export_days() if d < day]):
+        if not set_aside_if_corrupt(lake, earlier, logger or log):
+            return earlier
+    return None
+
+
+def _compare_with_previous(lake: Lake, snapshot: ExportSnapshot, ids: pa.ChunkedArray | None = None, *,
+                           logger: logging.Logger) -> ExportSnapshot:
+    previous_day = previous_snapshot_day(lake, snapshot.day, logger)
+    if previous_day is None:
         return snapshot
+    earlier = [previous_day]
     previous_ids = read_snapshot_ids(lake, earlier[-1])
     current = ids if ids is not None else read_snapshot_ids(lake, snapshot.day)
     snapshot.previous_day = earlier[-1]

@@ -24,8 +24,9 @@ from movie_assets.harvest.exports import listed_ids
 from movie_assets.harvest.records import discover_row
 from movie_assets.harvest.reference import read_reference
 from movie_assets.harvest.store import NOT_FOUND, OK, DetailsStore
-from movie_assets.harvest.year_build import StoreView, build_movies_year
+from movie_assets.harvest.year_build import StoreView, build_year_and_moves
 from movie_assets.lake import Lake, write_json_atomic, write_parquet_atomic
+from movie_assets.lake.policy import CatalogPolicy
 from movie_assets.lake.readers import discover_ids, rediscover_fix
 from movie_assets.lake.schema import DISCOVER_SCHEMA
 from movie_assets.lake.state import MapOf, StateFileError, read_state_json, read_state_parquet
@@ -121,12 +122,11 @@ async def _membership_unchanged(
     cursor = SyncCursor.read(lake, today)
     if cursor is None or cursor.changes_through != today or not lake.export_snapshot_file(cursor.export_day).exists():
         return False
-    view = StoreView.load(lake)
-    latest = view.latest
-    in_year = latest.filter(pc.and_(pc.equal(latest.column("status"), OK),
-                                    pc.fill_null(pc.equal(latest.column("release_year"), year), False)))
-    members = set(in_year.column("movie_id").to_pylist()) - set(view.gone.to_pylist())
-    members &= listed_ids(lake, cursor.export_day, include_adult, include_video)
+    view = StoreView.load(lake, CatalogPolicy(include_adult, include_video))
+    members = view.members
+    in_year = members.filter(pc.fill_null(pc.equal(members.column("release_year"), year), False))
+    members = set(in_year.column("movie_id").to_pylist()) & listed_ids(lake, cursor.export_day, include_adult,
+                                                                       include_video)
     return members == set(previous.items)
 
 
@@ -140,6 +140,7 @@ class DetailsSummary:
     not_found: int
     failed: int
     discarded_shards: list[str] = field(default_factory=list)
+    vanished: list[int] = field(default_factory=list)  # discovered ids that answered 404 (`vanished_since_discover`)
 
 
 async def run_details(
@@ -153,21 +154,28 @@ async def run_details(
     refetch: set[int] | None = None,
     progress: Callable[[BatchProgress], None] | None = None,
     logger: logging.Logger | None = None,
+    policy: CatalogPolicy | None = None,
 ) -> DetailsSummary:
-    """Fetch the details of ``year``'s discovered movies that the details store lacks (plus ``refetch``);
-    raise if any movie still failed (what succeeded is stored, and a failure never replaces a good version)."""
-    ids = discover_ids(lake, year)
+    """Fetch the details of ``year``'s discovered movies that the details store lacks, plus ``refetch``
+    (changed movies, whatever year TMDb now gives them) and every discovered movie whose stored version dates
+    it in another year (discover says it moved here); raise if any movie still failed (what succeeded is
+    stored, and a failure never replaces a good version)."""
     store = DetailsStore(lake.details_store_dir, logger=logger)
+    policy = policy or CatalogPolicy()
+    ids = discover_ids(lake, year)
+    again = set(ids) if refetch_all else (refetch or set()) | _dated_elsewhere(store, ids, year)
     # Each flushed batch takes the store's lock for its append only, so other years' runs write meanwhile.
-    result: EnrichResult = await enrich(
-        client,
-        ids,
-        store,
-        batch_size=batch_size,
-        concurrency=concurrency,
-        refetch=set(ids) if refetch_all else (refetch or set()),
-        progress=progress,
-    )
+    result = await enrich(client, set(ids) | again, store, batch_size=batch_size, concurrency=concurrency,
+                          refetch=again, progress=progress)
+    vanished = [] if result.failed else vanished_since_discover(lake, year, result)
+    if vanished:  # discover counted movies that are gone: a live one may have shifted onto a page already read
+        (logger or log).info("%s discovered movies of %s answer 404 (e.g. %s): reading the year's discover again",
+                             len(vanished), year, vanished[:5])
+        await run_discover(client, lake, year, include_adult=policy.include_adult,
+                           include_video=policy.include_video)
+        ids = discover_ids(lake, year)
+        more = await enrich(client, ids, store, batch_size=batch_size, concurrency=concurrency, progress=progress)
+        result = _combined(result, more)
     store.compact_unless_busy()  # a sync holding the store must not fail a run whose versions are all stored
     summary = DetailsSummary(
         year=year,
@@ -177,6 +185,7 @@ async def run_details(
         not_found=result.count(NOT_FOUND),
         failed=len(result.failed),
         discarded_shards=result.discarded_shards,
+        vanished=vanished,
     )
     if result.failed:
         sample = ", ".join(str(i) for i in result.failed[:10])
@@ -187,6 +196,28 @@ async def run_details(
             "re-materialize to fetch only the failed ones."
         )
     return summary
+
+
+def _dated_elsewhere(store: DetailsStore, ids: list[int], year: int) -> set[int]:
+    """Discovered ids whose latest good version gives a year other than ``year``: that version is stale."""
+    latest = store.latest(ids=ids)
+    good = latest.filter(pc.equal(latest.column("status"), OK))
+    elsewhere = pc.invert(pc.fill_null(pc.equal(good.column("release_year"), year), False))
+    return set(good.filter(elsewhere).column("movie_id").to_pylist())
+
+
+def vanished_since_discover(lake: Lake, year: int, result: EnrichResult) -> list[int]:
+    """Discovered ids of ``year`` that TMDb answered 404 for in this details run: discover counted them towards
+    its ``total_results``, so a live movie may have shifted onto a page already read; the year's discover
+    must be read again (sets, not counts, decide that a year is complete)."""
+    listed = set(discover_ids(lake, year))
+    return sorted(i for i in result.fetched if result.statuses.get(i) == NOT_FOUND and i in listed)
+
+
+def _combined(first: EnrichResult, second: EnrichResult) -> EnrichResult:
+    return EnrichResult(statuses={**first.statuses, **second.statuses}, requested=first.requested + second.requested,
+                        errors=second.errors, discarded_shards=first.discarded_shards + second.discarded_shards,
+                        fetched=first.fetched | second.fetched)
 
 
 # -- one year, end to end ---------------------------------------------------------------------------------
@@ -208,7 +239,9 @@ async def harvest_year(
     concurrency: int = 20,
     refetch: set[int] | None = None,
 ) -> YearHarvest:
-    """What ``ingest_job`` runs for one year, in one call: discover → details → typed year."""
+    """What ``ingest_job`` runs for one year, in one call: discover → details → typed year (and the other
+    years its movies leave or join)."""
     discover = await run_discover(client, lake, year)
     details = await run_details(client, lake, year, batch_size=batch_size, concurrency=concurrency, refetch=refetch)
-    return YearHarvest(discover, details, build_movies_year(lake, year))
+    table, _ = build_year_and_moves(lake, year)
+    return YearHarvest(discover, details, table)

@@ -59,6 +59,7 @@ from movie_assets.harvest.columnar import PAYLOADS_SCHEMA
 from movie_assets.harvest.store_lock import StoreBusy, write_lock
 from movie_assets.harvest.store_shards import (
     COMPACT_JOURNAL,
+    FLAG_COLUMNS,
     INDEX_COLUMNS,
     VERSION_SCHEMA,
     ShardVanished,
@@ -73,8 +74,12 @@ from movie_assets.lake.state import read_state_json
 
 log = logging.getLogger(__name__)
 
-OK, NOT_FOUND, FAILED = "ok", "not_found", "failed"
+# ok: a good answer; not_found: TMDb answered 404; deleted: the movie left TMDb's daily export (a tombstone
+# version the catalog sync writes, no request made); failed: never stored.
+OK, NOT_FOUND, DELETED, FAILED = "ok", "not_found", "deleted", "failed"
 DONE_STATUSES = frozenset({OK, NOT_FOUND})
+GONE_STATUSES = frozenset({NOT_FOUND, DELETED})
+SERVER_CLOCK, LOCAL_CLOCK = "server", "local"
 # 2: shards carry ``typed``, the payload's typed reading (a schema-1 store is read, and its ``typed`` derived).
 SCHEMA_VERSION = 2
 MERGE_AT_SHARDS = 64  # merge the small shards once this many exist
@@ -96,6 +101,7 @@ class DetailsRecord:
     harvested_at: dt.datetime | None
     payload: str | None
     error: str | None = None
+    clock: str = SERVER_CLOCK  # LOCAL_CLOCK: the answer had no Date header, harvested_at is this machine's
 
     def details(self) -> dict[str, Any] | None:
         return json.loads(self.payload) if self.payload else None
@@ -105,13 +111,18 @@ def content_hash(payload: str) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def release_year(payload: str) -> int | None:
+def release_year(payload: str | dict[str, Any]) -> int | None:
     """The year of the payload's ``release_date`` (None when TMDb has no date)."""
-    value = json.loads(payload).get("release_date") or ""
+    details = json.loads(payload) if isinstance(payload, str) else payload
+    value = details.get("release_date") or ""
     try:
         return dt.date.fromisoformat(str(value)[:10]).year
     except ValueError:
         return None
+
+
+def _flag(details: dict[str, Any] | None, name: str) -> bool | None:
+    return bool(details.get(name)) if isinstance(details, dict) else None
 
 
 @dataclass
@@ -186,14 +197,20 @@ class DetailsStore:
         for record in sorted(records, key=lambda r: r.movie_id):
             if record.status == FAILED:
                 continue
+            if record.harvested_at is None:
+                raise ValueError(f"the observation of movie {record.movie_id} has no time; it cannot be ordered")
             digest = content_hash(record.payload) if record.payload else None
             stored = digest is not None and known.get(record.movie_id) != digest
+            details = json.loads(record.payload) if record.payload else None
             rows.append({
                 "movie_id": record.movie_id,
                 "observed_at": record.harvested_at,
                 "status": record.status,
                 "content_hash": digest,
-                "release_year": release_year(record.payload) if record.payload else None,
+                "release_year": release_year(details) if details is not None else None,
+                "adult": _flag(details, "adult"),
+                "video": _flag(details, "video"),
+                "clock": record.clock,
                 "has_payload": stored,
                 "payload": record.payload if stored else None,
             })
@@ -302,7 +319,29 @@ class DetailsStore:
                                                  ("shard", "descending"), ("seq", "descending")])
         ids = table.column("movie_id").to_numpy()
         first = np.concatenate([[True], ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, bool)
-        return table.filter(pa.array(first)).select(INDEX_COLUMNS)
+        return self._with_flags(table.filter(pa.array(first)).select(INDEX_COLUMNS))
+
+    def _with_flags(self, latest: pa.Table) -> pa.Table:
+        """``latest`` with the adult/video flags of good versions recorded before shards carried them read
+        from those versions' typed readings (only for such rows: a store written since reads nothing more)."""
+        unknown = pc.and_(pc.equal(latest.column("status"), OK), pc.is_null(latest.column("adult")))
+        if not pc.any(unknown).as_py():
+            return latest
+        flags: dict[int, tuple[bool | None, bool | None]] = {}
+        for table in self.latest_versions(latest.filter(unknown), "typed"):
+            typed = table.column("typed").combine_chunks()
+            flags.update(zip(table.column("movie_id").to_pylist(),
+                             zip(typed.field("adult").to_pylist(), typed.field("video").to_pylist(), strict=True),
+                             strict=True))
+        filled = {name: [] for name in FLAG_COLUMNS}
+        for movie_id, *values in zip(*(latest.column(c).to_pylist() for c in ("movie_id", *FLAG_COLUMNS)),
+                                     strict=True):
+            known = flags.get(movie_id, tuple(values))
+            for name, value in zip(FLAG_COLUMNS, known, strict=True):
+                filled[name].append(value)
+        for name in FLAG_COLUMNS:
+            latest = latest.set_column(latest.column_names.index(name), name, pa.array(filled[name], pa.bool_()))
+        return latest
 
     def _payload_keys(self, ids: Iterable[int] | None = None) -> set[tuple[int, str]]:
         """(movie id, content hash) of every payload the readable shards hold."""

@@ -30,6 +30,13 @@ VERSION_SCHEMA = pa.schema(
         ("status", pa.string()),
         ("content_hash", pa.string()),
         ("release_year", pa.int16()),
+        # the payload's flags, for the catalog policy without reading payloads (null: not an ``ok`` row, or a
+        # row of a shard written before these columns, read from its typed reading where it holds one)
+        ("adult", pa.bool_()),
+        ("video", pa.bool_()),
+        # where ``observed_at`` came from: "server" (the response's Date header) or "local" (no Date header:
+        # this machine's clock); null in shards written before this column (server)
+        ("clock", pa.string()),
         ("has_payload", pa.bool_()),  # this row holds the payload of its content hash
         ("payload", pa.string()),
         # the payload as the `movies` table reads it (null where it holds no payload, or one movie_row cannot
@@ -37,7 +44,8 @@ VERSION_SCHEMA = pa.schema(
         ("typed", TYPED_TYPE),
     ]
 )
-INDEX_COLUMNS = ["movie_id", "observed_at", "status", "content_hash", "release_year"]
+INDEX_COLUMNS = ["movie_id", "observed_at", "status", "content_hash", "release_year", "adult", "video", "clock"]
+FLAG_COLUMNS = ("adult", "video")
 COMPACT_JOURNAL = "compact.json"
 _SHARD_NAME = re.compile(r"versions-[0-9]+\.parquet")
 _MERGED_NAME = re.compile(r"versions-[0-9]+\.merged")

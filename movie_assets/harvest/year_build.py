@@ -15,28 +15,72 @@ import pyarrow.compute as pc
 
 from movie_assets.harvest.columnar import movies_from_typed, typed_fields
 from movie_assets.harvest.errors import IngestError
+from movie_assets.harvest.reconcile import differing_years, expected_rows, lake_rows
 from movie_assets.harvest.records import MOVIES_ORDER
 from movie_assets.harvest.store import OK, DetailsStore
-from movie_assets.harvest.tombstones import tombstoned_ids
 from movie_assets.lake import Lake, remove_dir_atomic, write_parquet_atomic
 from movie_assets.lake.locks import partitions_lock
+from movie_assets.lake.policy import CatalogPolicy
 from movie_assets.lake.readers import discover_ids, load_reference
 from movie_assets.lake.schema import MOVIES_SCHEMA
 
 
 @dataclass
 class StoreView:
-    """The details store's latest observations and tombstones, read once for several partition builds."""
+    """The details store's latest observations under the catalog policy, read once for several builds."""
 
     store: DetailsStore
     latest: pa.Table
-    gone: pa.Array  # tombstoned ids
+    policy: CatalogPolicy
 
     @classmethod
-    def load(cls, lake: Lake) -> StoreView:
+    def load(cls, lake: Lake, policy: CatalogPolicy | None = None) -> StoreView:
         store = DetailsStore(lake.details_store_dir)
-        latest = store.latest()
-        return cls(store, latest, pa.array(sorted(tombstoned_ids(lake, store, latest)), pa.int64()))
+        return cls(store, store.latest(), policy or CatalogPolicy())
+
+    @property
+    def members(self) -> pa.Table:
+        """The latest observations of the movies ``movies`` holds: good (not gone) and allowed by the policy."""
+        latest = self.latest
+        return latest.filter(pc.and_(pc.equal(latest.column("status"), OK), self.policy.mask(latest)))
+
+
+def build_years(lake: Lake, years: list[int | None], view: StoreView, **sizes: str) -> None:
+    """Rebuild ``years`` (None: the undated partition) from one view of the store, together: under the
+    partitions lock, so a movie that moved leaves its old year and joins its new one at once."""
+    with partitions_lock(lake):
+        for year in years:
+            if year is None:
+                build_movies_undated(lake, view=view, **sizes)
+            else:
+                build_movies_year(lake, year, require_discover=False, view=view, **sizes)
+
+
+def build_year_and_moves(lake: Lake, year: int, policy: CatalogPolicy | None = None) -> tuple[pa.Table, list]:
+    """The per-year path's build: ``movies[Y]``, and, together with it, every other partition that a movie of
+    the year's discover list, of its partition or of its current members has to leave or join (a movie whose
+    date moved to another year, even one no run harvests), and every partition holding a row that is
+    misplaced or older than the store's version. Movies of other years that no partition holds yet are left
+    to their own year's run (its details may still be arriving). Returns Y's table and the other years rebuilt."""
+    with partitions_lock(lake):
+        view = StoreView.load(lake, policy)
+        actual, expected = lake_rows(lake), expected_rows(view.latest, view.policy)
+        involved = pa.concat_arrays([
+            actual.column("movie_id").combine_chunks(),  # every row the lake holds: moved, stale or gone
+            discover_ids_array(lake, year),
+            expected.filter(pc.equal(expected.column("year"), year)).column("movie_id").combine_chunks(),
+        ])
+        expected = expected.filter(pc.is_in(expected.column("movie_id"), value_set=involved))
+        others = [y for y in differing_years(actual, expected).years if y != year]
+        table = build_movies_year(lake, year, view=view)
+        build_years(lake, others, view)
+        return table, others
+
+
+def discover_ids_array(lake: Lake, year: int) -> pa.Array:
+    """The ids of ``year``'s discover list (empty when the year was never discovered)."""
+    ids = discover_ids(lake, year) if lake.discover_file(year).exists() else []
+    return pa.array(ids, pa.int64())
 
 
 def build_movies_year(
@@ -50,9 +94,10 @@ def build_movies_year(
 ) -> pa.Table:
     """Build ``year=Y/`` from the details store and replace it atomically.
 
-    The year holds the latest good version of every movie whose current release date is in ``year``,
-    wherever it was discovered: a movie whose date moved leaves its old year and joins its new one (both
-    years' builds see it), and a movie TMDb answers 404 for is not a row at all. Every movie discovered in
+    The year holds the latest good version of every movie whose current release date is in ``year`` and
+    that the catalog policy allows, wherever it was discovered: a movie whose date moved leaves its old year
+    and joins its new one (both years' builds see it), and a movie TMDb answers 404 for, or that left the
+    export, is not a row at all. Every movie discovered in
     ``year`` must have been fetched first (``require_discover=False``: a year the catalog sync rebuilds,
     discovered or not).
     """
@@ -73,8 +118,7 @@ def _build_year(
             f"{len(missing)} movies of {year} have no details yet (e.g. {missing[:5]}); "
             f"materialize movie_details for {year} first"
         )
-    in_year = pc.equal(view.latest.column("release_year"), year)
-    return _build_partition(lake, year, view, in_year, poster_size, backdrop_size)
+    return _build_partition(lake, year, view, poster_size, backdrop_size)
 
 
 def build_movies_undated(
@@ -83,23 +127,21 @@ def build_movies_undated(
     """Build the undated partition (``year=__HIVE_DEFAULT_PARTITION__/``, read as a NULL year) from the latest
     good version of every stored movie that has no release date, and replace it atomically."""
     with partitions_lock(lake):
-        view = view or StoreView.load(lake)
-        undated = pc.is_null(view.latest.column("release_year"))
-        return _build_partition(lake, None, view, undated, poster_size, backdrop_size)
+        return _build_partition(lake, None, view or StoreView.load(lake), poster_size, backdrop_size)
 
 
 def _build_partition(
     lake: Lake,
     year: int | None,
     view: StoreView,
-    member: pa.ChunkedArray,
     poster_size: str,
     backdrop_size: str,
 ) -> pa.Table:
     reference = load_reference(lake, year)
-    latest = view.latest
-    selected = latest.filter(pc.and_(pc.equal(latest.column("status"), OK), pc.fill_null(member, False)))
-    selected = selected.filter(pc.invert(pc.is_in(selected.column("movie_id"), value_set=view.gone)))
+    members = view.members
+    release_year = members.column("release_year")
+    selected = members.filter(pc.is_null(release_year) if year is None
+                              else pc.fill_null(pc.equal(release_year, year), False))
     def typed(versions: pa.Table) -> pa.Table:
         unreadable = versions.filter(pc.is_null(versions.column("typed")))
         if unreadable.num_rows:  # a payload movie_row cannot read: its own error, as the row-by-row build gave

@@ -58,11 +58,6 @@ class Lake:
         return self.root / "raw" / "sync.json"
 
     @property
-    def sync_pending_file(self) -> Path:
-        """The movies a sync in progress touched: rebuilt by the next sync if this one does not finish."""
-        return self.root / "raw" / "sync_pending.json"
-
-    @property
     def reference_file(self) -> Path:
         """The image base URL and genre names of the newest harvest or sync (the fallback of a year's own)."""
         return self.root / "raw" / "reference.json"

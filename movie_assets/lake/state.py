@@ -1,7 +1,7 @@
 """Reading the lake's state files: one typed reader, one error.
 
 State files are what one run leaves for the next: cursors and journals (``raw/sync.json``,
-``raw/sync_pending.json``, the details store's ``store.json`` and ``compact.json``), reuse hints (a year's
+the details store's ``store.json`` and ``compact.json``), reuse hints (a year's
 ``windows.json``), reference data (``reference.json``) and snapshots (a year's discover ``movies.parquet``,
 the daily export snapshots). `read_state_json` and `read_state_parquet` read one and check its shape; a
 file that cannot be decoded, or holds the wrong shape, raises `StateFileError` naming the file, what is

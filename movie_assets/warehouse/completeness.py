@@ -1,20 +1,29 @@
 """Is the lake exactly TMDb's catalog? A set comparison with the newest daily ID export, never a count.
 
 Every movie the export lists (under the adult/video policy) must be a row of ``movies``, in the year of its
-current release date or in the undated partition, or be tombstoned with a reason. Counts of missing,
-misplaced and extra movies (and examples) are reported; missing or misplaced ones fail the check. The
+current release date or in the undated partition, unless TMDb answers 404 for it. Rows must obey the policy,
+and a row the export does not list although it was observed before the export was made must be gone once
+the export was whole (a partial one keeps such rows until a whole export decides: reported, not failed).
+Missing, misplaced, policy-violating and deleted-but-kept rows fail the check; newer movies the export
+cannot know yet are reported as extra. Counts and examples of each are in the metadata. The
 comparison applies once the catalog sync has run (``movie-assets sync``): a lake harvested year by year
 from discover only holds the years asked for.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from movie_assets.harvest.cursor import SyncCursor
+from movie_assets.harvest.deletions import export_made_at
 from movie_assets.harvest.exports import listed_ids
-from movie_assets.harvest.store import DetailsStore
-from movie_assets.harvest.tombstones import tombstoned_ids
+from movie_assets.harvest.store import NOT_FOUND, DetailsStore
 from movie_assets.lake import Lake
+from movie_assets.lake.policy import CatalogPolicy
 from movie_assets.warehouse.validation import CheckOutcome
 
 EXAMPLES = 10
@@ -27,32 +36,49 @@ def check_complete(lake: Lake, *, include_adult: bool = False, include_video: bo
         return CheckOutcome(True, "no catalog sync yet: the lake holds the discovered years asked for "
                                   "(run movie-assets sync to make it the whole catalog)", {"synced": False})
     day = days[-1]
+    policy = CatalogPolicy(include_adult, include_video)
     listed = listed_ids(lake, day, include_adult, include_video)
-    table = pq.read_table(lake.movies_file, columns=["movie_id", "year"])
+    table = pq.read_table(lake.movies_file, columns=["movie_id", "year", "adult", "video", "harvested_at"])
     rows = dict(zip(table.column("movie_id").to_pylist(), table.column("year").to_pylist(), strict=True))
-    store = DetailsStore(lake.details_store_dir)
-    latest = store.latest()
+    outside_policy = sorted(table.filter(pc.invert(policy.mask(table))).column("movie_id").to_pylist())
+    latest = DetailsStore(lake.details_store_dir).latest()
     current = dict(zip(latest.column("movie_id").to_pylist(), latest.column("release_year").to_pylist(),
                        strict=True))
-    gone = tombstoned_ids(lake, store, latest)
-    missing = sorted(listed - set(rows) - gone)
+    not_found = set(latest.filter(pc.equal(latest.column("status"), NOT_FOUND)).column("movie_id").to_pylist())
+    missing = sorted(listed - set(rows) - not_found)
     misplaced = sorted(i for i, year in rows.items() if i in current and current[i] != year)
-    extra = sorted(set(rows) - listed)  # e.g. released after the export was made: reported, not failed
-    passed = not missing and not misplaced
+    made = pa.scalar(export_made_at(day), table.schema.field("harvested_at").type)
+    seen_before = table.filter(pc.fill_null(pc.less(table.column("harvested_at"), made), False))
+    unlisted = set(seen_before.column("movie_id").to_pylist()) - listed_ids(lake, day, True, True)
+    whole = SyncCursor.read(lake, dt.date.max).export_whole
+    # Rows the export does not list: released after it was made (reported), or gone (a failure, once a whole
+    # export decided; a partial one keeps them, reported).
+    extra = sorted(set(rows) - listed)
+    gone = sorted(unlisted) if whole else []
+    passed = not missing and not misplaced and not outside_policy and not gone
+    problems = [f"{len(v):,} {k}" for k, v in (("missing", missing), ("misplaced", misplaced),
+                                                 ("outside the adult/video policy", outside_policy),
+                                                 ("deleted but still rows", gone)) if v]
     description = (
         f"every one of the {len(listed):,} movies in the export of {day} is in movies or tombstoned"
-        if passed else f"{len(missing):,} movies of the export of {day} are missing, {len(misplaced):,} misplaced"
+        if passed else f"movies against the export of {day}: " + ", ".join(problems)
     )
     return CheckOutcome(passed, description, {
         "synced": True,
         "export_day": day.isoformat(),
+        "export_whole": whole,
         "listed": len(listed),
         "rows": len(rows),
-        "tombstoned": len(gone),
+        "not_found": len(not_found),
         "missing": len(missing),
         "misplaced": len(misplaced),
+        "outside_policy": len(outside_policy),
+        "deleted_but_rows": len(gone),
+        "kept_for_a_whole_export": 0 if whole else len(unlisted),
         "extra": len(extra),
         "missing_examples": missing[:EXAMPLES],
         "misplaced_examples": misplaced[:EXAMPLES],
+        "outside_policy_examples": outside_policy[:EXAMPLES],
+        "deleted_but_rows_examples": gone[:EXAMPLES],
         "extra_examples": extra[:EXAMPLES],
     })

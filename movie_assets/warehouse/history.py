@@ -19,44 +19,53 @@ from movie_assets.harvest.columnar import movies_from_typed
 from movie_assets.harvest.records import MOVIES_ORDER
 from movie_assets.harvest.store import OK, DetailsStore
 from movie_assets.lake import Lake
+from movie_assets.lake.policy import CatalogPolicy
 from movie_assets.lake.readers import load_reference
 from movie_assets.lake.schema import MOVIES_SCHEMA
 from movie_assets.warehouse.sql import path_literal
 
 
-def movies_as_of(lake: Lake, as_of: dt.datetime) -> pa.Table:
-    """Every movie as the lake knew it at ``as_of``: the latest good version observed at or before it (a
-    movie whose latest observation then was a 404 is left out), as one `MOVIES_SCHEMA` table sorted by
-    ``(release_date, movie_id)``; ``year`` is the year of that version's release date."""
+def movies_as_of(lake: Lake, as_of: dt.datetime, policy: CatalogPolicy | None = None) -> pa.Table:
+    """Every movie as the lake knew it at ``as_of``: the latest version observed at or before it, when that is
+    a good one the catalog policy allows (a movie deleted then — a 404, or gone from the export — or excluded by
+    the policy is left out, and comes back with a later good version), as one `MOVIES_SCHEMA` table sorted by
+    ``(release_date, movie_id)``; ``year`` is the year of that version's release date. The versions are
+    ordered as everywhere (`movie_assets.harvest.store`), so ``movies_as_of(now)`` equals ``movies``."""
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware (e.g. datetime(2026, 11, 1, tzinfo=UTC))")
     reference = load_reference(lake)
     store = DetailsStore(lake.details_store_dir)
     latest = store.latest(as_of=as_of)
-    parts = store.latest_versions(latest.filter(pc.equal(latest.column("status"), OK)), "typed",
+    policy = policy or CatalogPolicy()
+    members = latest.filter(pc.and_(pc.equal(latest.column("status"), OK), policy.mask(latest)))
+    parts = store.latest_versions(members, "typed",
                                   lambda v: movies_from_typed(v, image_base_url=reference["image_base_url"]))
     return pa.concat_tables([MOVIES_SCHEMA.empty_table(), *parts]).sort_by(MOVIES_ORDER)
 
 
 def create_history_views(lake: Lake, connection: duckdb.DuckDBPyConnection) -> bool:
-    """``movie_versions`` (every stored observation, without payloads) and the table macro
-    ``movie_details_as_of(ts)`` (each movie's details JSON as known at ``ts``) over the details store.
-    Returns False, creating nothing, while the store is empty."""
+    """``movie_versions`` (every stored observation, without payloads, ``deleted`` ones included) and the table
+    macro ``movie_details_as_of(ts)`` (each movie's details JSON as known at ``ts``; a movie whose latest
+    version then was a 404 or a deletion is left out) over the details store, in the one order of versions:
+    observation time, then the shard's number, then the row in it (a later append wins a tie). Returns False,
+    creating nothing, while the store is empty."""
     store = DetailsStore(lake.details_store_dir)
     if not store.shard_paths():
         return False
     shards = path_literal(store.directory, store.shard_glob.name)
     # union_by_name: shards of a schema-1 store lack ``typed``
-    versions = f"read_parquet({shards}, filename = true, file_row_number = true, union_by_name = true)"
+    versions = (f"(SELECT *, CAST(regexp_extract(filename, 'versions-([0-9]+)[.]parquet$', 1) AS BIGINT) AS shard "
+                f"FROM read_parquet({shards}, filename = true, file_row_number = true, union_by_name = true))")
     connection.execute(
         "CREATE OR REPLACE VIEW movie_versions AS SELECT movie_id, observed_at, status, content_hash, "
-        f"release_year FROM {versions} ORDER BY movie_id, filename, file_row_number"
+        f"release_year FROM {versions} ORDER BY movie_id, observed_at, shard, file_row_number"
     )
     connection.execute(
         f"""CREATE OR REPLACE MACRO movie_details_as_of(ts) AS TABLE
         WITH known AS (
             SELECT * FROM {versions} WHERE observed_at <= ts
-            QUALIFY row_number() OVER (PARTITION BY movie_id ORDER BY filename DESC, file_row_number DESC) = 1
+            QUALIFY row_number() OVER (PARTITION BY movie_id
+                                       ORDER BY observed_at DESC, shard DESC, file_row_number DESC) = 1
         ), payloads AS (
             SELECT DISTINCT ON (movie_id, content_hash) movie_id, content_hash, payload
             FROM read_parquet({shards}, union_by_name = true) WHERE payload IS NOT NULL

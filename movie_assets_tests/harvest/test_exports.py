@@ -126,8 +126,9 @@ async def test_corrupt_export_is_refused_and_nothing_is_written(tmp_path, body, 
     assert lake.export_days() == [] and not list(lake.exports_dir.glob("*.download"))
 
 
-async def test_an_export_far_smaller_than_the_last_is_refused_and_the_last_kept(tmp_path):
-    sizes = {CLOCK.date() - dt.timedelta(days=1): 1000, CLOCK.date(): 850}  # 15 % of the ids gone overnight
+async def test_an_empty_export_is_refused_and_a_partial_one_stored_for_the_sync_to_judge(tmp_path):
+    sizes = {CLOCK.date() - dt.timedelta(days=2): 1000, CLOCK.date() - dt.timedelta(days=1): 850,
+             CLOCK.date(): 0}  # 15 % of the ids missing, then none at all
 
     async def serve(request: web.Request) -> web.Response:
         for day, n in sizes.items():
@@ -137,8 +138,12 @@ async def test_an_export_far_smaller_than_the_last_is_refused_and_the_last_kept(
 
     lake = Lake.at(tmp_path / "data")
     async with serve_handler(serve) as base:
-        first = await fetch(base.removesuffix("/3") + "/p/exports", lake, now=CLOCK - dt.timedelta(days=1))
+        url = base.removesuffix("/3") + "/p/exports"
+        await fetch(url, lake, now=CLOCK - dt.timedelta(days=2))
+        partial = await fetch(url, lake, now=CLOCK - dt.timedelta(days=1))  # stored: its additions are real
+        assert (partial.ids, partial.removed) == (850, 150)
+        first = partial
         kept = first.path.read_bytes()
-        with pytest.raises(exports.ExportError, match="under 90% .* refusing to treat 150 movies as deleted"):
-            await fetch(base.removesuffix("/3") + "/p/exports", lake)
-    assert lake.export_days() == [first.day] and first.path.read_bytes() == kept
+        with pytest.raises(exports.ExportError, match="lists no movie at all, where that of .* listed 850"):
+            await fetch(url, lake)
+    assert lake.export_days()[-1] == first.day and first.path.read_bytes() == kept

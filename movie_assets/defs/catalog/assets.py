@@ -10,6 +10,7 @@ from movie_assets.defs.ingest import assets as ingest_assets
 from movie_assets.defs.ingest.partitions import yearly_partitions
 from movie_assets.harvest import exports
 from movie_assets.harvest import sync as catalog_sync_lib
+from movie_assets.harvest.deletions import DEFAULT_MIN_SHARE
 from movie_assets.harvest.store import StoreError
 from movie_assets.harvest.sync import SyncReport
 from movie_assets.wiring.metadata import table_metadata
@@ -71,6 +72,10 @@ class SyncConfig(dg.Config):
                                 description="video releases too (default MOVIE_ASSETS_INCLUDE_VIDEO)")
     batch_size: int = Field(default=500, ge=1, description="movies per stored batch (a kill loses at most one)")
     concurrency: int = Field(default=20, ge=1, le=200, description="details calls in flight at once")
+    min_export_share: float = Field(
+        default=DEFAULT_MIN_SHARE, gt=0.0, le=1.0,
+        description="an export listing less than this share of the previous one's ids (or deleting more than "
+                    "1 - share of the lake) counts as partial: its deletions wait for a whole export")
 
 
 @dg.asset(
@@ -80,8 +85,9 @@ class SyncConfig(dg.Config):
     kinds={"python", "parquet"},
     description=(
         "The lake brought to TMDb's state of today: the daily ID export says what exists, /movie/changes what "
-        "changed since the last sync; new and changed movies are fetched into the details store and exactly "
-        "the partitions whose membership changed are rebuilt (the first sync fetches the whole catalog). "
+        "changed since the last sync; new and changed movies are fetched into the details store, movies a whole "
+        "export no longer lists become deleted versions, and the partitions are reconciled with the store as "
+        "sets: exactly the years that differ are rebuilt, together (the first sync fetches the whole catalog). "
         "Records the movies partitions it rebuilt. "
     ),
 )
@@ -92,8 +98,9 @@ async def catalog_sync(
         async with tmdb_step(context, tmdb) as step:
             report = await catalog_sync_lib.sync(
                 step.client, lake.lake(), include_adult=config.include_adult, include_video=config.include_video,
-                batch_size=config.batch_size, concurrency=config.concurrency,
-                progress=lambda p: context.log.info(f"sync {p.describe()}"), logger=context.log,
+                min_export_share=config.min_export_share, batch_size=config.batch_size,
+                concurrency=config.concurrency, progress=lambda p: context.log.info(f"sync {p.describe()}"),
+                logger=context.log,
             )
     except StoreError as exc:  # another writer holds the store: a retry later may succeed
         raise dg.Failure(description=str(exc)) from None
@@ -108,6 +115,10 @@ async def catalog_sync(
             "new": report.new,
             "changed": report.changed,
             "vanished": report.vanished,
+            "export_whole": report.deletions.trusted if report.deletions else True,
+            "deletions_kept_for_a_whole_export": report.deletions.kept if report.deletions else 0,
+            "excluded_by_policy": report.excluded_by_policy,
+            "repaired": report.repaired.describe() if report.repaired else "",
             "tmdb/requests": report.requests,
             "partitions_rebuilt": dg.MetadataValue.json(
                 ["undated" if y is None else y for y in report.years_rebuilt]),

@@ -109,6 +109,7 @@ async def movie_details(
             refetch=set(config.refetch_ids),
             progress=lambda p: context.log.info(f"{year} details {p.describe()}"),
             logger=context.log,
+            policy=CATALOG_POLICY,
         )
     return dg.MaterializeResult(
         metadata={
@@ -118,6 +119,7 @@ async def movie_details(
             "ok": summary.ok,
             "not_found": summary.not_found,
             "failed": summary.failed,
+            "vanished_since_discover": len(summary.vanished),
             "discarded_corrupt_shards": len(summary.discarded_shards),
             **step.metadata(),
         }
@@ -137,10 +139,13 @@ async def movie_details(
 )
 def movies(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     year = partition_year(context.partition_key)
-    table = year_build.build_movies_year(lake.lake(), year)
+    table, others = year_build.build_year_and_moves(lake.lake(), year, CATALOG_POLICY)
+    if others:
+        context.log.info(f"{year}: movies that moved also rebuilt {', '.join(map(str, others))}")
     return dg.MaterializeResult(
         metadata={
             **table_metadata(table, descriptions=COLUMN_DESCRIPTIONS),
+            "other_years_rebuilt": ", ".join("undated" if y is None else str(y) for y in others) or "none",
             "dagster/uri": str(lake.lake().movies_year_file(year)),
         }
     )
