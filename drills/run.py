@@ -232,7 +232,7 @@ async def _discover(base_url: str, lake: Lake) -> None:
 
 
 def copy_lake(template: Lake, root: Path) -> Lake:
-    shutil.copytree(template.root, root)
+    shutil.copytree(template.root, root, symlinks=True)  # movies_parquet stays a link to its generation
     return Lake.at(root)
 
 

@@ -32,7 +32,10 @@ def movie_year_tables(lake: Lake, snapshot: Path | None = None) -> Iterator[pa.T
     if not files:
         raise LakeInputError(f"no materialized years under {lake.movies_dataset_dir}; materialize `movies` first")
     for year, path in files:
-        part = read_parquet(path)
+        try:
+            part = read_parquet(path)
+        except LakeInputError as exc:  # named as users see it: through movies_parquet/, not its generation
+            raise LakeInputError(str(exc).replace(str(path), str(lake.movies_year_dir(year) / path.name))) from None
         with_year = part.append_column("year", pa.array([year] * part.num_rows, pa.int16()))
         yield with_year.select(MOVIES_SCHEMA.names).cast(MOVIES_SCHEMA)
 
