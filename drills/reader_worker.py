@@ -1,20 +1,26 @@
-"""Subprocess of the readers drill: read the lake the way users do, in a loop, and count short reads.
+"""Subprocess of the readers drill: read the lake the way users do, in a loop, and count torn states.
 
-    python drills/reader_worker.py --data-dir DIR --expected '{"2021": 600, ...}' --seconds S
+    python drills/reader_worker.py --data-dir DIR --total N --seconds S
 
-Each round queries the DuckDB ``movies`` view (per-year counts) and ``movies_consolidated`` through a
-read-only connection to ``movies.duckdb`` (reconnecting every few rounds, as a notebook would), and reads
-``movies.parquet`` with pyarrow. A read is short when any year is missing or has fewer rows than expected.
-Prints one JSON line: reads, short reads, errors (with the first few messages).
+Each round reads every way the docs show: the DuckDB ``movies`` view and ``movies_consolidated`` through a
+read-only connection to ``movies.duckdb`` (reconnecting every few rounds, as a notebook would),
+``movies.parquet`` with pyarrow, the ``movies_parquet/`` folder with pyarrow and with pandas, and the folder
+resolved once (``os.path.realpath``, the way that never needs a retry). While the writer moves movies
+between years, a read is torn when a movie is in two years (ids not unique) or the total is not ``N``.
+A read of the folder that raced a generation switch (a listed file gone: ``FileNotFoundError``) is counted
+as raced, not as an error: the docs say to retry it. Prints one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
+from collections.abc import Callable
 
 import duckdb
+import pandas as pd
 import pyarrow.parquet as pq
 
 from movie_assets.lake import Lake
@@ -23,35 +29,60 @@ from movie_assets.lake import Lake
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--expected", required=True, help="JSON {year: movies}")
+    parser.add_argument("--total", type=int, required=True, help="movies in the lake (moves keep it)")
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
     lake = Lake.at(args.data_dir)
-    expected = {int(k): v for k, v in json.loads(args.expected).items()}
-    total = sum(expected.values())
-    reads = short = errors = 0
+    counts = {"reads": 0, "torn": 0, "raced": 0, "errors": 0}
     messages: list[str] = []
-    connection = None
+    state: dict = {"connection": None}
+
+    def view(table: str) -> Callable[[], tuple[int, int]]:
+        def read() -> tuple[int, int]:
+            if state["connection"] is None or counts["reads"] % 30 == 0:
+                if state["connection"] is not None:
+                    state["connection"].close()
+                state["connection"] = duckdb.connect(str(lake.duckdb_file), read_only=True)
+            return state["connection"].execute(f"SELECT count(*), count(DISTINCT movie_id) FROM {table}").fetchone()
+        return read
+
+    def ids(column: list) -> tuple[int, int]:
+        return len(column), len(set(column))
+
+    readers: dict[str, Callable[[], tuple[int, int]]] = {
+        "movies view": view("movies"),
+        "movies_consolidated": view("movies_consolidated"),
+        "movies.parquet": lambda: ids(pq.read_table(lake.movies_file, columns=["movie_id"])["movie_id"].to_pylist()),
+        "pyarrow folder": lambda: ids(
+            pq.read_table(lake.movies_dataset_dir, columns=["movie_id"])["movie_id"].to_pylist()),
+        "pandas folder": lambda: ids(
+            pd.read_parquet(lake.movies_dataset_dir, columns=["movie_id"])["movie_id"].tolist()),
+        "resolved folder": lambda: ids(pq.read_table(os.path.realpath(lake.movies_dataset_dir),
+                                                     columns=["movie_id"])["movie_id"].to_pylist()),
+    }
     deadline = time.monotonic() + args.seconds
     while time.monotonic() < deadline:
-        try:
-            if connection is None or reads % 5 == 0:
-                if connection is not None:
-                    connection.close()
-                connection = duckdb.connect(str(lake.duckdb_file), read_only=True)
-            per_year = dict(connection.execute("SELECT year, count(*) FROM movies GROUP BY year").fetchall())
-            consolidated = connection.execute("SELECT count(*) FROM movies_consolidated").fetchone()[0]
-            parquet_rows = pq.read_table(lake.movies_file, columns=["movie_id"]).num_rows
-            reads += 3
-            short += (per_year != expected) + (consolidated != total) + (parquet_rows != total)
-            if per_year != expected and len(messages) < 5:
-                messages.append(f"movies view saw {per_year}")
-        except Exception as exc:  # counted and reported: any failed read is a finding
-            errors += 1
-            connection = None
-            if len(messages) < 5:
-                messages.append(f"{type(exc).__name__}: {exc}"[:300])
-    print(json.dumps({"reads": reads, "short_reads": short, "errors": errors, "messages": messages}))
+        for name, read in readers.items():
+            try:
+                rows, distinct = read()
+                counts["reads"] += 1
+                if rows != args.total or distinct != rows:
+                    counts["torn"] += 1
+                    if len(messages) < 5:
+                        messages.append(f"{name} saw {rows} rows, {distinct} distinct movies (of {args.total})")
+            except FileNotFoundError as exc:
+                if name.endswith("folder") and name != "resolved folder":
+                    counts["raced"] += 1
+                    continue
+                counts["errors"] += 1
+                if len(messages) < 5:
+                    messages.append(f"{name}: {exc}"[:300])
+            except Exception as exc:  # counted and reported: any failed read is a finding
+                counts["errors"] += 1
+                state["connection"] = None
+                if len(messages) < 5:
+                    messages.append(f"{name}: {type(exc).__name__}: {exc}"[:300])
+    print(json.dumps({**counts, "messages": messages}))
 
 
 if __name__ == "__main__":

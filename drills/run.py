@@ -15,9 +15,9 @@
   recognizable fake API key (then once more with a wrong key, to cover error paths): the key must appear
   in none of the captured stdout/stderr, compute logs, SQLite event log rows (incl. metadata) or any file
   under DAGSTER_HOME and the data directory.
-* readers — a reader process queries the DuckDB ``movies`` view, ``movies_consolidated`` and
-  ``movies.parquet`` in a loop while every year and ``movies_db`` are rebuilt again and again: zero short
-  reads and zero errors.
+* readers — a reader process reads the DuckDB ``movies`` view, ``movies_consolidated``, ``movies.parquet`` and
+  the ``movies_parquet/`` folder (pyarrow, pandas) in a loop while sync-like rebuilds move movies between
+  years and ``movies_db`` is rebuilt: zero torn reads (a movie in two years or none) and zero errors.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import os
 import random
@@ -39,6 +40,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow.compute as pc
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -52,6 +55,7 @@ from movie_assets.lake import (  # noqa: E402
     file_sha256,
     readers,  # noqa: E402
 )
+from movie_assets.lake.locks import partitions_lock  # noqa: E402
 from movie_assets.tmdb.client import TMDbClient  # noqa: E402
 from movie_assets.tmdb.config import TMDbSettings  # noqa: E402
 
@@ -228,7 +232,7 @@ async def _discover(base_url: str, lake: Lake) -> None:
 
 
 def copy_lake(template: Lake, root: Path) -> Lake:
-    shutil.copytree(template.root, root)
+    shutil.copytree(template.root, root, symlinks=True)  # movies_parquet stays a link to its generation
     return Lake.at(root)
 
 
@@ -331,10 +335,34 @@ def secrets_drills(sizes: Sizes, tmp: Path) -> list[Outcome]:
 READER_YEARS = (2021, 2022, 2023)
 
 
+def move_movies(lake: Lake, rng: random.Random, ids: list[int], moves: int, round_: int) -> int:
+    """Store a new version of ``moves`` movies dated in another of the `READER_YEARS` (as TMDb's changes
+    would), then rebuild every reader year under one partitions lock, as the catalog sync does."""
+    from movie_assets.harvest.store import DetailsRecord
+
+    store = DetailsStore(lake.details_store_dir)
+    latest = store.latest(ids=rng.sample(ids, moves))
+    observed = pc.max(store.latest().column("observed_at")).as_py() + dt.timedelta(seconds=1)
+    records = []
+    for record in store.records(latest).values():
+        details = json.loads(record.payload)
+        year = int(details["release_date"][:4])
+        details["release_date"] = f"{rng.choice([y for y in READER_YEARS if y != year])}{details['release_date'][4:]}"
+        details["vote_count"] = round_  # never the bytes of an earlier version
+        records.append(DetailsRecord(record.movie_id, record.status, observed, json.dumps(details)))
+    store.append(records)
+    with partitions_lock(lake):
+        view = year_build.StoreView.load(lake)
+        for year in READER_YEARS:
+            year_build.build_movies_year(lake, year, require_discover=False, view=view)
+    return len(records)
+
+
 def readers_drill(sizes: Sizes, tmp: Path) -> list[Outcome]:
-    """A reader process queries the ``movies`` view, ``movies_consolidated`` and ``movies.parquet`` in a loop
-    while this process re-materializes every year and ``movies_db`` again and again: zero short reads, zero
-    errors (each year is replaced by one rename; ``movies.duckdb`` is built aside and renamed in)."""
+    """A reader process reads the ``movies`` view, ``movies_consolidated``, ``movies.parquet`` and the
+    ``movies_parquet/`` folder (pyarrow, pandas, resolved once) in a loop while this process moves movies
+    between years, rebuilding the years under one lock as a sync does, and rebuilds ``movies_db``: zero torn
+    reads (a movie in two years or none), zero errors. Folder reads that raced a switch are counted apart."""
     from movie_assets.warehouse import build as warehouse
 
     lake = Lake.at(tmp / "data")
@@ -343,26 +371,27 @@ def readers_drill(sizes: Sizes, tmp: Path) -> list[Outcome]:
         for year in READER_YEARS:
             asyncio.run(harvest_year(emu.base_url, lake, year, sizes.batch_size))
     warehouse.build_movies_db(lake)
-    expected = {year: year_build.build_movies_year(lake, year).num_rows for year in READER_YEARS}
+    ids = warehouse.read_movies(lake).column("movie_id").to_pylist()
     seconds = 8.0 if sizes.kills < 10 else 30.0
     reader = subprocess.Popen(
         [sys.executable, str(ROOT / "drills" / "reader_worker.py"), "--data-dir", str(lake.root),
-         "--expected", json.dumps(expected), "--seconds", str(seconds)],
+         "--total", str(len(ids)), "--seconds", str(seconds)],
         stdout=subprocess.PIPE, text=True, cwd=ROOT,
     )
-    rebuilt_years = rebuilt_dbs = 0
+    rng = random.Random(SEED)
+    syncs = moved = rebuilt_dbs = 0
     while reader.poll() is None:
-        for year in READER_YEARS:
-            year_build.build_movies_year(lake, year)
-            rebuilt_years += 1
-        warehouse.build_movies_db(lake)
-        rebuilt_dbs += 1
+        moved += move_movies(lake, rng, ids, 20, syncs + 1)
+        syncs += 1
+        if syncs % 3 == 0:
+            warehouse.build_movies_db(lake)
+            rebuilt_dbs += 1
     seen = json.loads(reader.stdout.read().strip().splitlines()[-1])
-    ok = seen["reads"] > 0 and seen["short_reads"] == 0 and seen["errors"] == 0 and rebuilt_years > 0
+    ok = seen["reads"] > 0 and seen["torn"] == 0 and seen["errors"] == 0 and moved > 0
     return [Outcome(
         "readers", ok,
-        {"reads": seen["reads"], "short_reads": seen["short_reads"], "errors": seen["errors"],
-         "years_rebuilt": rebuilt_years, "movies_db_rebuilt": rebuilt_dbs},
+        {"reads": seen["reads"], "torn": seen["torn"], "raced_and_retried": seen["raced"], "errors": seen["errors"],
+         "syncs": syncs, "movies_moved": moved, "movies_db_rebuilt": rebuilt_dbs},
         "; ".join(seen["messages"]),
     )]
 

@@ -119,7 +119,8 @@ def test_what_a_kill_left_behind_is_removed_by_the_next_run_and_good_output_kept
     (build / "train.parquet").parent.mkdir(parents=True)
     (build / "train.parquet").write_bytes(b"x")
     removed = lake.remove_stale_temporaries()
-    assert sorted(removed) == sorted([*leftovers, build])
+    # the year file's leftover is found in its generation's folder (movies_parquet is a symlink to it)
+    assert sorted(map(os.path.realpath, removed)) == sorted(map(os.path.realpath, [*leftovers, build]))
     assert fingerprint(lake.root) == good
 
 

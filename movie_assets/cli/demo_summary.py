@@ -28,7 +28,7 @@ def main() -> None:
         with duckdb.connect(str(lake.duckdb_file), read_only=True) as con:
             for year, n in con.execute("SELECT year, movies FROM movies_per_year").fetchall():
                 print(f"   {year if year is not None else 'undated'}: {n:>6} movies")
-    print(f"   typed Parquet lake : {lake.movies_dataset_dir}/year=*/part-0.parquet")
+    print(f"   typed Parquet lake : {lake.movies_dataset_dir}/year=*/part-*.parquet")
     print(f"   all years          : {lake.movies_file}")
     query = f".venv/bin/duckdb -readonly {lake.duckdb_file} -c 'FROM movies LIMIT 5'"
     print(f"   DuckDB views       : {lake.duckdb_file}  ({query})")

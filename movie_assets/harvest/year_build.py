@@ -18,7 +18,7 @@ from movie_assets.harvest.errors import IngestError
 from movie_assets.harvest.reconcile import differing_years, expected_rows, lake_rows
 from movie_assets.harvest.records import MOVIES_ORDER
 from movie_assets.harvest.store import OK, DetailsStore
-from movie_assets.lake import Lake, remove_dir_atomic, write_parquet_atomic
+from movie_assets.lake import Lake, generations
 from movie_assets.lake.locks import partitions_lock
 from movie_assets.lake.policy import CatalogPolicy
 from movie_assets.lake.readers import discover_ids, load_reference
@@ -160,15 +160,15 @@ def _build_partition(
         )
     table = pa.concat_tables([MOVIES_SCHEMA.empty_table(), *parts]).sort_by(MOVIES_ORDER)
     if year is None and not table.num_rows:
-        remove_dir_atomic(lake.movies_year_dir(None))  # no undated movies: no empty partition either
+        generations.remove_partition(lake, None)  # no undated movies: no empty partition either
     else:
         write_year_partition(lake, year, table)
     return table
 
 
 def write_year_partition(lake: Lake, year: int | None, table: pa.Table) -> Path:
-    """Write ``year=Y/part-0.parquet`` (None: the undated partition; the partition column is dropped, as
-    Hive layout implies). One rename replaces the file, so a reader globbing the dataset meanwhile finds
-    the year's old file or its new one, never neither."""
-    target = lake.movies_year_file(year)
-    return write_parquet_atomic(table.drop_columns(["year"]), target)
+    """Write ``year=Y/part-<hash>.parquet`` (None: the undated partition; the partition column is dropped, as
+    Hive layout implies) into the staging generation of the partitions lock's holder (taken here when the
+    caller does not hold it): readers see it with the holder's other writes, when it releases the lock."""
+    with partitions_lock(lake):
+        return generations.write_partition_file(lake, year, table.drop_columns(["year"]))

@@ -115,6 +115,9 @@ def sweep_stale_temporaries(root: str | os.PathLike, *, skip: Iterable[str | os.
             if stale and match["kind"] == "old" and not (folder / match["target"]).exists():
                 os.replace(path, folder / match["target"])  # killed between the two renames of a swap
                 keep.append(match["target"])
+            elif stale and path.is_symlink():  # a generation switch killed before its rename
+                path.unlink()
+                removed.append(path)
             elif stale:
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)

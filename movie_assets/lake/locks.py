@@ -12,6 +12,10 @@ processes on one host and on file systems whose locks span hosts. Re-entrant wit
 that holds it may call the year builds, which take it too (one thread's coroutines count as one holder: the
 holders here are synchronous, and a wait blocks the event loop of an async caller, which has nothing else
 to do meanwhile).
+
+The outermost exclusive holder of a thread also opens a generation transaction
+(`movie_assets.lake.generations.transaction`): everything written under it is published by one symlink switch
+when it releases the lock, so readers see the lake before or after the whole block, never in between.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from movie_assets.lake import generations
 from movie_assets.lake.paths import Lake, LakeError
 
 DEFAULT_WAIT_S = 1800.0
@@ -52,7 +57,11 @@ def partitions_lock(lake: Lake, *, shared: bool = False, wait_s: float = DEFAULT
         _acquire(fd, path, shared, wait_s)
         held[path] = (shared, 1)
         try:
-            yield
+            if shared:
+                yield
+            else:
+                with generations.transaction(lake):
+                    yield
         finally:
             del held[path]
             fcntl.flock(fd, fcntl.LOCK_UN)
@@ -74,3 +83,10 @@ def _acquire(fd: int, path: Path, shared: bool, wait_s: float) -> None:
                     f"{wait_s:.0f} s ({path}); wait for the running sync or build to finish and retry"
                 ) from None
             time.sleep(_POLL_S)
+
+
+def migrate_to_generations(lake: Lake) -> None:
+    """Make a lake whose ``movies_parquet`` is still a real folder use generations (once, under the lock)."""
+    if generations.is_legacy(lake):
+        with partitions_lock(lake):
+            generations.migrate(lake)

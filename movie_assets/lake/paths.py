@@ -105,19 +105,30 @@ class Lake:
 
     @property
     def movies_dataset_dir(self) -> Path:
+        """The typed dataset: a symlink to its current generation (`movie_assets.lake.generations`)."""
         return self.processed_dir / "movies_parquet"
+
+    @property
+    def movies_generations_dir(self) -> Path:
+        """Every generation of the typed dataset still kept, and their bookkeeping."""
+        return self.processed_dir / ".movies_generations"
 
     def movies_year_dir(self, year: int | str | None) -> Path:
         """The partition of ``year`` (None: the movies without a release date)."""
         return self.movies_dataset_dir / f"year={UNDATED_PARTITION if year is None else year}"
 
     def movies_year_file(self, year: int | str | None) -> Path:
-        return self.movies_year_dir(year) / "part-0.parquet"
+        """The file of partition ``year`` (named by a hash of its bytes); ``part-0.parquet`` in the partition,
+        which does not exist, when the year has none."""
+        folder = self.movies_year_dir(year)
+        found = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+        return found[0] if found else folder / "part-0.parquet"
 
-    def movies_year_files(self) -> list[tuple[int | None, Path]]:
-        """``(year, file)`` of every materialized partition of the typed dataset: years oldest first, then
-        the undated movies (year None)."""
-        return _year_files(self.movies_dataset_dir, "year=*/*.parquet")
+    def movies_year_files(self, snapshot: Path | None = None) -> list[tuple[int | None, Path]]:
+        """``(year, file)`` of every materialized partition of the typed dataset, listed through
+        ``movies_parquet`` (or in ``snapshot``, a generation folder): years oldest first, then the undated
+        movies (year None)."""
+        return _year_files(snapshot or self.movies_dataset_dir, "year=*/*.parquet")
 
     @property
     def movies_dataset_glob(self) -> Path:

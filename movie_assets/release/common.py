@@ -26,6 +26,11 @@ def repo_root(lake: Lake) -> Path:
 
 
 def relative_to_root(lake: Lake, path: Path) -> str:
+    """``path`` relative to `repo_root`. Links inside the data dir are kept: a year file is listed through
+    ``movies_parquet/``, never by the generation it is in now."""
+    inside = os.path.relpath(os.path.abspath(path), os.path.abspath(lake.root))
+    if not inside.startswith(os.pardir):
+        return (Path(lake.root.resolve().name) / inside).as_posix()
     return Path(os.path.relpath(path.resolve(), repo_root(lake))).as_posix()
 
 

@@ -16,22 +16,26 @@ import duckdb
 import pyarrow as pa
 
 from movie_assets.harvest.tombstones import tombstones
-from movie_assets.lake import Lake, LakeError, atomic_path, write_parquet_atomic
-from movie_assets.lake.locks import partitions_lock
+from movie_assets.lake import Lake, LakeError, atomic_path, generations, write_parquet_atomic
+from movie_assets.lake.locks import migrate_to_generations, partitions_lock
 from movie_assets.lake.readers import LakeInputError, read_parquet
 from movie_assets.lake.schema import MOVIES_SCHEMA
 from movie_assets.warehouse.history import create_history_views
 from movie_assets.warehouse.sql import path_literal
 
 
-def movie_year_tables(lake: Lake) -> Iterator[pa.Table]:
-    """Each materialized year as a `MOVIES_SCHEMA` table, oldest first — so, concatenated, they are sorted
-    by (release_date, movie_id) like each year file."""
-    files = lake.movies_year_files()
+def movie_year_tables(lake: Lake, snapshot: Path | None = None) -> Iterator[pa.Table]:
+    """Each materialized year of one generation (``snapshot``, default the current one, resolved once) as a
+    `MOVIES_SCHEMA` table, oldest first — so, concatenated, they are sorted by (release_date, movie_id)
+    like each year file."""
+    files = lake.movies_year_files(snapshot or generations.snapshot_dir(lake))
     if not files:
         raise LakeInputError(f"no materialized years under {lake.movies_dataset_dir}; materialize `movies` first")
     for year, path in files:
-        part = read_parquet(path)
+        try:
+            part = read_parquet(path)
+        except LakeInputError as exc:  # named as users see it: through movies_parquet/, not its generation
+            raise LakeInputError(str(exc).replace(str(path), str(lake.movies_year_dir(year) / path.name))) from None
         with_year = part.append_column("year", pa.array([year] * part.num_rows, pa.int16()))
         yield with_year.select(MOVIES_SCHEMA.names).cast(MOVIES_SCHEMA)
 
@@ -54,8 +58,9 @@ def build_movies_db(lake: Lake, database: str | os.PathLike | None = None) -> Mo
 
     The database is built as a new file and renamed over the old one, so open readers (a notebook, the
     README's ``read_only`` snippet, the DuckDB CLI) neither block the build nor see it half made: they keep
-    the old file until they reconnect. Years are read under the shared partitions lock, so the consolidated
-    file is one consistent state of the dataset.
+    the old file until they reconnect. The consolidated file and the views read one generation of the
+    dataset (`movie_assets.lake.generations`), resolved under the shared partitions lock and pinned while
+    this database uses it, so ``movies`` and ``movies_consolidated`` hold the same build.
     """
     target = Path(database) if database is not None else lake.duckdb_file
     # DuckDB reads what follows '?' in a database path as options, and no escape gets a '\\' through its globs.
@@ -73,24 +78,29 @@ def build_movies_db(lake: Lake, database: str | os.PathLike | None = None) -> Mo
             summary.rows += table.num_rows
             yield table
 
-    with partitions_lock(lake, shared=True):
-        write_parquet_atomic(counted(movie_year_tables(lake)), lake.movies_file, schema=MOVIES_SCHEMA)
+    migrate_to_generations(lake)
     write_parquet_atomic(tombstones(lake), lake.tombstones_file)
-    with atomic_path(target) as tmp:
-        tmp.unlink()  # DuckDB creates its own file; an empty one is not a database
-        with duckdb.connect(str(tmp)) as connection:
-            create_views(lake, connection)
-            summary.per_year = connection.execute(
-                "SELECT year, count(*) FROM movies_consolidated GROUP BY year ORDER BY year NULLS LAST"
-            ).fetchall()
-        # A write-ahead log left by a killed writer of the old file must not be replayed onto the new one.
-        Path(f"{target}.wal").unlink(missing_ok=True)
+    # Shared: no writer publishes (or prunes) a generation until the database naming this one is in place.
+    with partitions_lock(lake, shared=True):
+        snapshot = generations.snapshot_dir(lake)
+        write_parquet_atomic(counted(movie_year_tables(lake, snapshot)), lake.movies_file, schema=MOVIES_SCHEMA)
+        with generations.pinned(lake, target.name, snapshot), atomic_path(target) as tmp:
+            tmp.unlink()  # DuckDB creates its own file; an empty one is not a database
+            with duckdb.connect(str(tmp)) as connection:
+                create_views(lake, connection, snapshot)
+                summary.per_year = connection.execute(
+                    "SELECT year, count(*) FROM movies_consolidated GROUP BY year ORDER BY year NULLS LAST"
+                ).fetchall()
+            # A write-ahead log left by a killed writer of the old file must not be replayed onto the new one.
+            Path(f"{target}.wal").unlink(missing_ok=True)
     return summary
 
 
-def create_views(lake: Lake, connection: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create the views over the lake in ``connection``'s database."""
-    dataset = path_literal(lake.movies_dataset_dir, lake.movies_dataset_glob.relative_to(lake.movies_dataset_dir))
+def create_views(lake: Lake, connection: duckdb.DuckDBPyConnection, snapshot: Path | None = None) -> None:
+    """(Re)create the views over the lake in ``connection``'s database; ``movies`` reads one generation of the
+    dataset (``snapshot``, default the current one), which never changes under it."""
+    snapshot = snapshot or generations.snapshot_dir(lake)
+    dataset = path_literal(snapshot, lake.movies_dataset_glob.relative_to(lake.movies_dataset_dir).as_posix())
     connection.execute(
         f"CREATE OR REPLACE VIEW movies AS SELECT * FROM read_parquet({dataset}, "
         "hive_partitioning = true, hive_types = {'year': SMALLINT})"

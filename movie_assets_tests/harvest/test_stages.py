@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 
 import aiohttp
 import pyarrow.parquet as pq
@@ -276,7 +277,8 @@ async def test_typed_output_follows_the_contract(tmp_path):
     order = [(r["release_date"], r["movie_id"]) for r in rows]
     assert order == sorted(order)
     files = list(lake.movies_dataset_dir.rglob("*"))
-    assert [p.name for p in files if p.is_file()] == ["part-0.parquet"]
+    assert [p.name for p in files if p.is_file()] == [lake.movies_year_file(YEAR).name]
+    assert re.fullmatch(r"part-[0-9a-f]{16}\.parquet", lake.movies_year_file(YEAR).name)  # named by content
 
 
 async def test_corrupt_store_shard_is_discarded_and_refetched(tmp_path):
