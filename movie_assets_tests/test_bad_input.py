@@ -342,7 +342,8 @@ def test_disk_full_while_writing_keeps_the_previous_files(lake, monkeypatch):
     with pytest.raises(OSError) as db_error:
         warehouse.build_movies_db(lake)
     with pytest.raises(OSError):
-        DetailsStore(lake.details_store_dir).append([DetailsRecord(1, "ok", None, '{"release_date": ""}')])
+        DetailsStore(lake.details_store_dir).append([DetailsRecord(1, "ok", dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+                                                                      '{"release_date": ""}')])
     for info in (year_error, db_error):
         assert info.value.errno == errno.ENOSPC and "No space left on device" in str(info.value)
     assert not leftovers(lake.root)

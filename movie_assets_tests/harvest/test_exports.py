@@ -147,3 +147,28 @@ async def test_an_empty_export_is_refused_and_a_partial_one_stored_for_the_sync_
         with pytest.raises(exports.ExportError, match="lists no movie at all, where that of .* listed 850"):
             await fetch(url, lake)
     assert lake.export_days()[-1] == first.day and first.path.read_bytes() == kept
+
+
+async def test_an_id_listed_twice_is_stored_once(tmp_path):
+    lines = [{"adult": False, "id": i, "original_title": f"T{i}", "popularity": float(i), "video": False}
+             for i in (3, 1, 2, 3, 1)]
+
+    async def serve(request: web.Request) -> web.Response:
+        return web.Response(body=_gzip_lines(lines))
+
+    lake = Lake.at(tmp_path / "data")
+    async with serve_handler(serve) as base:
+        snapshot = await fetch(base.removesuffix("/3") + "/p/exports", lake)
+    table = pq.read_table(snapshot.path)
+    assert table.column("id").to_pylist() == [1, 2, 3] and snapshot.ids == 3
+    assert table.column("popularity").to_pylist() == [1.0, 2.0, 3.0]  # the first line of each id
+
+
+async def test_a_stored_snapshot_that_turned_corrupt_is_set_aside_and_downloaded_again(emulator, tmp_path):
+    lake = Lake.at(tmp_path / "data")
+    snapshot = await fetch(emulator.root_url + "/p/exports", lake)
+    good = snapshot.path.read_bytes()
+    snapshot.path.write_bytes(good[:100])
+    again = await fetch(emulator.root_url + "/p/exports", lake)
+    assert not again.reused and again.path.read_bytes() == good
+    assert snapshot.path.with_suffix(".corrupt").exists()

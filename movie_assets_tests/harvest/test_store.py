@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 
 from movie_assets.emulator import Catalog, ChurnRates, EmulatorOptions, running_emulator
-from movie_assets.harvest import changes, exports, stages, year_build
+from movie_assets.harvest import changes, deletions, exports, stages, year_build
 from movie_assets.harvest.store import (
     MERGE_AT_SHARDS,
     OK,
@@ -192,7 +192,8 @@ async def test_movies_without_a_release_date_have_their_own_partition_read_as_a_
             assert not lake.movies_year_dir(None).exists()  # no undated movies: no empty partition
             emu.advance(2)
             changed = await changes.changed_ids_since(client, WHEN.date(), catalog.day)
-            await stages.run_details(client, lake, 2023, refetch=set(changed.ids))
+            mine = changes.affected_years(lake, changed.ids).get(2023, [])  # what changes_sensor passes
+            await stages.run_details(client, lake, 2023, refetch=set(mine))
     year_build.build_movies_year(lake, 2023)
     undated = year_build.build_movies_undated(lake)
     lost_dates = {i for i, d in catalog.overlay().moved.items() if d is None}
@@ -222,6 +223,13 @@ async def test_deleted_movies_leave_movies_for_the_tombstones_and_come_back_when
             assert len(deleted) >= 2
             # One deleted movie is refetched (404); the others are only missing from the newest export.
             await stages.run_details(client, lake, 2020, refetch={deleted[0]})
+    # What the catalog sync does with the export: its absences become deleted versions (a 500-movie lake
+    # losing 4 % is judged with a lower share than the default 99 %).
+    store = DetailsStore(lake.details_store_dir)
+    verdict, gone = deletions.judge_export(lake, store.latest(), export.day, with_adult=False, min_share=0.9)
+    with store.writer():
+        deletions.apply_deletions(store, gone, export.day)
+    assert verdict.trusted and set(gone.to_pylist()) == set(deleted[1:])
     table = year_build.build_movies_year(lake, 2020)
     assert not set(table.column("movie_id").to_pylist()) & set(deleted)
     stones = {r["movie_id"]: r for r in tombstones(lake).to_pylist()}
@@ -229,7 +237,6 @@ async def test_deleted_movies_leave_movies_for_the_tombstones_and_come_back_when
     assert stones[deleted[0]]["reason"] == NOT_FOUND_REASON
     assert stones[deleted[1]]["reason"] == f"not in TMDb's daily ID export of {export.day}"
     # TMDb lists one of them again (a later version answers 200): it is back in its year.
-    store = DetailsStore(lake.details_store_dir)
     with store.writer():
         store.append([record(deleted[0], "2020-06-01", when=WHEN + dt.timedelta(days=5))], store.latest_hashes())
     assert deleted[0] in set(year_build.build_movies_year(lake, 2020).column("movie_id").to_pylist())
