@@ -23,7 +23,12 @@ START_YEAR_ENV = "MOVIE_ASSETS_START_YEAR"
 INCLUDE_ADULT_ENV = "MOVIE_ASSETS_INCLUDE_ADULT"
 INCLUDE_VIDEO_ENV = "MOVIE_ASSETS_INCLUDE_VIDEO"
 EMBEDDING_BACKEND_ENV = "MOVIE_ASSETS_EMBEDDING_BACKEND"
-DEFAULT_DATA_DIR = "data"
+DEFAULT_DATA_DIR = "data"  # the built-in emulator's lake (the demo's)
+# Real TMDb's lake by default: never the demo's, as movie ids are unique only within one source.
+TMDB_DATA_DIR = "data/tmdb"
+# The variables whose values choose real TMDb (or another API) over the built-in emulator.
+_SOURCE_VARIABLES = tuple(f.metadata["env"] for f in TMDbSettings.fields()
+                          if f.name in ("base_url", "read_access_token", "api_key"))
 DEFAULT_START_YEAR = 1900
 OLDEST_FILM_YEAR = 1874
 
@@ -75,8 +80,13 @@ def tmdb_settings_from_env(env: Mapping[str, str] | None = None, *, data_dir: st
 
 
 def data_dir_from_env(env: Mapping[str, str] | None = None) -> str:
-    """``MOVIE_ASSETS_DATA_DIR`` (default ``data``): the lake's root."""
-    return _env(env).get(DATA_DIR_ENV, "").strip() or DEFAULT_DATA_DIR
+    """``MOVIE_ASSETS_DATA_DIR``: the lake's root. Unset: ``data`` for the built-in emulator (no credentials
+    and no ``TMDB_BASE_URL``), ``data/tmdb`` for TMDb, so the demo's synthetic lake and a real one never share
+    a directory (`movie_assets.lake.source` refuses a lake of another source)."""
+    chosen = _env(env).get(DATA_DIR_ENV, "").strip()
+    if chosen:
+        return chosen
+    return TMDB_DATA_DIR if any(is_set(name, env) for name in _SOURCE_VARIABLES) else DEFAULT_DATA_DIR
 
 
 def start_year_from_env(env: Mapping[str, str] | None = None) -> int:

@@ -42,7 +42,7 @@ def _progress(batch: BatchProgress) -> None:
 
 async def _run(args: argparse.Namespace, lake: Lake) -> SyncReport:
     policy = catalog_policy_from_env()
-    async with open_client(tmdb_settings_from_env(data_dir=str(lake.root))) as client:
+    async with open_client(tmdb_settings_from_env(data_dir=str(lake.root)), lake=lake) as client:
         return await sync(client, lake, include_adult=args.include_adult or policy.include_adult,
                           include_video=args.include_video or policy.include_video,
                           min_export_share=args.min_export_share, batch_size=args.batch_size,

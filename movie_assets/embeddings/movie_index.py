@@ -1,6 +1,7 @@
 """``movie_index`` as plain Python: every partition's current vectors into one FAISS index (with a row →
 movie map and a manifest naming the model and backend), and what the build found on the way (movies without
-a vector, years still read from the old single embeddings file)."""
+a current vector — never embedded, or embedded from a document that has changed since — and years still read
+from the old single embeddings file)."""
 
 from __future__ import annotations
 
@@ -24,19 +25,25 @@ class MovieIndexBuild:
         """One line: whether every movie is indexed, else how many are not and which years to embed."""
         if not self.inputs.without_vectors:
             return "every movie is indexed"
-        years = ", ".join(self.inputs.years_without_embeddings) or "none"
-        return (f"{self.inputs.without_vectors:,} movies have no vector (years without embeddings: {years}); "
-                "materialize movie_embeddings for them")
+        return f"{missing_vectors(self.inputs)}; materialize movie_embeddings for them"
+
+
+def missing_vectors(inputs: partitions.IndexInputs) -> str:
+    """How many movies have no current vector, and where: years never embedded, years with stale vectors."""
+    years = ", ".join(inputs.years_without_embeddings) or "none"
+    line = f"{inputs.without_vectors:,} of {inputs.movies:,} movies have no current vector (years without " \
+           f"embeddings: {years}"
+    if inputs.stale:
+        line += (f"; {inputs.stale:,} stale, their document changed since they were embedded, in "
+                 f"{', '.join(inputs.years_with_stale_vectors)}")
+    return line + ")"
 
 
 def index_inputs(lake: Lake, *, log: Callable[[str], None], warn: Callable[[str], None]) -> partitions.IndexInputs:
     """Every year's vectors of its current movies (`partitions.index_table`), saying what is not covered."""
     inputs = partitions.index_table(lake)
     if inputs.without_vectors:
-        warn(
-            f"{inputs.without_vectors:,} of {inputs.movies:,} movies have no vector yet (years without embeddings: "
-            f"{', '.join(inputs.years_without_embeddings) or 'none'}); materialize movie_embeddings for them"
-        )
+        warn(f"{missing_vectors(inputs)}; they are left out of the index: materialize movie_embeddings for them")
     if inputs.years_from_legacy_file:
         log(
             f"{len(inputs.years_from_legacy_file)} years have no embeddings partition yet; their vectors come from "

@@ -8,8 +8,11 @@ encodes only new or changed movies. Years are independent: any number of process
 years at once.
 
 The index is built from every partition (`index_table`): each restricted to its year's *current* movies, so
-a movie that moved to another year or left TMDb is never indexed twice or at all, and all partitions must
-come from one model and backend (vectors of two backends are never mixed in one index).
+a movie that moved to another year or left TMDb is never indexed twice or at all, and to *current* vectors: a
+vector is current only when its content hash equals the hash of the movie's document as its year's file
+holds it now (a vector of an older overview, title or cast is stale, left out and counted as missing until
+the year is embedded again). All partitions must come from one model and backend (vectors of two backends
+are never mixed in one index).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from movie_assets.embeddings import encode
-from movie_assets.embeddings.text import TEXT_COLUMNS
+from movie_assets.embeddings.text import TEXT_COLUMNS, content_hash, documents
 from movie_assets.lake import Lake, LakeError
 from movie_assets.lake.files import remove_dir_atomic
 
@@ -99,15 +102,37 @@ class IndexInputs:
     source: dict[str, str]  # model_id and backend of every partition
     years: int  # partitions used
     movies: int  # current movies (in the years that have a movies file)
-    without_vectors: int  # current movies no partition has a vector for (a year not embedded yet, or behind)
+    # current movies without a current vector: a year not embedded yet, or a stale vector (counted in `stale`)
+    without_vectors: int
     dropped: int  # vectors of movies no longer in their partition's year (moved or gone)
     years_without_embeddings: list[str]
     # years without a partition yet whose vectors come from the old single file (a lake migrating to partitions)
     years_from_legacy_file: list[str] = field(default_factory=list)
+    stale: int = 0  # vectors of an older document of a current movie: left out, so counted in without_vectors
+    years_with_stale_vectors: list[str] = field(default_factory=list)  # the years to embed again
+
+
+def current_vectors(vectors: pa.Table, movies: pa.Table, model_id: str | None) -> tuple[pa.Table, int]:
+    """The rows of ``vectors`` whose movie is in ``movies`` and whose content hash is that of the movie's
+    document now, and how many were stale (the movie is there, its document changed since it was embedded).
+
+    ``model_id`` is the one the vectors record; without one (a file older than that record) the hashes cannot
+    be recomputed and only membership is checked.
+    """
+    in_movies = vectors.filter(pc.is_in(vectors.column("movie_id"), value_set=movies.column("movie_id")))
+    if model_id is None or not in_movies.num_rows:
+        return in_movies, 0
+    ids, texts = documents(movies.filter(pc.is_in(movies.column("movie_id"), value_set=in_movies.column("movie_id"))))
+    expected = dict(zip(ids, (content_hash(model_id, t) for t in texts), strict=True))
+    current = [expected[m] == h for m, h in zip(in_movies.column("movie_id").to_pylist(),
+                                                 in_movies.column("content_hash").to_pylist(), strict=True)]
+    kept = in_movies.filter(pa.array(current, pa.bool_()))
+    return kept, in_movies.num_rows - kept.num_rows
 
 
 def index_table(lake: Lake) -> IndexInputs:
-    """Every partition's vectors of its year's current movies, checked to come from one model and backend."""
+    """Every partition's current vectors of its year's current movies (`current_vectors`), checked to come from
+    one model and backend."""
     movie_files = dict(lake.movies_year_files())
     embedding_files = dict(lake.embeddings_year_files())
     legacy = lake.legacy_embeddings_file if lake.legacy_embeddings_file.exists() else None
@@ -118,18 +143,21 @@ def index_table(lake: Lake) -> IndexInputs:
         )
     parts: list[pa.Table] = []
     sources: dict[str, list[str]] = {}
-    dropped = 0
+    dropped = stale = 0
+    stale_years: list[str] = []
     metadata = None
     for year, path in embedding_files.items():
         if year not in movie_files:
             continue  # the year has no movies any more: its vectors are stale
         table = pq.read_table(path)
         metadata = metadata or table.schema.metadata
-        sources.setdefault(encode.embedding_source(table).get("model_id", "unrecorded"), []).append(year_label(year))
-        current = pq.read_table(movie_files[year], columns=["movie_id"]).column("movie_id")
-        keep = pc.is_in(table.column("movie_id"), value_set=current)
-        kept = table.filter(keep)
-        dropped += table.num_rows - kept.num_rows
+        model_id = encode.embedding_source(table).get("model_id")
+        sources.setdefault(model_id or "unrecorded", []).append(year_label(year))
+        kept, outdated = current_vectors(table, year_movies(lake, year), model_id)
+        dropped += table.num_rows - kept.num_rows - outdated
+        if outdated:
+            stale += outdated
+            stale_years.append(year_label(year))
         parts.append(_ranked(kept, movie_files[year].stat().st_mtime_ns))
     # A lake migrating from the old single file: the years without a partition yet keep the old file's vectors
     # of their current movies (when they come from the same model and backend), so the index does not shrink to
@@ -137,11 +165,17 @@ def index_table(lake: Lake) -> IndexInputs:
     legacy_years: list[str] = []
     waiting = [year for year in movie_files if year not in embedding_files]
     if legacy is not None and waiting:
-        legacy_source = encode.embedding_source(pq.read_schema(legacy)).get("model_id", "unrecorded")
+        legacy_model = encode.embedding_source(pq.read_schema(legacy)).get("model_id")
+        legacy_source = legacy_model or "unrecorded"
         if not sources or set(sources) == {legacy_source}:
-            ids = pa.chunked_array([pq.read_table(movie_files[y], columns=["movie_id"]).column("movie_id")
-                                    for y in waiting], pa.int64()).combine_chunks()
+            waiting_movies = pa.concat_tables([year_movies(lake, y) for y in waiting], promote_options="default")
+            ids = waiting_movies.column("movie_id").combine_chunks()
             table = pq.read_table(legacy, filters=[("movie_id", "in", ids)]) if len(ids) else None
+            if table is not None and table.num_rows:
+                table, outdated = current_vectors(table, waiting_movies, legacy_model)
+                if outdated:
+                    stale += outdated
+                    stale_years.append(legacy.name)
             if table is not None and table.num_rows:
                 metadata = metadata or pq.read_schema(legacy).metadata
                 sources.setdefault(legacy_source, []).append(legacy.name)
@@ -175,6 +209,8 @@ def index_table(lake: Lake) -> IndexInputs:
         dropped=dropped,
         years_without_embeddings=[year_label(y) for y in movie_files if y not in embedding_files],
         years_from_legacy_file=legacy_years,
+        stale=stale,
+        years_with_stale_vectors=stale_years,
     )
 
 

@@ -1,7 +1,10 @@
 """Where the built-in emulator is chosen: open a client on real TMDb, or start the emulator on loopback and
 open the same client on it when no credentials and no base URL are set. The TMDb resource
 (`movie_assets.wiring.resources.TMDbResource`) and the CLI commands open their clients here; the client itself
-(`movie_assets.tmdb`) knows nothing of the emulator."""
+(`movie_assets.tmdb`) knows nothing of the emulator.
+
+Given the lake it writes, `open_client` first checks that the lake mirrors the same source (`lake_source`;
+`movie_assets.lake.source`), before any request and before the emulator starts."""
 
 from __future__ import annotations
 
@@ -9,7 +12,10 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit
 
+from movie_assets.lake import Lake
+from movie_assets.lake.source import LakeSource, claim_source
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings
 from movie_assets.tmdb.errors import display_url
@@ -45,9 +51,22 @@ def resolved_settings(settings: TMDbSettings, logger: logging.Logger | None = No
         )
 
 
+def lake_source(settings: TMDbSettings) -> LakeSource:
+    """The TMDb a client of ``settings`` reads: the built-in emulator's catalog (seed and size), else the API's
+    host (never its credentials, user info or port: an emulator started by hand may take any port)."""
+    if settings.uses_emulator:
+        return LakeSource.emulator(settings.emulator_seed, settings.emulator_movies_per_year)
+    return LakeSource.api(urlsplit(settings.effective_base_url).hostname or settings.effective_base_url)
+
+
 @contextlib.asynccontextmanager
-async def open_client(settings: TMDbSettings, logger: logging.Logger | None = None) -> AsyncIterator[TMDbClient]:
-    """``async with open_client(settings) as client`` — real TMDb or the emulator, same client code."""
+async def open_client(settings: TMDbSettings, logger: logging.Logger | None = None, *,
+                      lake: Lake | None = None) -> AsyncIterator[TMDbClient]:
+    """``async with open_client(settings) as client`` — real TMDb or the emulator, same client code. With the
+    ``lake`` the caller writes: a lake of another source raises `LakeSourceError` before any request (a new
+    lake records this one)."""
+    if lake is not None:
+        claim_source(lake, lake_source(settings))
     with resolved_settings(settings, logger) as effective:
         async with TMDbClient(effective, logger=logger) as client:
             yield client

@@ -9,10 +9,18 @@ sorted by billing order, directors are kept once each, image URLs are built only
 A batch whose payloads stray from that schema (a string where a number belongs, a null inside a list, a
 date that is not ``YYYY-MM-DD``) is built row by row with `movie_row` instead, so odd data is read exactly as
 before, never dropped and never read differently.
+
+The details store keeps each payload's typed reading (`TYPED_TYPE`) beside it, stamped with
+`TYPED_FINGERPRINT`: a hash of `TYPED_TYPE`, `PAYLOAD_SCHEMA` and `RULES_VERSION`. A stored reading of another
+fingerprint is derived again from its payload when read, so a new column is filled for every stored movie
+whose payload has the field. Adding or changing a field changes the fingerprint by itself; **bump
+`RULES_VERSION` by hand whenever a parsing rule changes** (here or in `records.movie_row`) without changing a
+type, e.g. what counts as blank.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -48,6 +56,11 @@ _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 # depend on the image base and sizes of the build) and what the store records of the call itself.
 BUILD_TIME_FIELDS = ("movie_id", "year", "poster_url", "backdrop_url", "details_status", "harvested_at")
 TYPED_TYPE = pa.struct([f for f in MOVIES_SCHEMA if f.name not in BUILD_TIME_FIELDS])
+# Bump when a rule that turns a payload into `TYPED_TYPE` changes while the types stay the same (see above).
+RULES_VERSION = 1
+TYPED_FINGERPRINT = hashlib.sha256(
+    f"{TYPED_TYPE}\n{PAYLOAD_SCHEMA}\nrules {RULES_VERSION}".encode()).hexdigest()[:16]
+"""The fingerprint of the rules and schema that make a typed reading; stored typed readings carry it."""
 # The input of `movies_from_payloads`: good versions with their payload (`DetailsStore.latest_versions`).
 PAYLOADS_SCHEMA = pa.schema([("movie_id", pa.int64()), ("status", pa.string()),
                              ("observed_at", pa.timestamp("us", tz="UTC")), ("payload", pa.string())])

@@ -5,6 +5,12 @@ decode) from a machine's failure (an I/O error: `StoreError`, the shard stays) a
 under the reader (`ShardVanished`: read the store again). ``compact.json`` journals a merge in progress, so
 the next writer can finish or undo one a kill cut short (`finish_compaction`). `movie_assets.harvest.store`
 is the store built on these.
+
+Each shard records, in its Parquet key-value metadata, the fingerprint of the rules that made its ``typed``
+column (`columnar.TYPED_FINGERPRINT`, under `TYPED_FINGERPRINT_KEY`). A shard whose fingerprint differs or is
+absent (a store of older rules, or of schema 1 or 2) has ``typed`` derived again from its payloads when read,
+never read as it is: a field added to the typed reading is filled, not left null. Nothing is fetched again;
+a merge (`DetailsStore.compact`) writes the merged shard with the current fingerprint.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from movie_assets.harvest.columnar import TYPED_TYPE, typed_fields
+from movie_assets.harvest.columnar import TYPED_FINGERPRINT, TYPED_TYPE, typed_fields
 from movie_assets.lake.state import is_corrupt_parquet_error, read_state_json
 
 VERSION_SCHEMA = pa.schema(
@@ -46,6 +52,9 @@ VERSION_SCHEMA = pa.schema(
 )
 INDEX_COLUMNS = ["movie_id", "observed_at", "status", "content_hash", "release_year", "adult", "video", "clock"]
 FLAG_COLUMNS = ("adult", "video")
+TYPED_FINGERPRINT_KEY = b"movie_assets.typed_fingerprint"
+# Every table of this schema, so every shard written (an append, a merge), carries the current fingerprint.
+VERSION_SCHEMA = VERSION_SCHEMA.with_metadata({TYPED_FINGERPRINT_KEY: TYPED_FINGERPRINT.encode()})
 COMPACT_JOURNAL = "compact.json"
 _SHARD_NAME = re.compile(r"versions-[0-9]+\.parquet")
 _MERGED_NAME = re.compile(r"versions-[0-9]+\.merged")
@@ -81,11 +90,23 @@ def with_typed(table: pa.Table) -> pa.Table:
     return table.append_column(pa.field("typed", TYPED_TYPE), typed)
 
 
+def typed_is_current(schema: pa.Schema) -> bool:
+    """Whether a shard's ``typed`` column was made by the current rules (its recorded fingerprint)."""
+    return (schema.metadata or {}).get(TYPED_FINGERPRINT_KEY) == TYPED_FINGERPRINT.encode()
+
+
 def _decode(handle: Any, columns: list[str] | None, ids: pa.Array | None) -> pa.Table:
     """Decode a shard from an open file; with ``ids``, only those movies' rows, and a shard holding none
     of them costs one small column (its payloads are not decoded). ``typed`` missing from a schema-1
-    shard is derived from its payloads."""
+    shard, or made by other rules (`typed_is_current`), is derived from its payloads."""
     names = list(columns) if columns is not None else VERSION_SCHEMA.names
+    stale = "typed" in names and not typed_is_current(pq.read_schema(handle))
+    handle.seek(0)
+    if stale:
+        table = _decode(handle, [c for c in names if c != "typed"] + [
+            c for c in ("has_payload", "payload") if c not in names], ids)
+        table = with_typed(table.append_column(pa.field("typed", TYPED_TYPE), pa.nulls(table.num_rows, TYPED_TYPE)))
+        return table.select(names)
     mask = None
     if ids is not None:
         held = pq.read_table(handle, columns=["movie_id"], schema=VERSION_SCHEMA).column("movie_id")

@@ -10,6 +10,8 @@ dir, every year's movie embeddings, the poster embeddings and every file of the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from movie_assets.lake import Lake, file_sha256, write_text_atomic
@@ -17,18 +19,55 @@ from movie_assets.lake import Lake, file_sha256, write_text_atomic
 from .common import ReleaseError, relative_to_root
 
 
-def release_files(lake: Lake) -> list[Path]:
-    """Every release file present on disk."""
-    files = sorted(path for _, path in lake.movies_year_files())
-    files += sorted(path for _, path in lake.embeddings_year_files())
-    single = (lake.movies_file, lake.tombstones_file, lake.sample_file, lake.profile_file,
-              lake.poster_embeddings_file)
-    files += [p for p in single if p.exists()]
-    for folder in (lake.splits_dir, lake.index_dir):
-        if folder.exists():
-            files += sorted(p for p in folder.rglob("*") if p.is_file() and not _hidden(p.relative_to(folder)))
-    files += lake.export_files()
+@dataclass(frozen=True)
+class ReleaseGroup:
+    """Files of the release and the assets that write them."""
+
+    what: str
+    writers: tuple[str, ...]  # Dagster asset names (plain names: the Dagster side builds the keys)
+    files: Callable[[Lake], list[Path]]  # those present on disk, sorted
+
+
+def _present(*paths: Callable[[Lake], Path]) -> Callable[[Lake], list[Path]]:
+    return lambda lake: [p for p in (path(lake) for path in paths) if p.exists()]
+
+
+def _tree(folder: Callable[[Lake], Path]) -> Callable[[Lake], list[Path]]:
+    def files(lake: Lake) -> list[Path]:
+        root = folder(lake)
+        if not root.exists():
+            return []
+        return sorted(p for p in root.rglob("*") if p.is_file() and not _hidden(p.relative_to(root)))
     return files
+
+
+# The release's file list, declared once: `release_files` lists these groups, and `release_checksums` depends
+# on every writer named here, so a run of any of them is followed by fresh checksums.
+RELEASE_GROUPS: tuple[ReleaseGroup, ...] = (
+    ReleaseGroup("the movies by year", ("movies", "undated_movies", "catalog_sync"),
+                 lambda lake: sorted(path for _, path in lake.movies_year_files())),
+    ReleaseGroup("the embeddings by year", ("movie_embeddings", "undated_movie_embeddings"),
+                 lambda lake: sorted(path for _, path in lake.embeddings_year_files())),
+    ReleaseGroup("movies.parquet and the tombstones", ("movies_db",),
+                 _present(lambda lake: lake.movies_file, lambda lake: lake.tombstones_file)),
+    ReleaseGroup("the sample", ("movies_sample",), _present(lambda lake: lake.sample_file)),
+    ReleaseGroup("the profile", ("data_profile",), _present(lambda lake: lake.profile_file)),
+    ReleaseGroup("the poster embeddings", ("poster_embeddings",), _present(lambda lake: lake.poster_embeddings_file)),
+    ReleaseGroup("the splits", ("movie_splits",), _tree(lambda lake: lake.splits_dir)),
+    ReleaseGroup("the FAISS indexes (movies, posters)", ("movie_index", "poster_embeddings"),
+                 _tree(lambda lake: lake.index_dir)),
+    ReleaseGroup("the CSV exports", ("movies_csv_export",), lambda lake: lake.export_files()),
+)
+
+
+def release_writers() -> list[str]:
+    """The names of every asset that writes a release file, each once."""
+    return sorted({writer for group in RELEASE_GROUPS for writer in group.writers})
+
+
+def release_files(lake: Lake) -> list[Path]:
+    """Every release file present on disk, group by group (`RELEASE_GROUPS`)."""
+    return [path for group in RELEASE_GROUPS for path in group.files(lake)]
 
 
 def _hidden(relative: Path) -> bool:

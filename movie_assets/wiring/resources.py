@@ -29,9 +29,11 @@ class _TMDbResourceBase(dg.ConfigurableResource):
         return TMDbSettings(**{k: v for k, v in values.items() if v not in (None, "")})
 
     @contextlib.asynccontextmanager
-    async def client(self, logger: logging.Logger | None = None) -> AsyncIterator[TMDbClient]:
-        """An open client for one step (and the emulator, if that is what the settings mean)."""
-        async with open_client(self.settings(), logger) as client:
+    async def client(self, logger: logging.Logger | None = None, lake: Lake | None = None
+                     ) -> AsyncIterator[TMDbClient]:
+        """An open client for one step (and the emulator, if that is what the settings mean); a step that
+        writes ``lake`` is refused before any request when the lake mirrors another source."""
+        async with open_client(self.settings(), logger, lake=lake) as client:
             yield client
 
     @classmethod

@@ -15,7 +15,7 @@ import dagster as dg
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.wiring.metadata import counter_metadata
 from movie_assets.wiring.policies import fail_fast_on_bad_input
-from movie_assets.wiring.resources import TMDbResource
+from movie_assets.wiring.resources import LakeResource, TMDbResource
 
 
 @dataclass
@@ -33,12 +33,14 @@ class TMDbStep:
 
 
 @contextlib.asynccontextmanager
-async def tmdb_step(context: dg.AssetExecutionContext, tmdb: TMDbResource) -> AsyncIterator[TMDbStep]:
-    """``async with tmdb_step(context, tmdb) as step:`` — call TMDb through ``step.client``; afterwards
-    ``step.metadata()`` holds the cost. A bad setting or input fails the step at once (no retry)."""
+async def tmdb_step(context: dg.AssetExecutionContext, tmdb: TMDbResource, lake: LakeResource
+                    ) -> AsyncIterator[TMDbStep]:
+    """``async with tmdb_step(context, tmdb, lake) as step:`` — call TMDb through ``step.client``; afterwards
+    ``step.metadata()`` holds the cost. A bad setting or input fails the step at once (no retry), and so does
+    a lake of another source (before any request)."""
     started = time.monotonic()
     with fail_fast_on_bad_input():
-        async with tmdb.client(context.log) as client:
+        async with tmdb.client(context.log, lake=lake.lake()) as client:
             step = TMDbStep(client, started)
             yield step
             step.stats = client.stats.as_dict()

@@ -305,6 +305,26 @@ def test_embeddings_follow_their_own_year_in_any_year():
         assert requested == {keys[0], keys[-2]}
 
 
+def test_the_syncs_events_make_dagster_re_embed_exactly_the_years_it_rebuilt():
+    """A sync that rebuilt a year (an overview changed) leaves that year's vectors stale: the materializations
+    it records (`record_sync`) are what make the automation re-embed those partitions, and no others."""
+    from movie_assets.defs.catalog.assets import record_sync
+    from movie_assets.harvest.sync import SyncReport
+
+    keys = yearly_partitions.get_partition_keys()
+    with dg.DagsterInstance.ephemeral() as instance:
+        for key in keys[:5]:  # harvested and embedded before the sync
+            instance.report_runless_asset_event(dg.AssetMaterialization("movies", partition=key))
+            instance.report_runless_asset_event(dg.AssetMaterialization("movie_embeddings", partition=key))
+        result = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        report = SyncReport(export_day=TODAY, full=False, listed=10, new=0, changed=1, vanished=0,
+                            years_rebuilt=[int(keys[1]), int(keys[3]), None])
+        record_sync(instance, report)
+        result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
+        assert result.get_requested_partitions(dg.AssetKey("movie_embeddings")) == {keys[1], keys[3]}
+        assert result.get_num_requested(dg.AssetKey("undated_movie_embeddings")) == 1
+
+
 def test_movies_db_waits_while_a_year_is_in_progress():
     keys = yearly_partitions.get_partition_keys()
     for busy in (False, True):

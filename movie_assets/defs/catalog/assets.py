@@ -41,7 +41,7 @@ class ExportConfig(dg.Config):
 async def movie_id_export(
     context: dg.AssetExecutionContext, config: ExportConfig, tmdb: TMDbResource, lake: LakeResource
 ) -> dg.MaterializeResult:
-    async with tmdb_step(context, tmdb) as step:
+    async with tmdb_step(context, tmdb, lake) as step:
         snapshot = await exports.fetch_export(
             step.client, lake.lake(), now=await step.client.server_time(), include_adult=config.include_adult,
             logger=context.log,
@@ -95,7 +95,7 @@ async def catalog_sync(
     context: dg.AssetExecutionContext, config: SyncConfig, tmdb: TMDbResource, lake: LakeResource
 ) -> dg.MaterializeResult:
     try:
-        async with tmdb_step(context, tmdb) as step:
+        async with tmdb_step(context, tmdb, lake) as step:
             report = await catalog_sync_lib.sync(
                 step.client, lake.lake(), include_adult=config.include_adult, include_video=config.include_video,
                 min_export_share=config.min_export_share, batch_size=config.batch_size,

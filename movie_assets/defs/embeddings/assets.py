@@ -161,16 +161,18 @@ def undated_movie_embeddings(
         dg.AssetCheckSpec(
             "movie_index_covers_the_movies",
             asset="movie_index",
-            description="every current movie has a vector in the index (a year never embedded, or embedded "
-            "before its movies last changed, leaves movies out); a warning: the index is valid for what it holds.",
+            description="every current movie has a current vector in the index: one whose content hash is that of "
+            "the movie's document now (a year never embedded, or a vector of a document that has changed since, "
+            "leaves the movie out); a warning: the index is valid for what it holds.",
         )
     ],
     description=(
         "FAISS index over every year's embeddings under data/index/movies/: exact IndexFlatIP up to exact_max "
         f"vectors, HNSW (M {_INDEX_DEFAULTS.hnsw_m}, efConstruction {_INDEX_DEFAULTS.ef_construction}, efSearch "
         f"{_INDEX_DEFAULTS.ef_search}, inner product) above; with a row → movie_id map (Parquet) and a manifest "
-        "holding recall@10 against exact search. Each year's vectors are limited to its current movies; "
-        "partitions of two backends are refused. "
+        "holding recall@10 against exact search. Each year's vectors are limited to its current movies and to "
+        "current vectors (content hash = hash of the movie's document now; a stale one is left out and counted "
+        "as missing); partitions of two backends are refused. "
     ),
 )
 def movie_index(context: dg.AssetExecutionContext, config: IndexConfig, lake: LakeResource) -> dg.MaterializeResult:
@@ -184,7 +186,9 @@ def movie_index(context: dg.AssetExecutionContext, config: IndexConfig, lake: La
         passed=inputs.without_vectors == 0,
         severity=dg.AssetCheckSeverity.WARN,
         description=build.coverage(),
-        metadata={"movies_without_vectors": inputs.without_vectors, "movies": inputs.movies},
+        metadata={"movies_without_vectors": inputs.without_vectors, "movies": inputs.movies,
+                  "stale_vectors": inputs.stale,
+                  "years_with_stale_vectors": dg.MetadataValue.json(inputs.years_with_stale_vectors)},
     )
     return dg.MaterializeResult(
         check_results=[coverage],
@@ -205,6 +209,8 @@ def movie_index(context: dg.AssetExecutionContext, config: IndexConfig, lake: La
             "years_without_embeddings": dg.MetadataValue.json(inputs.years_without_embeddings),
             "years_from_legacy_file": dg.MetadataValue.json(inputs.years_from_legacy_file),
             "stale_vectors_dropped": inputs.dropped,
+            "stale_vectors": inputs.stale,
+            "years_with_stale_vectors": dg.MetadataValue.json(inputs.years_with_stale_vectors),
             "path": dg.MetadataValue.path(str(index.index_dir(the_lake))),
         }
     )

@@ -55,7 +55,7 @@ class DetailsConfig(dg.Config):
 async def discover_movies(
     context: dg.AssetExecutionContext, config: DiscoverConfig, tmdb: TMDbResource, lake: LakeResource
 ) -> dg.MaterializeResult:
-    async with tmdb_step(context, tmdb) as step:
+    async with tmdb_step(context, tmdb, lake) as step:
         year = partition_year(context.partition_key)
         summary = await stages.run_discover(
             step.client,
@@ -97,7 +97,7 @@ async def discover_movies(
 async def movie_details(
     context: dg.AssetExecutionContext, config: DetailsConfig, tmdb: TMDbResource, lake: LakeResource
 ) -> dg.MaterializeResult:
-    async with tmdb_step(context, tmdb) as step:
+    async with tmdb_step(context, tmdb, lake) as step:
         year = partition_year(context.partition_key)
         summary = await stages.run_details(
             step.client,

@@ -59,7 +59,7 @@ async def movie_posters(
 ) -> dg.MaterializeResult:
     the_lake = lake.lake()
     wanted = poster_rows(the_lake, config.years, max(0, config.limit))
-    async with tmdb_step(context, tmdb) as step:
+    async with tmdb_step(context, tmdb, lake) as step:
         result = await cache.cache_posters(
             step.client, the_lake, poster_pairs(wanted), size=config.size, concurrency=config.concurrency
         )

@@ -10,7 +10,10 @@ import dagster as dg
 import pyarrow as pa
 from pydantic import Field
 
+from movie_assets.defs.catalog import assets as catalog_assets
 from movie_assets.defs.embeddings import assets as embeddings_assets
+from movie_assets.defs.ingest import assets as ingest_assets
+from movie_assets.defs.posters import assets as posters_assets
 from movie_assets.defs.warehouse import assets as warehouse_assets
 from movie_assets.lake.schema import COLUMN_DESCRIPTIONS
 from movie_assets.release import checksums as checksums_lib
@@ -21,7 +24,7 @@ from movie_assets.release import sample as sample_lib
 from movie_assets.release import splits as splits_lib
 from movie_assets.release.common import ConfigValueError, read_consolidated, rows_per_year
 from movie_assets.wiring.metadata import column_schema, markdown_preview, png_markdown, table_metadata
-from movie_assets.wiring.policies import FOLLOW_UPSTREAM
+from movie_assets.wiring.policies import AFTER_ANY_YEAR_UPDATED, FOLLOW_UPSTREAM
 from movie_assets.wiring.resources import LakeResource
 
 GROUP = "release"
@@ -214,16 +217,33 @@ def movies_csv_export(
     )
 
 
+def _release_writer_deps() -> list[dg.AssetDep]:
+    """A dependency on every asset `checksums_lib.RELEASE_GROUPS` names as writing a release file (every
+    partition of a partitioned one); a name that is no asset fails the definitions' load."""
+    assets = {
+        a.key.to_user_string(): a
+        for a in (ingest_assets.movies, ingest_assets.undated_movies, catalog_assets.catalog_sync,
+                  warehouse_assets.movies_db, movies_sample, data_profile, movie_splits, movies_csv_export,
+                  embeddings_assets.movie_embeddings, embeddings_assets.undated_movie_embeddings,
+                  embeddings_assets.movie_index, posters_assets.poster_embeddings)
+    }
+    return [dg.AssetDep(assets[name], partition_mapping=dg.AllPartitionMapping() if assets[name].partitions_def
+                        else None) for name in checksums_lib.release_writers()]
+
+
 @dg.asset(
     group_name=GROUP,
-    automation_condition=FOLLOW_UPSTREAM,
-    deps=[movies_sample, data_profile, movie_splits, movies_csv_export, embeddings_assets.movie_index],
+    # Not eager: it reads every year and the optional poster files, and eager waits while any dependency is
+    # missing (an unharvested year, posters never embedded).
+    automation_condition=AFTER_ANY_YEAR_UPDATED,
+    deps=_release_writer_deps(),
     kinds={"text"},
     description=(
         "reports/checksums.txt in `sha256sum -c` format (paths relative to the repository root) over every "
         "published file: yearly Parquet, movies.parquet, tombstones, the sample, the splits, data_profile.json, "
-        "the CSV exports, the embeddings and the FAISS index files. Run `sha256sum -c reports/checksums.txt` "
-        "from the repository root. "
+        "the CSV exports, the embeddings, the poster embeddings and the FAISS index files. Depends on every "
+        "asset that writes one (the list is declared once, in movie_assets.release.checksums). Run "
+        "`sha256sum -c reports/checksums.txt` from the repository root. "
     ),
 )
 def release_checksums(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
