@@ -8,11 +8,12 @@ never loses a deletion.
 
 An export can be partial (a file cut short upstream, a day that drops movies by mistake). It is trusted for
 deletions only when it is whole: it still lists at least ``min_share`` of the previous snapshot's ids and
-its candidates are at most ``1 - min_share`` of the lake's live movies. A partial export deletes only the
-candidates that the previous snapshot (an earlier day) did not list either: two exports agreeing that a
-movie is gone. Everything else is kept, with a warning giving the counts, until a whole export decides.
-Each applied deletion becomes a ``deleted`` version in the details store, stamped at the export's day, so
-history leaves the movie out from then on, and a later good version brings it back.
+its candidates are at most ``1 - min_share`` of the lake's live movies. A partial export deletes nothing:
+its candidates are kept, with a warning giving the counts, until a whole export decides (two partial files
+cut the same way do not confirm each other). If TMDb really deleted more than that share — a lake synced
+after months — the warning names the setting to lower for one run. Each applied deletion becomes a
+``deleted`` version in the details store, stamped when the sync saw it (history never changes after the
+fact), so history leaves the movie out from then on, and a later good version brings it back.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ class DeletionVerdict:
         if self.trusted:
             return f"export of {self.day} is whole ({previous}): {self.applied:,} movies deleted"
         return (f"export of {self.day} looks partial ({previous}, {self.share_of_lake:.2%} of the lake's live "
-                f"movies): {self.applied:,} deletions confirmed by the previous export applied, {self.kept:,} "
-                "movies it omits kept until a whole export decides")
+                f"movies): the {self.kept:,} movies it omits are kept until a whole export decides (if TMDb "
+                "really deleted them, run the sync once with a lower --min-export-share / min_export_share)")
 
 
 def export_made_at(day: dt.date) -> dt.datetime:
@@ -82,19 +83,13 @@ def judge_deletions(
     if previous_ids is not None and len(previous_ids):
         share_of_previous = pc.sum(pc.is_in(previous_ids, value_set=listed)).as_py() / len(previous_ids)
     trusted = share_of_lake >= min_share and (share_of_previous is None or share_of_previous >= min_share)
-    if trusted:
-        applied = candidates
-    elif previous_ids is not None:
-        applied = candidates.filter(pc.invert(pc.is_in(candidates, value_set=previous_ids)))
-    else:
-        applied = pa.array([], pa.int64())
+    applied = candidates if trusted else pa.array([], pa.int64())
     verdict = DeletionVerdict(day, len(candidates), len(applied), share_of_previous, share_of_lake, trusted)
     return verdict, applied
 
 
-def apply_deletions(store: DetailsStore, ids: pa.Array, day: dt.date) -> None:
-    """Write a ``deleted`` version, stamped at the export's day, for each of ``ids`` (inside the writer)."""
-    when = export_made_at(day)
+def apply_deletions(store: DetailsStore, ids: pa.Array, when: dt.datetime) -> None:
+    """Write a ``deleted`` version observed at ``when`` (the sync's server time) for each of ``ids``."""
     records = [DetailsRecord(movie_id, DELETED, when, None, clock=SERVER_CLOCK) for movie_id in ids.to_pylist()]
     if records:
         store.append(records)

@@ -88,21 +88,25 @@ async def fetch_one(client: TMDbClient, movie_id: int) -> DetailsRecord:
         response = await client.movie_details(movie_id)
     except TMDbNotFound as exc:  # observed at the server's Date, as a good answer is
         when, clock = _observed_at(exc.server_time)
-        return DetailsRecord(movie_id, NOT_FOUND, when, None, clock=clock)
+        return DetailsRecord(movie_id, NOT_FOUND, when, None, clock=clock, fetched_at=_now())
     except TMDbAuthError:
         raise
     except TMDbError as exc:
         return DetailsRecord(movie_id, FAILED, None, None, str(exc)[:500])
     payload = json.dumps(response.data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     when, clock = _observed_at(response.server_time)
-    return DetailsRecord(movie_id, OK, when, payload, clock=clock)
+    return DetailsRecord(movie_id, OK, when, payload, clock=clock, fetched_at=_now())
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def _observed_at(server_time: dt.datetime | None) -> tuple[dt.datetime, str]:
     """When an answer was observed: the server's ``Date``, else this machine's clock, marked as such."""
     if server_time is not None:
         return server_time, SERVER_CLOCK
-    return dt.datetime.now(dt.UTC).replace(microsecond=0), LOCAL_CLOCK
+    return _now().replace(microsecond=0), LOCAL_CLOCK
 
 
 async def enrich(
@@ -151,7 +155,7 @@ async def enrich(
             buffer.clear()
             # In a thread: the append may wait for another process's writer, and the other workers keep
             # fetching (and the shared rate's slots keep being used) meanwhile.
-            await asyncio.to_thread(store.append, batch, hashes)
+            await asyncio.to_thread(store.append, batch, hashes, state.times)
             for _ in batch:
                 unsaved.release()
             for record in batch:

@@ -26,7 +26,7 @@ from movie_assets.harvest.reference import read_reference
 from movie_assets.harvest.store import NOT_FOUND, OK, DetailsStore
 from movie_assets.harvest.year_build import StoreView, build_year_and_moves
 from movie_assets.lake import Lake, write_json_atomic, write_parquet_atomic
-from movie_assets.lake.policy import CatalogPolicy
+from movie_assets.lake.policy import CatalogPolicy, resolve_policy
 from movie_assets.lake.readers import discover_ids, rediscover_fix
 from movie_assets.lake.schema import DISCOVER_SCHEMA
 from movie_assets.lake.state import MapOf, StateFileError, read_state_json, read_state_parquet
@@ -158,16 +158,17 @@ async def run_details(
 ) -> DetailsSummary:
     """Fetch the details of ``year``'s discovered movies that the details store lacks, plus ``refetch``
     (changed movies, whatever year TMDb now gives them) and every discovered movie whose stored version dates
-    it in another year (discover says it moved here); raise if any movie still failed (what succeeded is
-    stored, and a failure never replaces a good version)."""
+    it in another year or says it is gone (discover lists it here now); raise if any movie still failed (what
+    succeeded is stored, and a failure never replaces a good version)."""
     store = DetailsStore(lake.details_store_dir, logger=logger)
-    policy = policy or CatalogPolicy()
+    policy = resolve_policy(lake, policy)
     ids = discover_ids(lake, year)
-    again = set(ids) if refetch_all else (refetch or set()) | _dated_elsewhere(store, ids, year)
+    stale, gone = _stale_or_gone(store, ids, year)
+    again = set(ids) if refetch_all else (refetch or set()) | stale | gone
     # Each flushed batch takes the store's lock for its append only, so other years' runs write meanwhile.
     result = await enrich(client, set(ids) | again, store, batch_size=batch_size, concurrency=concurrency,
                           refetch=again, progress=progress)
-    vanished = [] if result.failed else vanished_since_discover(lake, year, result)
+    vanished = [] if result.failed else [i for i in vanished_since_discover(lake, year, result) if i not in gone]
     if vanished:  # discover counted movies that are gone: a live one may have shifted onto a page already read
         (logger or log).info("%s discovered movies of %s answer 404 (e.g. %s): reading the year's discover again",
                              len(vanished), year, vanished[:5])
@@ -198,12 +199,15 @@ async def run_details(
     return summary
 
 
-def _dated_elsewhere(store: DetailsStore, ids: list[int], year: int) -> set[int]:
-    """Discovered ids whose latest good version gives a year other than ``year``: that version is stale."""
+def _stale_or_gone(store: DetailsStore, ids: list[int], year: int) -> tuple[set[int], set[int]]:
+    """Of the discovered ids, those whose latest good version dates them in another year (discover says they
+    moved here: that version is stale) and those stored as gone (a 404 or a deletion: discover lists them
+    again, so TMDb may have restored them). Both are fetched again."""
     latest = store.latest(ids=ids)
-    good = latest.filter(pc.equal(latest.column("status"), OK))
-    elsewhere = pc.invert(pc.fill_null(pc.equal(good.column("release_year"), year), False))
-    return set(good.filter(elsewhere).column("movie_id").to_pylist())
+    good = pc.equal(latest.column("status"), OK)
+    elsewhere = pc.and_(good, pc.invert(pc.fill_null(pc.equal(latest.column("release_year"), year), False)))
+    stale = set(latest.filter(elsewhere).column("movie_id").to_pylist())
+    return stale, set(latest.filter(pc.invert(good)).column("movie_id").to_pylist())
 
 
 def vanished_since_discover(lake: Lake, year: int, result: EnrichResult) -> list[int]:
@@ -240,8 +244,11 @@ async def harvest_year(
     refetch: set[int] | None = None,
 ) -> YearHarvest:
     """What ``ingest_job`` runs for one year, in one call: discover → details → typed year (and the other
-    years its movies leave or join)."""
-    discover = await run_discover(client, lake, year)
-    details = await run_details(client, lake, year, batch_size=batch_size, concurrency=concurrency, refetch=refetch)
-    table, _ = build_year_and_moves(lake, year)
+    years its movies leave or join), under the lake's adult/video policy."""
+    policy = resolve_policy(lake)
+    discover = await run_discover(client, lake, year, include_adult=policy.include_adult,
+                                  include_video=policy.include_video)
+    details = await run_details(client, lake, year, batch_size=batch_size, concurrency=concurrency, refetch=refetch,
+                                policy=policy)
+    table, _ = build_year_and_moves(lake, year, policy)
     return YearHarvest(discover, details, table)

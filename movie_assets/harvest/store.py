@@ -47,7 +47,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,10 @@ log = logging.getLogger(__name__)
 OK, NOT_FOUND, DELETED, FAILED = "ok", "not_found", "deleted", "failed"
 DONE_STATUSES = frozenset({OK, NOT_FOUND})
 GONE_STATUSES = frozenset({NOT_FOUND, DELETED})
-SERVER_CLOCK, LOCAL_CLOCK = "server", "local"
+# Where ``observed_at`` comes from: the answer's Date header, this machine's clock (no Date header), or the
+# stored latest observation of the movie plus 1 µs (the server's clock stepped back: see `DetailsStore.append`).
+SERVER_CLOCK, LOCAL_CLOCK, ADJUSTED_CLOCK = "server", "local", "adjusted"
+TICK = dt.timedelta(microseconds=1)
 # 2: shards carry ``typed``, the payload's typed reading (a schema-1 store is read, and its ``typed`` derived).
 SCHEMA_VERSION = 2
 MERGE_AT_SHARDS = 64  # merge the small shards once this many exist
@@ -102,6 +105,7 @@ class DetailsRecord:
     payload: str | None
     error: str | None = None
     clock: str = SERVER_CLOCK  # LOCAL_CLOCK: the answer had no Date header, harvested_at is this machine's
+    fetched_at: dt.datetime | None = None  # this machine's clock when the answer arrived
 
     def details(self) -> dict[str, Any] | None:
         return json.loads(self.payload) if self.payload else None
@@ -121,16 +125,27 @@ def release_year(payload: str | dict[str, Any]) -> int | None:
         return None
 
 
+def _ordered(record: DetailsRecord, stored: tuple[dt.datetime, dt.datetime | None] | None) -> tuple[dt.datetime, str]:
+    """``record``'s observation time and clock under the clock rule of `DetailsStore.append`."""
+    if stored is None or record.harvested_at >= stored[0] or record.fetched_at is None:  # a tie: later append wins
+        return record.harvested_at, record.clock
+    if stored[1] is None or record.fetched_at > stored[1]:
+        return stored[0] + TICK, ADJUSTED_CLOCK
+    return record.harvested_at, record.clock
+
+
 def _flag(details: dict[str, Any] | None, name: str) -> bool | None:
     return bool(details.get(name)) if isinstance(details, dict) else None
 
 
 @dataclass
 class StoreState:
-    """The latest status of every movie, and the content hash of every latest good version (`DetailsStore.state`)."""
+    """The latest status of every movie, the content hash of every latest good version, and when each latest
+    version was observed and fetched (`DetailsStore.state`)."""
 
     statuses: dict[int, str]
     hashes: dict[int, str]
+    times: dict[int, tuple[dt.datetime, dt.datetime | None]] = field(default_factory=dict)
 
 
 class DetailsStore:
@@ -189,28 +204,40 @@ class DetailsStore:
             finally:
                 self._writing = False
 
-    def append(self, records: Iterable[DetailsRecord], known_hashes: dict[int, str] | None = None) -> Path | None:
+    def append(self, records: Iterable[DetailsRecord], known_hashes: dict[int, str] | None = None,
+               known_times: dict[int, tuple[dt.datetime, dt.datetime | None]] | None = None) -> Path | None:
         """Write one batch of observations as a new shard (failed ones are dropped). ``known_hashes`` (the
-        latest stored content hash per id) lets an unchanged payload be recorded without a copy."""
+        latest stored content hash per id) lets an unchanged payload be recorded without a copy.
+
+        ``known_times`` (when each movie's latest stored version was observed and fetched) applies the clock
+        rule: the newest observation wins, by ``observed_at`` — but an answer fetched *after* the stored one
+        whose server ``Date`` is earlier (the server's clock stepped back, or the stored one was stamped by
+        a clock running ahead) is stamped 1 µs after the stored one and marked ``adjusted``, so an older
+        observation never wins over a newer one. An answer fetched *before* the stored one (appended late, e.g.
+        a batch that waited behind a sync) keeps its time and stays older."""
         known = known_hashes if known_hashes is not None else {}
+        times = known_times if known_times is not None else {}
         rows = []
         for record in sorted(records, key=lambda r: r.movie_id):
             if record.status == FAILED:
                 continue
             if record.harvested_at is None:
                 raise ValueError(f"the observation of movie {record.movie_id} has no time; it cannot be ordered")
+            observed, clock = _ordered(record, times.get(record.movie_id))
+            times[record.movie_id] = (observed, record.fetched_at)
             digest = content_hash(record.payload) if record.payload else None
             stored = digest is not None and known.get(record.movie_id) != digest
             details = json.loads(record.payload) if record.payload else None
             rows.append({
                 "movie_id": record.movie_id,
-                "observed_at": record.harvested_at,
+                "observed_at": observed,
+                "fetched_at": record.fetched_at,
                 "status": record.status,
                 "content_hash": digest,
                 "release_year": release_year(details) if details is not None else None,
                 "adult": _flag(details, "adult"),
                 "video": _flag(details, "video"),
-                "clock": record.clock,
+                "clock": clock,
                 "has_payload": stored,
                 "payload": record.payload if stored else None,
             })
@@ -353,6 +380,22 @@ class DetailsStore:
             keys.update(zip(held.column("movie_id").to_pylist(), held.column("content_hash").to_pylist(), strict=True))
         return keys
 
+    def held(self, latest: pa.Table) -> pa.Table:
+        """The rows of ``latest`` (a `latest` table) whose version the store can still read: good versions
+        whose payload is in a readable shard, and every status without a payload. In Arrow, for the whole
+        catalog at once (`state` builds Python dicts, for the few movies a run fetches)."""
+        def payload_rows(table: pa.Table) -> pa.Table:
+            return table.filter(pc.fill_null(table.column("has_payload"), False)).select(["movie_id", "content_hash"])
+
+        payloads = self._tables(["movie_id", "content_hash", "has_payload"], payload_rows)
+        keys = pa.concat_tables(payloads) if payloads else pa.table(
+            {"movie_id": pa.array([], pa.int64()), "content_hash": pa.array([], pa.string())})
+        keys = keys.group_by(["movie_id", "content_hash"], use_threads=False).aggregate([])
+        keys = keys.append_column("_held", pa.array(np.ones(keys.num_rows, bool)))
+        joined = latest.join(keys, keys=["movie_id", "content_hash"], join_type="left outer", use_threads=False)
+        keep = pc.or_(pc.fill_null(joined.column("_held"), False), pc.is_null(joined.column("content_hash")))
+        return joined.filter(keep).drop_columns(["_held"]).select(latest.column_names).sort_by("movie_id")
+
     def state(self, ids: Iterable[int] | None = None) -> StoreState:
         """What a writer decides with, read in one pass: the latest status of every movie (``ids``: of those
         only, so a year's run holds its own movies, not the catalog's), and the content hash of every latest
@@ -360,9 +403,11 @@ class DetailsStore:
         shard counts as never fetched (so it is fetched again, payload and all)."""
         latest, held = self.latest(ids=ids), self._payload_keys(ids)
         state = StoreState({}, {})
-        for movie_id, status, digest in zip(
-            *(latest.column(c).to_pylist() for c in ("movie_id", "status", "content_hash")), strict=True
+        for movie_id, status, digest, observed, fetched in zip(
+            *(latest.column(c).to_pylist() for c in ("movie_id", "status", "content_hash", "observed_at",
+                                                     "fetched_at")), strict=True
         ):
+            state.times[movie_id] = (observed, fetched)
             if status != OK:
                 state.statuses[movie_id] = status
             elif (movie_id, digest) in held:

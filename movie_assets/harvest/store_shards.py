@@ -33,6 +33,8 @@ VERSION_SCHEMA = pa.schema(
     [
         ("movie_id", pa.int64()),
         ("observed_at", pa.timestamp("us", tz="UTC")),
+        # this machine's clock when the answer arrived (null: not a fetched answer, or an older shard)
+        ("fetched_at", pa.timestamp("us", tz="UTC")),
         ("status", pa.string()),
         ("content_hash", pa.string()),
         ("release_year", pa.int16()),
@@ -50,7 +52,8 @@ VERSION_SCHEMA = pa.schema(
         ("typed", TYPED_TYPE),
     ]
 )
-INDEX_COLUMNS = ["movie_id", "observed_at", "status", "content_hash", "release_year", "adult", "video", "clock"]
+INDEX_COLUMNS = ["movie_id", "observed_at", "fetched_at", "status", "content_hash", "release_year", "adult", "video",
+                 "clock"]
 FLAG_COLUMNS = ("adult", "video")
 TYPED_FINGERPRINT_KEY = b"movie_assets.typed_fingerprint"
 # Every table of this schema, so every shard written (an append, a merge), carries the current fingerprint.

@@ -33,7 +33,13 @@ import pyarrow.compute as pc
 from movie_assets.harvest import exports
 from movie_assets.harvest.changes import changed_ids_since
 from movie_assets.harvest.cursor import SyncCursor, SyncError
-from movie_assets.harvest.deletions import DEFAULT_MIN_SHARE, DeletionVerdict, apply_deletions, judge_export
+from movie_assets.harvest.deletions import (
+    DEFAULT_MIN_SHARE,
+    DeletionVerdict,
+    apply_deletions,
+    export_made_at,
+    judge_export,
+)
 from movie_assets.harvest.discover import DiscoverHarvester
 from movie_assets.harvest.enrich import BatchProgress, enrich
 from movie_assets.harvest.reconcile import Difference, differing_years, expected_rows, lake_rows
@@ -42,7 +48,7 @@ from movie_assets.harvest.store import OK, DetailsStore
 from movie_assets.harvest.year_build import StoreView, build_years
 from movie_assets.lake import Lake
 from movie_assets.lake.locks import partitions_lock
-from movie_assets.lake.policy import CatalogPolicy
+from movie_assets.lake.policy import CatalogPolicy, resolve_policy
 from movie_assets.tmdb.client import TMDbClient
 
 log = logging.getLogger(__name__)
@@ -95,7 +101,7 @@ async def sync(
 ) -> SyncReport:
     """Bring the lake to TMDb's state of today (see the module docstring)."""
     logger = logger or log
-    policy = CatalogPolicy(include_adult, include_video)
+    policy = resolve_policy(lake, CatalogPolicy(include_adult, include_video))  # before the first request
     started, requests_before = time.monotonic(), client.stats.requests
     lake.ensure_writable()
     lake.remove_stale_temporaries()
@@ -107,13 +113,22 @@ async def sync(
         listing = exports.read_snapshot(lake, export.day, ["id", "adult", "video"])
         listed = listing.filter(policy.mask(listing)).column("id").combine_chunks()
         excluded_now = listing.filter(pc.invert(policy.mask(listing))).column("id").combine_chunks()
-        state = store.state()
         latest = store.latest()
-        held = _held_ids(latest, state.hashes, policy)
+        readable = store.held(latest)  # versions whose payload a shard still holds (all in Arrow: 1.2M ids)
+        good = readable.filter(pc.equal(readable.column("status"), OK))
+        held = good.filter(policy.mask(good)).column("movie_id").combine_chunks()
+        # What the store saw after the export was made decides over the export: a 404 or a flag that changed
+        # since is not fetched again on every sync of the day.
+        made = pa.scalar(export_made_at(export.day), readable.schema.field("observed_at").type)
+        newer = readable.filter(pc.fill_null(pc.greater_equal(readable.column("observed_at"), made), False))
+        settled = newer.column("movie_id").combine_chunks()
         # Anti-entropy: listed under the policy, but not held as a good, allowed version of its payload.
-        new = set(listed.filter(pc.invert(pc.is_in(listed, value_set=held))).to_pylist())
+        missing = listed.filter(pc.invert(pc.is_in(listed, value_set=held)))
+        new = set(missing.filter(pc.invert(pc.is_in(missing, value_set=settled))).to_pylist())
         # The export says a held movie's flags now fall outside the policy: its stored payload is stale.
-        flipped = set(held.filter(pc.is_in(held, value_set=excluded_now)).to_pylist())
+        stale = held.filter(pc.and_(pc.is_in(held, value_set=excluded_now),
+                                    pc.invert(pc.is_in(held, value_set=settled))))
+        flipped = set(stale.to_pylist())
         changed: set[int] = set()
         window = None
         since = cursor.changes_through if cursor is not None else _first_observation(latest)
@@ -127,12 +142,13 @@ async def sync(
         # The newest releases through discover: movies created after the export was made are not in it yet.
         newest = await DiscoverHarvester(client, include_adult=include_adult, include_video=include_video
                                          ).harvest_dates(now.date() - NEWEST_DAYS, now.date() + NEWEST_DAYS)
-        new |= {i for i in newest.items if state.statuses.get(i) != OK}
+        found = pa.array(sorted(newest.items), pa.int64())
+        new |= set(found.filter(pc.invert(pc.is_in(found, value_set=good.column("movie_id")))).to_pylist())
         await fetch_reference(client, lake)
-        wanted = new | changed | flipped
-        refetch = (changed | flipped | new) & set(state.statuses)
-        result = await enrich(client, wanted, store, batch_size=batch_size, concurrency=concurrency,
-                              refetch=refetch, progress=progress, state=state)
+        wanted = pa.array(sorted(new | changed | flipped), pa.int64())
+        refetch = set(wanted.filter(pc.is_in(wanted, value_set=readable.column("movie_id"))).to_pylist())
+        result = await enrich(client, wanted.to_pylist(), store, batch_size=batch_size, concurrency=concurrency,
+                              refetch=refetch, progress=progress)
         if result.failed:
             raise SyncError(
                 f"{len(result.failed)} of {len(wanted)} movies still failed after retries (e.g. "
@@ -141,7 +157,7 @@ async def sync(
             )
         verdict, gone = judge_export(lake, store.latest(), export.day, with_adult=include_adult,
                                      min_share=min_export_share, logger=logger)
-        apply_deletions(store, gone, export.day)
+        apply_deletions(store, gone, now)
         if not verdict.trusted:
             logger.warning("%s", verdict.describe())
         store.compact()
@@ -167,14 +183,6 @@ async def sync(
     )
     logger.info("%s", report.describe())
     return report
-
-
-def _held_ids(latest: pa.Table, hashes: dict[int, str], policy: CatalogPolicy) -> pa.Array:
-    """Ids the store holds as a good, policy-allowed version whose payload it still has."""
-    good = latest.filter(pc.and_(pc.equal(latest.column("status"), OK), policy.mask(latest)))
-    ids = good.column("movie_id").combine_chunks()
-    with_payload = pa.array(list(hashes), pa.int64())
-    return ids.filter(pc.is_in(ids, value_set=with_payload))
 
 
 def _excluded(view: StoreView) -> int:

@@ -19,8 +19,8 @@ NOT_FOUND_REASON = "not_found: TMDb answers 404 (status_code 34)"
 
 
 def deleted_reason(day: object) -> str:
-    """The reason recorded for a movie the export of ``day`` no longer lists."""
-    return f"not in TMDb's daily ID export of {day}"
+    """The reason recorded for a movie that the catalog sync of ``day`` found missing from a whole export."""
+    return f"not in TMDb's daily ID export as of {day}"
 
 
 def tombstones(lake: Lake, store: DetailsStore | None = None, latest: pa.Table | None = None) -> pa.Table:

@@ -20,7 +20,7 @@ from movie_assets.harvest.records import MOVIES_ORDER
 from movie_assets.harvest.store import OK, DetailsStore
 from movie_assets.lake import Lake, generations
 from movie_assets.lake.locks import partitions_lock
-from movie_assets.lake.policy import CatalogPolicy
+from movie_assets.lake.policy import CatalogPolicy, resolve_policy
 from movie_assets.lake.readers import discover_ids, load_reference
 from movie_assets.lake.schema import MOVIES_SCHEMA
 
@@ -35,8 +35,10 @@ class StoreView:
 
     @classmethod
     def load(cls, lake: Lake, policy: CatalogPolicy | None = None) -> StoreView:
+        """The store as it is now, under ``policy`` (None: the lake's; another than the lake's is refused)."""
+        policy = resolve_policy(lake, policy)
         store = DetailsStore(lake.details_store_dir)
-        return cls(store, store.latest(), policy or CatalogPolicy())
+        return cls(store, store.latest(), policy)
 
     @property
     def members(self) -> pa.Table:

@@ -243,3 +243,19 @@ def file_sha256(path: str | os.PathLike) -> str:
     """Hex sha256 of a file's bytes, streamed."""
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def write_json_once(data: Any, target: Path) -> bool:
+    """Write ``data`` to ``target`` unless it exists (first writer wins, also between processes: the file is
+    linked into place whole); True when this call wrote it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = create_temporary_file(target)
+    try:
+        tmp.write_text(json_text(data))
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)

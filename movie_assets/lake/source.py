@@ -9,12 +9,11 @@ holds no credential: a host name, or the emulator's seed and size.
 
 from __future__ import annotations
 
-import contextlib
-import os
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from movie_assets.lake.files import create_temporary_file, json_text
+from movie_assets.lake.files import write_json_once
 from movie_assets.lake.paths import Lake, LakeError
 from movie_assets.lake.state import read_state_json
 
@@ -68,18 +67,25 @@ def recorded_source(lake: Lake) -> LakeSource | None:
     )
 
 
+def source_without_nulls(source: LakeSource) -> dict:
+    """The record's fields that are set."""
+    return {k: v for k, v in asdict(source).items() if v is not None}
+
+
 def claim_source(lake: Lake, source: LakeSource) -> None:
     """Record ``source`` as the lake's if it records none yet; `LakeSourceError` if it records another."""
     recorded = recorded_source(lake)
+    if recorded is None and source.kind == TMDB and any(lake.details_store_dir.glob("versions-*.parquet")):
+        # Made before sources were recorded: most likely the demo's emulator lake; real ids must not join it.
+        raise LakeSourceError(
+            f"{DATA_DIR_VARIABLE}={lake.root} already holds movies of an unrecorded source (a lake made before "
+            f"sources were recorded, e.g. the demo's emulator lake); set {DATA_DIR_VARIABLE} to another "
+            f"directory for {source.describe()}, or, if this lake does mirror it, record that in "
+            f"{source_file(lake)}: {json.dumps(source_without_nulls(source))}"
+        )
     if recorded is None:
         lake.ensure_writable()  # an unusable data dir says so, naming the setting, before a record is tried
-        tmp = create_temporary_file(source_file(lake))
-        try:
-            tmp.write_text(json_text({k: v for k, v in asdict(source).items() if v is not None}))
-            with contextlib.suppress(FileExistsError):  # first writer wins: a record made meanwhile stays
-                os.link(tmp, source_file(lake))
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_json_once(source_without_nulls(source), source_file(lake))
         recorded = recorded_source(lake)
     if recorded != source:
         raise LakeSourceError(

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from movie_assets.harvest.cursor import SyncCursor
 from movie_assets.harvest.deletions import export_made_at
 from movie_assets.harvest.exports import listed_ids
-from movie_assets.harvest.store import NOT_FOUND, DetailsStore
+from movie_assets.harvest.store import NOT_FOUND, OK, DetailsStore
 from movie_assets.lake import Lake
 from movie_assets.lake.policy import CatalogPolicy
 from movie_assets.warehouse.validation import CheckOutcome
@@ -45,7 +45,12 @@ def check_complete(lake: Lake, *, include_adult: bool = False, include_video: bo
     current = dict(zip(latest.column("movie_id").to_pylist(), latest.column("release_year").to_pylist(),
                        strict=True))
     not_found = set(latest.filter(pc.equal(latest.column("status"), NOT_FOUND)).column("movie_id").to_pylist())
-    missing = sorted(listed - set(rows) - not_found)
+    made = pa.scalar(export_made_at(day), latest.schema.field("observed_at").type)
+    # A flag that changed after the export was made: the store's newer version decides, as in the sync.
+    newer = latest.filter(pc.and_(pc.fill_null(pc.greater_equal(latest.column("observed_at"), made), False),
+                                  pc.equal(latest.column("status"), OK)))
+    excluded_since = set(newer.filter(pc.invert(policy.mask(newer))).column("movie_id").to_pylist())
+    missing = sorted(listed - set(rows) - not_found - excluded_since)
     misplaced = sorted(i for i, year in rows.items() if i in current and current[i] != year)
     made = pa.scalar(export_made_at(day), table.schema.field("harvested_at").type)
     seen_before = table.filter(pc.fill_null(pc.less(table.column("harvested_at"), made), False))

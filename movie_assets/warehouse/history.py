@@ -19,7 +19,7 @@ from movie_assets.harvest.columnar import movies_from_typed
 from movie_assets.harvest.records import MOVIES_ORDER
 from movie_assets.harvest.store import OK, DetailsStore
 from movie_assets.lake import Lake
-from movie_assets.lake.policy import CatalogPolicy
+from movie_assets.lake.policy import CatalogPolicy, resolve_policy
 from movie_assets.lake.readers import load_reference
 from movie_assets.lake.schema import MOVIES_SCHEMA
 from movie_assets.warehouse.sql import path_literal
@@ -36,7 +36,7 @@ def movies_as_of(lake: Lake, as_of: dt.datetime, policy: CatalogPolicy | None = 
     reference = load_reference(lake)
     store = DetailsStore(lake.details_store_dir)
     latest = store.latest(as_of=as_of)
-    policy = policy or CatalogPolicy()
+    policy = resolve_policy(lake, policy, record=False)
     members = latest.filter(pc.and_(pc.equal(latest.column("status"), OK), policy.mask(latest)))
     parts = store.latest_versions(members, "typed",
                                   lambda v: movies_from_typed(v, image_base_url=reference["image_base_url"]))
@@ -46,12 +46,17 @@ def movies_as_of(lake: Lake, as_of: dt.datetime, policy: CatalogPolicy | None = 
 def create_history_views(lake: Lake, connection: duckdb.DuckDBPyConnection) -> bool:
     """``movie_versions`` (every stored observation, without payloads, ``deleted`` ones included) and the table
     macro ``movie_details_as_of(ts)`` (each movie's details JSON as known at ``ts``; a movie whose latest
-    version then was a 404 or a deletion is left out) over the details store, in the one order of versions:
+    version then was a 404 or a deletion, or whose flags the lake's adult/video policy excludes, is left out,
+    as in `movies_as_of`) over the details store, in the one order of versions:
     observation time, then the shard's number, then the row in it (a later append wins a tie). Returns False,
     creating nothing, while the store is empty."""
     store = DetailsStore(lake.details_store_dir)
     if not store.shard_paths():
         return False
+    policy = resolve_policy(lake, record=False)
+    excluded = [f"json_extract_string(payloads.payload, '$.{flag}') = 'true'"
+                for flag, included in (("adult", policy.include_adult), ("video", policy.include_video))
+                if not included]
     shards = path_literal(store.directory, store.shard_glob.name)
     # union_by_name: shards of a schema-1 store lack ``typed``
     versions = (f"(SELECT *, CAST(regexp_extract(filename, 'versions-([0-9]+)[.]parquet$', 1) AS BIGINT) AS shard "
@@ -72,6 +77,6 @@ def create_history_views(lake: Lake, connection: duckdb.DuckDBPyConnection) -> b
         )
         SELECT known.movie_id, known.observed_at, known.release_year, payloads.payload AS details
         FROM known JOIN payloads USING (movie_id, content_hash)
-        WHERE known.status = 'ok'"""
+        WHERE known.status = 'ok'""" + "".join(f" AND NOT coalesce({e}, false)" for e in excluded)
     )
     return True

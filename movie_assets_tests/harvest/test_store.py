@@ -228,14 +228,14 @@ async def test_deleted_movies_leave_movies_for_the_tombstones_and_come_back_when
     store = DetailsStore(lake.details_store_dir)
     verdict, gone = deletions.judge_export(lake, store.latest(), export.day, with_adult=False, min_share=0.9)
     with store.writer():
-        deletions.apply_deletions(store, gone, export.day)
+        deletions.apply_deletions(store, gone, emu.options.as_of)
     assert verdict.trusted and set(gone.to_pylist()) == set(deleted[1:])
     table = year_build.build_movies_year(lake, 2020)
     assert not set(table.column("movie_id").to_pylist()) & set(deleted)
     stones = {r["movie_id"]: r for r in tombstones(lake).to_pylist()}
     assert set(stones) == set(deleted)
     assert stones[deleted[0]]["reason"] == NOT_FOUND_REASON
-    assert stones[deleted[1]]["reason"] == f"not in TMDb's daily ID export of {export.day}"
+    assert stones[deleted[1]]["reason"] == f"not in TMDb's daily ID export as of {export.day}"
     # TMDb lists one of them again (a later version answers 200): it is back in its year.
     with store.writer():
         store.append([record(deleted[0], "2020-06-01", when=WHEN + dt.timedelta(days=5))], store.latest_hashes())
