@@ -9,7 +9,9 @@ One `sync` call:
    the store does not hold as a good, policy-allowed version (never fetched, deleted or 404 before, a flag
    the export now gives differently), and every stored movie whose export flags now fall outside the policy;
 4. writes a ``deleted`` version for every live movie of the lake that a whole export no longer lists
-   (`movie_assets.harvest.deletions`: a partial export deletes nothing it alone omits);
+   (`movie_assets.harvest.deletions`: a partial export deletes nothing it alone omits) and whose details no
+   longer answer: an export can leave out a movie that still exists, so each candidate is asked once, and
+   one that answers is kept (its fresh version stored) instead of deleted;
 5. reconciles the partitions with the store as sets (`movie_assets.harvest.reconcile`) and rebuilds exactly
    the years that differ, together, under the partitions lock;
 6. moves the cursor, only now: a sync that fails retries the same ids next time.
@@ -141,6 +143,8 @@ async def sync(
             )
         verdict, gone = judge_export(lake, store.latest(), export.day, with_adult=include_adult,
                                      min_share=min_export_share, logger=logger)
+        gone = await _confirmed_gone(client, store, gone, batch_size=batch_size, concurrency=concurrency)
+        verdict.applied = len(gone)
         apply_deletions(store, gone, export.day)
         if not verdict.trusted:
             logger.warning("%s", verdict.describe())
@@ -167,6 +171,24 @@ async def sync(
     )
     logger.info("%s", report.describe())
     return report
+
+
+async def _confirmed_gone(client: TMDbClient, store: DetailsStore, gone: pa.Array, *, batch_size: int,
+                          concurrency: int) -> pa.Array:
+    """The deletion candidates whose details no longer answer (404, stored as such): a movie that an export
+    omits by mistake still answers, and its refetched good version keeps it (and keeps it fresh)."""
+    ids = set(gone.to_pylist())
+    if not ids:
+        return gone
+    result = await enrich(client, ids, store, batch_size=batch_size, concurrency=concurrency, refetch=ids)
+    if result.failed:
+        raise SyncError(
+            f"{len(result.failed)} of {len(ids)} movies the export no longer lists could not be checked (e.g. "
+            f"{result.failed[:10]}; first error: {result.errors[result.failed[0]]}); nothing was deleted and the "
+            "cursor did not move: run the sync again"
+        )
+    alive = pa.array(sorted(i for i in ids if result.statuses.get(i) == OK), pa.int64())
+    return gone.filter(pc.invert(pc.is_in(gone, value_set=alive)))
 
 
 def _held_ids(latest: pa.Table, hashes: dict[int, str], policy: CatalogPolicy) -> pa.Array:
