@@ -191,7 +191,8 @@ def churn_drill(sizes, tmp: Path) -> list:
         generation_fingerprints(lake, published)
         reader = subprocess.Popen(
             [sys.executable, str(ROOT / "drills" / "reader_worker.py"), "--data-dir", str(lake.root), "--total", "0",
-             "--until", str(stop)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+             "--until", str(stop), "--pause", "0.05"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
         try:
             for number, (kind, no_date) in enumerate(schedule, 1):
                 emu.advance(1)

@@ -39,6 +39,7 @@ def main() -> None:
                         help="movies in the lake (moves keep it); 0: the total may change")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--until", default=None, help="read until this file exists (instead of --seconds)")
+    parser.add_argument("--pause", type=float, default=0.0, help="seconds to sleep between rounds")
     args = parser.parse_args()
     lake = Lake.at(args.data_dir)
     counts = {"reads": 0, "torn": 0, "raced": 0, "errors": 0}
@@ -77,6 +78,7 @@ def main() -> None:
         return not os.path.exists(args.until) if args.until else time.monotonic() < deadline
 
     while reading():
+        time.sleep(args.pause)
         for name, read in readers.items():
             try:
                 rows, distinct, total, squares = read()
