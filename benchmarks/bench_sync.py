@@ -64,11 +64,20 @@ async def one_sync(base_url: str, root: str, lake: Lake, rate: float) -> catalog
 FULL_CHURN = ChurnRates(move=0.0025, delete=0.001, add=0.003, flip=0.001, edit=0.0015)
 
 
-def measured_sync(base_url: str, root: str, data_dir: str, rate: float) -> None:
-    """``--measure``: one sync in this (fresh) process; prints its figures as one JSON line."""
+def measured_sync(base_url: str, root: str, data_dir: str, rate: float, profile: bool = False) -> None:
+    """``--measure``: one sync in this (fresh) process; prints its figures as one JSON line (with ``profile``,
+    the functions that took the most time go to stderr first)."""
     before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.monotonic()
-    result = asyncio.run(one_sync(base_url, root, Lake.at(data_dir), rate))
+    if profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(asyncio.run, one_sync(base_url, root, Lake.at(data_dir), rate))
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+    else:
+        result = asyncio.run(one_sync(base_url, root, Lake.at(data_dir), rate))
     after = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({
         "requests": result.requests, "changed": result.changed, "new": result.new, "vanished": result.vanished,
@@ -103,7 +112,10 @@ def full_day(args: argparse.Namespace) -> None:
         requests_before = emulator.stats()["requests_total"]
         proc = subprocess.run(
             [sys.executable, __file__, "--measure", "--base-url", base_url, "--data-dir", str(lake.root),
-             "--rate", str(args.rate)], capture_output=True, text=True, check=False)
+             "--rate", str(args.rate), *(["--profile"] if args.profile else [])],
+            capture_output=True, text=True, check=False)
+        if args.profile:
+            print(proc.stderr, file=sys.stderr)
         if proc.returncode != 0:
             raise SystemExit(f"the measured sync failed: {proc.stderr[-2000:]}")
         day_figures = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -144,11 +156,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--rate", type=float, default=3000.0)
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # --full's measured sync
+    parser.add_argument("--profile", action="store_true", help="--full: profile the measured sync (stderr)")
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        measured_sync(args.base_url, args.base_url.rsplit("/3", 1)[0], args.data_dir, args.rate)
+        measured_sync(args.base_url, args.base_url.rsplit("/3", 1)[0], args.data_dir, args.rate, args.profile)
         return
     if args.full:
         full_day(args)
