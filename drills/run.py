@@ -18,6 +18,9 @@
 * readers — a reader process reads the DuckDB ``movies`` view, ``movies_consolidated``, ``movies.parquet`` and
   the ``movies_parquet/`` folder (pyarrow, pandas) in a loop while sync-like rebuilds move movies between
   years and ``movies_db`` is rebuilt: zero torn reads (a movie in two years or none) and zero errors.
+* churn — 60 simulated days (5 at CI size) of a living catalog with every kind of event, synced through kills,
+  per-year runs and answers without ``Date``, a reader throughout: at the end the lake equals the emulator's
+  truth exactly and no read was torn (`drills/churn.py`).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import emulator_process, emulator_stats, reset_emulator  # noqa: E402
+from drills.churn import churn_drill  # noqa: E402
 from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator  # noqa: E402
 from movie_assets.harvest import stages, year_build  # noqa: E402
 from movie_assets.harvest.store import DetailsStore  # noqa: E402
@@ -402,6 +406,7 @@ DRILLS: dict[str, Callable[[Sizes, Path], list[Outcome]]] = {
     "kills": kill_drills,
     "secrets": secrets_drills,
     "readers": readers_drill,
+    "churn": churn_drill,
 }
 
 

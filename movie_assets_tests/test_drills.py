@@ -1,4 +1,4 @@
-"""The fault drills of `drills/run.py` at CI sizes: faults, SIGKILLs, secrets, concurrent readers."""
+"""The fault drills of `drills/run.py` at CI sizes: faults, SIGKILLs, secrets, concurrent readers, churn."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from drills.run import run
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("drill", ["faults", "kills", "secrets", "readers"])
+@pytest.mark.parametrize("drill", ["faults", "kills", "secrets", "readers", "churn"])
 def test_drill_passes_at_ci_size(drill):
     lines: list[str] = []
     outcomes = run(quick=True, only=[drill], echo=lines.append)

@@ -39,7 +39,7 @@ import numpy as np
 
 from . import images, records
 from .changes import ChangeCalendar
-from .churn import Churn, ChurnRates, Overlay, moved_summary
+from .churn import Churn, ChurnRates, Overlay, edited_record, export_omitted
 from .images import PATH_BACKDROP, PATH_COLLECTION, PATH_LOGO, PATH_POSTER, PATH_PROFILE
 from .people import PersonPool
 from .selection import SORT_KEYS, Selection, matching, ordered
@@ -166,7 +166,7 @@ class Catalog:
         """Movies without a release date on ``day`` (default: the clock's day), by id."""
         overlay = self.overlay(day)
         found = [s for s in overlay.added.values() if s.release_date is None]
-        found += [self._base_summary(i)._replace(release_date=None) for i, d in overlay.moved.items() if d is None]
+        found += [overlay.current(self._base_summary(i)) for i, d in overlay.moved.items() if d is None]
         return sorted(found, key=lambda s: s.id)
 
     def _all_ids(self) -> np.ndarray:
@@ -202,8 +202,9 @@ class Catalog:
             cached = self._effective.get(key)
             if cached is not None:
                 return cached
-        hidden = np.fromiter([*overlay.deleted, *overlay.moved], np.int64, len(overlay.deleted) + len(overlay.moved))
-        extra = [self._base_summary(i)._replace(release_date=d) for i, d in overlay.moved.items()]
+        changed = {*overlay.moved, *overlay.flags}  # base movies dated or flagged otherwise than in the base
+        hidden = np.fromiter([*overlay.deleted, *changed], np.int64, len(overlay.deleted) + len(changed))
+        extra = [overlay.current(self._base_summary(i)) for i in sorted(changed)]
         extra += list(overlay.added.values())
         data = self._year(year).without(hidden, [s for s in extra if s.release_date and s.release_date.year == year])
         with self._lock:
@@ -229,9 +230,16 @@ class Catalog:
         if movie_id in overlay.deleted:
             return None
         base = self._base_summary(movie_id)
-        if base is not None and movie_id in overlay.moved:
-            return moved_summary(base, overlay.moved[movie_id])
-        return base
+        return overlay.current(base) if base is not None else None
+
+    def export_omitted(self, day: dt.date) -> set[int]:
+        """Truth: the movies live on ``day`` (any flags) that the export of ``day`` leaves out by mistake."""
+        ids = np.fromiter(self.live_movies(True, True, day), np.int64)
+        return set(ids[export_omitted(self.seed, self._churn.rates, day, ids)].tolist())
+
+    @property
+    def churn_rates(self) -> ChurnRates:
+        return self._churn.rates
 
     def movies_in_year(self, year: int) -> list[MovieSummary]:
         """All movies of ``year`` on the clock's day as summaries, in (date, popularity desc, id) order."""
@@ -380,9 +388,7 @@ class Catalog:
         s = self.summary(movie_id)
         if s is None:
             return None
-        r = self._record(movie_id)
-        assert r is not None
-        return records.discover_item(s, r, popularity)
+        return records.discover_item(s, self._text(movie_id), popularity)
 
     def details(self, movie_id: int, as_of: dt.date | None = None) -> dict[str, Any] | None:
         """Full ``/movie/{id}`` payload plus ``credits``/``keywords``/``external_ids``/``release_dates``.
@@ -394,7 +400,11 @@ class Catalog:
         s = self.summary(movie_id)
         if s is None:
             return None
+        revision = self.revision(movie_id, as_of) if as_of is not None else 0
+        return records.details(self.seed, s, self._text(movie_id), revision, self._people, self._company_pool)
+
+    def _text(self, movie_id: int) -> dict[str, Any]:
+        """A live movie's text record today (its overview as edited so far)."""
         r = self._record(movie_id)
         assert r is not None
-        revision = self.revision(movie_id, as_of) if as_of is not None else 0
-        return records.details(self.seed, s, r, revision, self._people, self._company_pool)
+        return edited_record(self.seed, movie_id, r, self.overlay().edits.get(movie_id, 0))

@@ -7,7 +7,19 @@ On the base day (``start``) the catalog is exactly the static, seeded one. Each 
 * **deletions**: a share ``rates.delete`` of the live base movies are deleted (404 on details, gone from the
   next export, and, as on TMDb, never in the changes feed);
 * **additions**: ``rates.add`` × the base size new movies appear, with ids above every base id, dated in a
-  recent year, in an old year, or undated.
+  recent year, in an old year, or undated;
+* **flag flips**: a share ``rates.flip`` of the live base movies toggle one flag, ``adult`` or ``video`` (half
+  each); a later flip may toggle it back. Details, discover, the exports (adult titles in the adult file) and
+  `Catalog.live_movies` all show the movie's current flags;
+* **overview edits**: a share ``rates.edit`` of the live base movies get a new overview (generated from the
+  movie's id and its count of edits); nothing else about them changes.
+
+Flips and edits are in the changes feed, as moves and additions are. The daily exports can also be wrong
+(`export_omitted`, applied by `movie_assets.emulator.exports`): each day's export omits a share
+``rates.export_omit`` of the live movies by mistake, and with probability ``rates.export_partial`` a day's
+export is partial and omits a further ``rates.export_partial_share`` of them. Omitted movies still exist
+(details answer 200, discover lists them, `Catalog.live_movies` keeps them); each day's omissions are
+drawn anew.
 
 Every event is a pure function of ``(seed, day, id)`` (hashing, `mix64`), replayed forward from ``start``,
 so the catalog on any day is reproducible, and the changes feed (`Overlay.events`) lists exactly the
@@ -17,6 +29,7 @@ movies moved or added that day. The emulator's clock decides which day the catal
 from __future__ import annotations
 
 import datetime as dt
+import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,10 +37,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .hashing import mix64, mix_round, unit
+from .text import make_overview
 from .years import MovieSummary
 
 # Salts of this module's random streams (the catalog's other streams are salted 101-109).
 _S_MOVE, _S_DELETE, _S_ADD, _S_MOVE_DATE = 110, 111, 112, 113
+_S_FLIP, _S_EDIT, _S_OMIT, _S_PARTIAL, _S_EDIT_TEXT = 114, 115, 116, 117, 118
+ADULT, VIDEO = 1, 2  # flag bits, as in `movie_assets.emulator.years.YearData.flags`
 
 
 @dataclass(frozen=True)
@@ -41,9 +57,15 @@ class ChurnRates:
     move_any_year: float = 0.2  # of moves: a date in any year (else within 60 days of the old one)
     add_undated: float = 0.1  # of additions: no release date
     add_old_year: float = 0.25  # of additions: a date in an old year (else this year or the next two)
+    flip: float = 0.0  # live base movies whose adult or video flag toggles
+    edit: float = 0.0  # live base movies whose overview is rewritten
+    export_omit: float = 0.0  # live movies each day's export leaves out by mistake
+    export_partial: float = 0.0  # probability that a day's export is partial ...
+    export_partial_share: float = 0.05  # ... and leaves out this further share of the movies
 
     def __post_init__(self) -> None:
-        for name in ("move", "delete", "add", "move_to_undated", "move_any_year", "add_undated", "add_old_year"):
+        for name in ("move", "delete", "add", "move_to_undated", "move_any_year", "add_undated", "add_old_year",
+                     "flip", "edit", "export_omit", "export_partial", "export_partial_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"churn rate {name} must be within [0, 1]")
 
@@ -59,15 +81,29 @@ class Overlay:
     deleted: dict[int, dt.date] = field(default_factory=dict)  # base id -> day it was deleted
     moved: dict[int, dt.date | None] = field(default_factory=dict)  # base id -> its current date
     added: dict[int, MovieSummary] = field(default_factory=dict)  # new id -> its summary
-    events: dict[dt.date, list[int]] = field(default_factory=dict)  # day -> ids moved or added that day
+    events: dict[dt.date, list[int]] = field(default_factory=dict)  # day -> ids moved, added, flipped, edited
     next_id: int = 0
+    flags: dict[int, int] = field(default_factory=dict)  # base id -> its current flags, once flipped
+    edits: dict[int, int] = field(default_factory=dict)  # base id -> how many times its overview was edited
 
     @property
     def empty(self) -> bool:
-        return not (self.deleted or self.moved or self.added)
+        """True when every year's arrays are the base ones (edits change no array)."""
+        return not (self.deleted or self.moved or self.added or self.flags)
 
     def copy(self, day: dt.date) -> Overlay:
-        return Overlay(day, dict(self.deleted), dict(self.moved), dict(self.added), dict(self.events), self.next_id)
+        return Overlay(day, dict(self.deleted), dict(self.moved), dict(self.added), dict(self.events), self.next_id,
+                       dict(self.flags), dict(self.edits))
+
+    def current(self, base: MovieSummary) -> MovieSummary:
+        """A live base movie's summary today: its current release date and flags."""
+        summary = base
+        if base.id in self.moved:
+            summary = summary._replace(release_date=self.moved[base.id])
+        if base.id in self.flags:
+            bits = self.flags[base.id]
+            summary = summary._replace(adult=bool(bits & ADULT), video=bool(bits & VIDEO))
+        return summary
 
 
 class Churn:
@@ -116,9 +152,17 @@ class Churn:
         for movie_id in self._hits(live, _S_MOVE, day, self.rates.move):
             state.moved[movie_id] = self._new_date(movie_id, day, state.moved)
             events.append(movie_id)
+        for movie_id in self._hits(live, _S_FLIP, day, self.rates.flip):
+            bit = ADULT if unit(self.seed, _S_FLIP, day.toordinal(), movie_id, 1) < 0.5 else VIDEO
+            state.flags[movie_id] = self._flags(movie_id, state.flags) ^ bit
+            events.append(movie_id)
+        for movie_id in self._hits(live, _S_EDIT, day, self.rates.edit):
+            state.edits[movie_id] = state.edits.get(movie_id, 0) + 1
+            events.append(movie_id)
         for movie_id in self._hits(live, _S_DELETE, day, self.rates.delete):
             state.deleted[movie_id] = day
-            state.moved.pop(movie_id, None)
+            for changes in (state.moved, state.flags, state.edits):
+                changes.pop(movie_id, None)
         for k in range(self._additions(day)):
             summary = self._new_movie(state.next_id, day, k)
             state.added[summary.id] = summary
@@ -127,6 +171,12 @@ class Churn:
         deleted_today = {i for i, d in state.deleted.items() if d == day}
         state.events[day] = sorted(set(events) - deleted_today)
         return state
+
+    def _flags(self, movie_id: int, flags: dict[int, int]) -> int:
+        if movie_id in flags:
+            return flags[movie_id]
+        base = self._base_summary(movie_id)
+        return (int(base.adult) | int(base.video) << 1) if base is not None else 0
 
     def _hits(self, ids: np.ndarray, salt: int, day: dt.date, rate: float) -> list[int]:
         if rate <= 0 or ids.size == 0:
@@ -185,6 +235,33 @@ class Churn:
         )
 
 
-def moved_summary(summary: MovieSummary, release_date: dt.date | None) -> MovieSummary:
-    """A base movie's summary with its current release date."""
-    return summary._replace(release_date=release_date)
+def edited_record(seed: int, movie_id: int, record: dict, edits: int) -> dict:
+    """A movie's text record after ``edits`` overview edits (the record itself when there were none)."""
+    if not edits:
+        return record
+    rng = random.Random(mix64(seed, _S_EDIT_TEXT, movie_id, edits))
+    return {**record, "overview": make_overview(rng, record["genre_ids"] or [18])}
+
+
+def is_partial_export(seed: int, rates: ChurnRates, day: dt.date) -> bool:
+    """Whether the export of ``day`` is a partial one (it omits a further ``export_partial_share``)."""
+    return rates.export_partial > 0 and unit(seed, _S_PARTIAL, day.toordinal()) < rates.export_partial
+
+
+def export_omitted(seed: int, rates: ChurnRates, day: dt.date, ids: np.ndarray) -> np.ndarray:
+    """Which of ``ids`` (live movies) the export of ``day`` leaves out by mistake: a boolean mask, one
+    deterministic draw per (day, movie) for the daily omissions and one more on a partial day."""
+    ids = np.asarray(ids, np.int64)
+    omitted = np.zeros(ids.shape[0], dtype=bool)
+    if ids.size == 0:
+        return omitted
+    if rates.export_omit > 0:
+        omitted |= mix_round(mix64(seed, _S_OMIT, day.toordinal()), ids) < _threshold(rates.export_omit)
+    if is_partial_export(seed, rates, day):
+        h = mix_round(mix64(seed, _S_PARTIAL, day.toordinal(), 1), ids)
+        omitted |= h < _threshold(rates.export_partial_share)
+    return omitted
+
+
+def _threshold(rate: float) -> np.uint64:
+    return np.uint64(min(int(rate * (1 << 64)), (1 << 64) - 1))

@@ -61,6 +61,14 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     g.add_argument("--churn-move", type=float, default=rates.move, help="share of movies whose date moves a day")
     g.add_argument("--churn-delete", type=float, default=rates.delete, help="share of movies deleted a day")
     g.add_argument("--churn-add", type=float, default=rates.add, help="new movies a day, as a share of the catalog")
+    g.add_argument("--churn-flip", type=float, default=rates.flip, help="share of movies whose adult/video flips a day")
+    g.add_argument("--churn-edit", type=float, default=rates.edit, help="share of movies whose overview changes a day")
+    g.add_argument("--export-omit", type=float, default=rates.export_omit,
+                   help="share of movies each day's export leaves out by mistake")
+    g.add_argument("--export-partial", type=float, default=rates.export_partial,
+                   help="probability that a day's export is partial (omits --export-partial-share more)")
+    g.add_argument("--export-partial-share", type=float, default=rates.export_partial_share)
+    g.add_argument("--no-date-header", action="store_true", help="API responses without a Date header")
     return parser
 
 
@@ -86,6 +94,7 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
         page_error_style=args.page_error_style,
         api_keys=frozenset(args.api_key),
         tokens=frozenset(args.token),
+        date_header=not args.no_date_header,
         **kwargs,
     )
 
@@ -101,7 +110,9 @@ def catalog_from_args(args: argparse.Namespace) -> Catalog:
         first_year=args.first_year,
         last_year=args.last_year,
         day_cluster=args.day_cluster,
-        churn=ChurnRates(move=args.churn_move, delete=args.churn_delete, add=args.churn_add),
+        churn=ChurnRates(move=args.churn_move, delete=args.churn_delete, add=args.churn_add, flip=args.churn_flip,
+                         edit=args.churn_edit, export_omit=args.export_omit, export_partial=args.export_partial,
+                         export_partial_share=args.export_partial_share),
         **kwargs,
     )
 

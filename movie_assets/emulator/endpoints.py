@@ -364,6 +364,20 @@ async def clock_handler(request: web.Request) -> web.Response:
     return web.json_response({"as_of": state.options.as_of.isoformat(), "catalog_day": str(state.catalog.day)})
 
 
+async def configure_handler(request: web.Request) -> web.Response:
+    """``POST /__emulator/configure`` with option values (e.g. ``{"date_header": false}``): change them while
+    the emulator runs; answers the changed options."""
+    state = request.app[STATE_KEY]
+    try:
+        body = await request.json()
+        if "as_of" in body:
+            body["as_of"] = dt.datetime.fromisoformat(str(body["as_of"]))
+        state.configure(**body)
+    except (ValueError, TypeError, AttributeError) as exc:
+        return web.json_response({"error": f"bad configure request: {exc}"}, status=400)
+    return web.json_response({k: getattr(state.options, k) for k in body if k != "as_of"})
+
+
 async def reset_handler(request: web.Request) -> web.Response:
     """``POST /__emulator/reset``: zero the counters."""
     request.app[STATE_KEY].stats.reset()

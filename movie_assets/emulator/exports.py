@@ -10,6 +10,9 @@ Popularity varies from day to day (a deterministic ±20 % around the movie's dis
 series of exports is a daily popularity history, as on TMDb. The body is generated and compressed one
 year at a time while it is sent, so even the ~1.2M-line export of the default catalog streams in bounded
 memory; gzip output carries no timestamp, so the same day gives the same bytes.
+
+A living catalog's exports can be wrong: the movies `movie_assets.emulator.churn.export_omitted` draws for a
+day (a daily share, more on a partial day) are left out of that day's files, though they still exist.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from .catalog import Catalog
+from .churn import export_omitted
 from .hashing import mix64, mix_round
 
 PUBLISH_HOUR = 8
@@ -79,7 +83,7 @@ def _lines(catalog: Catalog, day: dt.date, adult: bool, data, ids=None, pop=None
         ids, pop, flags = data.ids, data.pop, data.flags
     order = np.argsort(ids, kind="stable")
     ids, pop, flags = ids[order], pop[order], flags[order]
-    keep = ((flags & 1) == 1) == adult
+    keep = (((flags & 1) == 1) == adult) & ~export_omitted(catalog.seed, catalog.churn_rates, day, ids)
     ids, flags = ids[keep], flags[keep]
     popularity = daily_popularity(catalog.seed, day, ids, pop[keep])
     lines = [

@@ -23,6 +23,8 @@ class EmulatorOptions:
     * ``page_error_style``: "live" (422 ``{"errors": [...]}``) or "documented" (400, status_code 22).
     * ``api_keys`` / ``tokens``: accepted ``api_key`` values / Bearer tokens; both empty = no auth.
     * ``as_of``: the frozen clock (``Date`` header, changes "today", details revision date).
+    * ``date_header``: False = API (``/3``) responses carry no ``Date`` header at all, as some proxies answer
+      (images and the daily exports keep theirs). `RunningEmulator.configure` switches it on a running one.
     """
 
     seed: int = 0
@@ -41,6 +43,7 @@ class EmulatorOptions:
     page_error_style: Literal["live", "documented"] = "live"
     api_keys: frozenset[str] | set[str] = field(default_factory=frozenset)
     tokens: frozenset[str] | set[str] = field(default_factory=frozenset)
+    date_header: bool = True
 
     def __post_init__(self) -> None:
         if self.page_error_style not in ("live", "documented"):

@@ -37,14 +37,24 @@ SERVER_ERRORS = [
 
 # ---------------------------------------------------------------------- responses
 def json_headers(state: AppState, body: bytes, max_age: int) -> dict[str, str]:
-    """TMDb's headers for a JSON ``body``: content type, Cache-Control, weak ETag, frozen Date, Server."""
-    return {
+    """TMDb's headers for a JSON ``body``: content type, Cache-Control, weak ETag, frozen Date (unless the
+    options turn it off), Server."""
+    headers = {
         "Content-Type": JSON_CONTENT_TYPE,
         "Cache-Control": f"public, max-age={max_age}",
         "ETag": f'W/"{hashlib.md5(body).hexdigest()}"',
-        "Date": state.date_header,
         "Server": "openresty",
     }
+    if state.options.date_header:
+        headers["Date"] = state.date_header
+    return headers
+
+
+async def drop_date(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: without ``date_header``, an API answer keeps no ``Date`` (aiohttp adds its
+    own wall-clock one to any response that has none; this runs after it does)."""
+    if not request.app[STATE_KEY].options.date_header and request.path.startswith("/3/"):
+        response.headers.popall("Date", None)
 
 
 def json_response(request: web.Request, data: Any, status: int = 200, max_age: int = 14400) -> web.Response:

@@ -46,6 +46,10 @@ class RunningEmulator:
         app_state(self.app).set_clock(self.options.as_of + dt.timedelta(days=days))
         return self.options.as_of
 
+    def configure(self, **changes: Any) -> EmulatorOptions:
+        """Change options while it runs (e.g. ``configure(date_header=False)``); the options, updated in place."""
+        return app_state(self.app).configure(**changes)
+
 
 def _bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
@@ -158,6 +162,10 @@ class RemoteEmulator:
     def advance(self, days: int = 1) -> str:
         """Move the clock ``days`` days on (the living catalog changes day by day); the new time."""
         return self._call("/__emulator/clock", {"advance_days": days})["as_of"]
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        """``POST /__emulator/configure``: change JSON-typed options while it runs (e.g. ``date_header=False``)."""
+        return self._call("/__emulator/configure", changes)
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from . import endpoints as ep
 from .catalog import Catalog
 from .faults import emulator_middleware
 from .options import EmulatorOptions
+from .protocol import drop_date
 from .state import STATE_KEY, AppState
 
 
@@ -22,6 +23,7 @@ def build_app(catalog: Catalog | None = None, options: EmulatorOptions | None = 
     """The emulator as an aiohttp application (routes under ``/3``, images under ``/t/p``, stats)."""
     app = web.Application(middlewares=[emulator_middleware])
     app[STATE_KEY] = AppState(catalog or Catalog(), options or EmulatorOptions())
+    app.on_response_prepare.append(drop_date)
     r = app.router
     r.add_get("/3/discover/movie", ep.discover_movie)
     r.add_get("/3/movie/popular", ep.movie_popular)
@@ -39,4 +41,5 @@ def build_app(catalog: Catalog | None = None, options: EmulatorOptions | None = 
     r.add_get("/__emulator/stats", ep.stats_handler)
     r.add_post("/__emulator/reset", ep.reset_handler)
     r.add_post("/__emulator/clock", ep.clock_handler)
+    r.add_post("/__emulator/configure", ep.configure_handler)
     return app

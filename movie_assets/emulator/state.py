@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email.utils
 import threading
@@ -105,6 +106,22 @@ class AppState:
         self.options.as_of = as_of
         self.date_header = email.utils.format_datetime(as_of.astimezone(dt.UTC), usegmt=True)
         self.catalog.set_day(as_of.astimezone(dt.UTC).date())
+
+    def configure(self, **changes: Any) -> EmulatorOptions:
+        """Change options of the running emulator in place (validated as a new `EmulatorOptions` would be):
+        e.g. ``date_header=False``. A new ``as_of`` moves the clock; new rate limits start a new bucket."""
+        names = {f.name for f in dataclasses.fields(EmulatorOptions)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise TypeError(f"unknown emulator options: {', '.join(unknown)}")
+        updated = dataclasses.replace(self.options, **changes)
+        for name in names:
+            setattr(self.options, name, getattr(updated, name))
+        if "as_of" in changes:
+            self.set_clock(self.options.as_of)
+        if {"rate_limit", "rate_limit_burst"} & set(changes):
+            self.bucket = None
+        return self.options
 
 
 STATE_KEY: web.AppKey[AppState] = web.AppKey("emulator_state", AppState)

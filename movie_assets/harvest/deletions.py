@@ -11,9 +11,11 @@ deletions only when it is whole: it still lists at least ``min_share`` of the pr
 its candidates are at most ``1 - min_share`` of the lake's live movies. A partial export deletes nothing:
 its candidates are kept, with a warning giving the counts, until a whole export decides (two partial files
 cut the same way do not confirm each other). If TMDb really deleted more than that share — a lake synced
-after months — the warning names the setting to lower for one run. Each applied deletion becomes a
-``deleted`` version in the details store, stamped when the sync saw it (history never changes after the
-fact), so history leaves the movie out from then on, and a later good version brings it back.
+after months — the warning names the setting to lower for one run.
+
+The sync then asks TMDb once about each candidate of a whole export (`movie_assets.harvest.sync`): a 404 is
+stored as a ``not_found`` version, stamped when it was seen (history never changes after the fact), so the movie
+leaves ``movies`` and history from then on; one that still answers was omitted by mistake and stays.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from movie_assets.harvest import exports
-from movie_assets.harvest.store import DELETED, OK, SERVER_CLOCK, DetailsRecord, DetailsStore
+from movie_assets.harvest.store import OK
 from movie_assets.lake import Lake
 
 DEFAULT_MIN_SHARE = 0.99
@@ -86,13 +88,6 @@ def judge_deletions(
     applied = candidates if trusted else pa.array([], pa.int64())
     verdict = DeletionVerdict(day, len(candidates), len(applied), share_of_previous, share_of_lake, trusted)
     return verdict, applied
-
-
-def apply_deletions(store: DetailsStore, ids: pa.Array, when: dt.datetime) -> None:
-    """Write a ``deleted`` version observed at ``when`` (the sync's server time) for each of ``ids``."""
-    records = [DetailsRecord(movie_id, DELETED, when, None, clock=SERVER_CLOCK) for movie_id in ids.to_pylist()]
-    if records:
-        store.append(records)
 
 
 def judge_export(

@@ -74,11 +74,10 @@ from movie_assets.lake.state import read_state_json
 
 log = logging.getLogger(__name__)
 
-# ok: a good answer; not_found: TMDb answered 404; deleted: the movie left TMDb's daily export (a tombstone
-# version the catalog sync writes, no request made); failed: never stored.
-OK, NOT_FOUND, DELETED, FAILED = "ok", "not_found", "deleted", "failed"
+# ok: a good answer; not_found: TMDb answered 404 (also how a movie that left the daily export is recorded,
+# once the sync has asked about it); failed: never stored.
+OK, NOT_FOUND, FAILED = "ok", "not_found", "failed"
 DONE_STATUSES = frozenset({OK, NOT_FOUND})
-GONE_STATUSES = frozenset({NOT_FOUND, DELETED})
 # Where ``observed_at`` comes from: the answer's Date header, this machine's clock (no Date header), or the
 # stored latest observation of the movie plus 1 µs (the server's clock stepped back: see `DetailsStore.append`).
 SERVER_CLOCK, LOCAL_CLOCK, ADJUSTED_CLOCK = "server", "local", "adjusted"

@@ -8,8 +8,10 @@ One `sync` call:
    (made early today) cannot know yet, and — anti-entropy — every movie the export lists under the policy that
    the store does not hold as a good, policy-allowed version (never fetched, deleted or 404 before, a flag
    the export now gives differently), and every stored movie whose export flags now fall outside the policy;
-4. writes a ``deleted`` version for every live movie of the lake that a whole export no longer lists
-   (`movie_assets.harvest.deletions`: a partial export deletes nothing it alone omits);
+4. asks TMDb once about every live movie of the lake that a whole export no longer lists
+   (`movie_assets.harvest.deletions`: a partial export deletes nothing it alone omits): a 404 is stored as a
+   version (the movie leaves ``movies``, is tombstoned, and history knows when), while one that still answers
+   — an export can leave out a movie that exists — is kept with its fresh version;
 5. reconciles the partitions with the store as sets (`movie_assets.harvest.reconcile`) and rebuilds exactly
    the years that differ, together, under the partitions lock;
 6. moves the cursor, only now: a sync that fails retries the same ids next time.
@@ -36,7 +38,6 @@ from movie_assets.harvest.cursor import SyncCursor, SyncError
 from movie_assets.harvest.deletions import (
     DEFAULT_MIN_SHARE,
     DeletionVerdict,
-    apply_deletions,
     export_made_at,
     judge_export,
 )
@@ -157,7 +158,8 @@ async def sync(
             )
         verdict, gone = judge_export(lake, store.latest(), export.day, with_adult=include_adult,
                                      min_share=min_export_share, logger=logger)
-        apply_deletions(store, gone, now)
+        gone = await _confirmed_gone(client, store, gone, batch_size=batch_size, concurrency=concurrency)
+        verdict.applied = len(gone)
         if not verdict.trusted:
             logger.warning("%s", verdict.describe())
         store.compact()
@@ -183,6 +185,24 @@ async def sync(
     )
     logger.info("%s", report.describe())
     return report
+
+
+async def _confirmed_gone(client: TMDbClient, store: DetailsStore, gone: pa.Array, *, batch_size: int,
+                          concurrency: int) -> pa.Array:
+    """The deletion candidates whose details no longer answer (404, stored as such): a movie that an export
+    omits by mistake still answers, and its refetched good version keeps it (and keeps it fresh)."""
+    ids = set(gone.to_pylist())
+    if not ids:
+        return gone
+    result = await enrich(client, ids, store, batch_size=batch_size, concurrency=concurrency, refetch=ids)
+    if result.failed:
+        raise SyncError(
+            f"{len(result.failed)} of {len(ids)} movies the export no longer lists could not be checked (e.g. "
+            f"{result.failed[:10]}; first error: {result.errors[result.failed[0]]}); nothing was deleted and the "
+            "cursor did not move: run the sync again"
+        )
+    alive = pa.array(sorted(i for i in ids if result.statuses.get(i) == OK), pa.int64())
+    return gone.filter(pc.invert(pc.is_in(gone, value_set=alive)))
 
 
 def _excluded(view: StoreView) -> int:
