@@ -41,21 +41,30 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
-import json
 import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from movie_assets.harvest.columnar import PAYLOADS_SCHEMA
+from movie_assets.harvest.observations import (  # noqa: F401  (the store's vocabulary, used through it)
+    DONE_STATUSES,
+    FAILED,
+    LOCAL_CLOCK,
+    NOT_FOUND,
+    OK,
+    SERVER_CLOCK,
+    DetailsRecord,
+    content_hash,
+    release_year,
+    version_row,
+)
 from movie_assets.harvest.store_lock import StoreBusy, write_lock
 from movie_assets.harvest.store_shards import (
     COMPACT_JOURNAL,
@@ -74,14 +83,6 @@ from movie_assets.lake.state import read_state_json
 
 log = logging.getLogger(__name__)
 
-# ok: a good answer; not_found: TMDb answered 404 (also how a movie that left the daily export is recorded,
-# once the sync has asked about it); failed: never stored.
-OK, NOT_FOUND, FAILED = "ok", "not_found", "failed"
-DONE_STATUSES = frozenset({OK, NOT_FOUND})
-# Where ``observed_at`` comes from: the answer's Date header, this machine's clock (no Date header), or the
-# stored latest observation of the movie plus 1 µs (the server's clock stepped back: see `DetailsStore.append`).
-SERVER_CLOCK, LOCAL_CLOCK, ADJUSTED_CLOCK = "server", "local", "adjusted"
-TICK = dt.timedelta(microseconds=1)
 # 2: shards carry ``typed``, the payload's typed reading (a schema-1 store is read, and its ``typed`` derived).
 SCHEMA_VERSION = 2
 MERGE_AT_SHARDS = 64  # merge the small shards once this many exist
@@ -92,49 +93,6 @@ READ_ATTEMPTS = 10  # fresh listings a read tries while compactions keep merging
 APPEND_WAIT_SECONDS = 120.0
 # How long a details run's closing merge waits for the lock before leaving the merge to the next writer.
 COMPACT_WAIT_SECONDS = 10.0
-
-
-@dataclass(frozen=True)
-class DetailsRecord:
-    """The outcome of one details call (``payload``: the canonical details JSON, for ``ok``)."""
-
-    movie_id: int
-    status: str
-    harvested_at: dt.datetime | None
-    payload: str | None
-    error: str | None = None
-    clock: str = SERVER_CLOCK  # LOCAL_CLOCK: the answer had no Date header, harvested_at is this machine's
-    fetched_at: dt.datetime | None = None  # this machine's clock when the answer arrived
-
-    def details(self) -> dict[str, Any] | None:
-        return json.loads(self.payload) if self.payload else None
-
-
-def content_hash(payload: str) -> str:
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def release_year(payload: str | dict[str, Any]) -> int | None:
-    """The year of the payload's ``release_date`` (None when TMDb has no date)."""
-    details = json.loads(payload) if isinstance(payload, str) else payload
-    value = details.get("release_date") or ""
-    try:
-        return dt.date.fromisoformat(str(value)[:10]).year
-    except ValueError:
-        return None
-
-
-def _ordered(record: DetailsRecord, stored: tuple[dt.datetime, dt.datetime | None] | None) -> tuple[dt.datetime, str]:
-    """``record``'s observation time and clock under the clock rule of `DetailsStore.append`."""
-    if stored is None or record.harvested_at >= stored[0] or record.fetched_at is None:  # a tie: later append wins
-        return record.harvested_at, record.clock
-    if stored[1] is None or record.fetched_at > stored[1]:
-        return stored[0] + TICK, ADJUSTED_CLOCK
-    return record.harvested_at, record.clock
-
-
-def _flag(details: dict[str, Any] | None, name: str) -> bool | None:
-    return bool(details.get(name)) if isinstance(details, dict) else None
 
 
 @dataclass
@@ -222,26 +180,7 @@ class DetailsStore:
                 continue
             if record.harvested_at is None:
                 raise ValueError(f"the observation of movie {record.movie_id} has no time; it cannot be ordered")
-            observed, clock = _ordered(record, times.get(record.movie_id))
-            times[record.movie_id] = (observed, record.fetched_at)
-            digest = content_hash(record.payload) if record.payload else None
-            stored = digest is not None and known.get(record.movie_id) != digest
-            details = json.loads(record.payload) if record.payload else None
-            rows.append({
-                "movie_id": record.movie_id,
-                "observed_at": observed,
-                "fetched_at": record.fetched_at,
-                "status": record.status,
-                "content_hash": digest,
-                "release_year": release_year(details) if details is not None else None,
-                "adult": _flag(details, "adult"),
-                "video": _flag(details, "video"),
-                "clock": clock,
-                "has_payload": stored,
-                "payload": record.payload if stored else None,
-            })
-            if digest is not None:
-                known[record.movie_id] = digest
+            rows.append(version_row(record, known, times))
         if not rows:
             return None
         table = with_typed(pa.Table.from_pylist(rows, schema=VERSION_SCHEMA))

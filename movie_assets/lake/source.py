@@ -19,6 +19,8 @@ from movie_assets.lake.state import read_state_json
 
 DATA_DIR_VARIABLE = "MOVIE_ASSETS_DATA_DIR"  # settings.DATA_DIR_ENV; named here, as lake imports no settings
 TMDB, EMULATOR = "tmdb", "emulator"
+# A server on this machine (a test server, an emulator started by hand) may adopt an unrecorded lake.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
 class LakeSourceError(LakeError):
@@ -75,7 +77,8 @@ def source_without_nulls(source: LakeSource) -> dict:
 def claim_source(lake: Lake, source: LakeSource) -> None:
     """Record ``source`` as the lake's if it records none yet; `LakeSourceError` if it records another."""
     recorded = recorded_source(lake)
-    if recorded is None and source.kind == TMDB and any(lake.details_store_dir.glob("versions-*.parquet")):
+    if recorded is None and source.kind == TMDB and source.host not in LOCAL_HOSTS and any(
+            lake.details_store_dir.glob("versions-*.parquet")):
         # Made before sources were recorded: most likely the demo's emulator lake; real ids must not join it.
         raise LakeSourceError(
             f"{DATA_DIR_VARIABLE}={lake.root} already holds movies of an unrecorded source (a lake made before "
