@@ -23,8 +23,9 @@ class EmulatorOptions:
     * ``page_error_style``: "live" (422 ``{"errors": [...]}``) or "documented" (400, status_code 22).
     * ``api_keys`` / ``tokens``: accepted ``api_key`` values / Bearer tokens; both empty = no auth.
     * ``as_of``: the frozen clock (``Date`` header, changes "today", details revision date).
-    * ``date_header``: False = API (``/3``) responses carry no ``Date`` header at all, as some proxies answer
-      (images and the daily exports keep theirs). `RunningEmulator.configure` switches it on a running one.
+    * ``date_header``: False = details answers (``/3/movie/{id}``) carry no ``Date`` header at all, as some
+      proxies answer (every other answer keeps the frozen one, so "today" stays the emulator's).
+      `RunningEmulator.configure` switches it on a running one.
     """
 
     seed: int = 0

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 from typing import Any
 
 from aiohttp import web
@@ -37,23 +38,26 @@ SERVER_ERRORS = [
 
 # ---------------------------------------------------------------------- responses
 def json_headers(state: AppState, body: bytes, max_age: int) -> dict[str, str]:
-    """TMDb's headers for a JSON ``body``: content type, Cache-Control, weak ETag, frozen Date (unless the
-    options turn it off), Server."""
+    """TMDb's headers for a JSON ``body``: content type, Cache-Control, weak ETag, frozen Date, Server (`drop_date`
+    takes the Date off a details answer when the options say so)."""
     headers = {
         "Content-Type": JSON_CONTENT_TYPE,
         "Cache-Control": f"public, max-age={max_age}",
         "ETag": f'W/"{hashlib.md5(body).hexdigest()}"',
         "Server": "openresty",
     }
-    if state.options.date_header:
-        headers["Date"] = state.date_header
+    headers["Date"] = state.date_header
     return headers
 
 
+_DETAILS_PATH = re.compile(r"^/3/movie/[0-9]+$")
+
+
 async def drop_date(request: web.Request, response: web.StreamResponse) -> None:
-    """``on_response_prepare``: without ``date_header``, an API answer keeps no ``Date`` (aiohttp adds its
-    own wall-clock one to any response that has none; this runs after it does)."""
-    if not request.app[STATE_KEY].options.date_header and request.path.startswith("/3/"):
+    """``on_response_prepare``: without ``date_header``, a details answer (``/3/movie/{id}``, whose Date becomes
+    a stored version's time) keeps no ``Date``; aiohttp adds its own wall-clock one to any response that has
+    none, and this runs after it does. Other answers keep theirs, so "today" stays the emulator's."""
+    if not request.app[STATE_KEY].options.date_header and _DETAILS_PATH.match(request.path):
         response.headers.popall("Date", None)
 
 

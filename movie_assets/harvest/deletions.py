@@ -75,8 +75,12 @@ def judge_deletions(
     listed = export.column("id").combine_chunks()
     live = lake_latest.filter(pc.equal(lake_latest.column("status"), OK))
     made = pa.scalar(export_made_at(day), live.schema.field("observed_at").type)
-    unlisted = pc.and_(pc.fill_null(pc.less(live.column("observed_at"), made), False),
-                       pc.invert(pc.is_in(live.column("movie_id"), value_set=listed)))
+    # Seen before the export was made by the server's clock; a time from another clock (no Date header, or
+    # adjusted by the clock rule) cannot be compared with the export's day, so such a movie is a candidate
+    # too: every candidate of a whole export is asked about before anything is deleted.
+    seen_before = pc.or_(pc.fill_null(pc.less(live.column("observed_at"), made), False),
+                         pc.fill_null(pc.not_equal(live.column("clock"), "server"), False))
+    unlisted = pc.and_(seen_before, pc.invert(pc.is_in(live.column("movie_id"), value_set=listed)))
     if not with_adult:
         unlisted = pc.and_(unlisted, pc.invert(pc.fill_null(live.column("adult"), False)))
     candidates = live.filter(unlisted).column("movie_id").combine_chunks()
