@@ -207,3 +207,20 @@ async def test_discovered_movies_that_answer_404_send_the_year_back_to_discover(
     assert set(summary.vanished) == deleted
     assert not set(stages.discover_ids(lake, 2018)) & deleted  # the year's discover was read again
     assert set(stages.discover_ids(lake, 2018)) == {i for i, y in truth(catalog).items() if y == 2018}
+
+
+async def test_years_built_in_batches_are_the_bytes_a_year_alone_gives(tmp_path, monkeypatch):
+    from movie_assets.harvest import year_build
+
+    catalog, lake = living_catalog(), Lake.at(tmp_path / "data")
+    monkeypatch.setattr(year_build, "BATCH_MOVIES", 500)  # several batches of several years
+    with running_emulator(catalog=catalog, options=EmulatorOptions(as_of=CLOCK)) as emu:
+        await run_sync(emu, lake)
+    batched = {year: path.name for year, path in lake.movies_year_files()}
+    view = year_build.StoreView.load(lake)
+    for year in batched:
+        if year is None:
+            year_build.build_movies_undated(lake, view=view)
+        else:
+            year_build.build_movies_year(lake, year, require_discover=False, view=view)
+    assert {year: path.name for year, path in lake.movies_year_files()} == batched  # content-named files
