@@ -81,7 +81,7 @@ async def test_a_movie_one_export_drops_by_mistake_is_asked_about_and_kept(tmp_p
         assert dropped in lake_movies(lake)  # its details still answer: it exists
         latest = DetailsStore(lake.details_store_dir).latest(ids=[dropped])
         assert latest.column("status").to_pylist() == [OK] and latest.column("observed_at")[0].as_py() > CLOCK
-        assert emu.stats()["requests_total"] - before < 40
+        assert emu.stats()["requests_total"] - before < 60  # a day of changes, and one question about it
         assert_equal_to_tmdb(lake, catalog, emu.options.as_of)
 
 
