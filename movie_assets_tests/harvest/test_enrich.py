@@ -39,10 +39,10 @@ def test_unsaved_movies_never_exceed_a_batch_while_appends_are_slow(tmp_path, mo
     lock = threading.Lock()
     append = DetailsStore.append
 
-    def slow_append(self, records, known_hashes=None):
+    def slow_append(self, records, known_hashes=None, known_times=None):
         records = list(records)
         time.sleep(0.03)  # the workers go on fetching meanwhile
-        path = append(self, records, known_hashes)
+        path = append(self, records, known_hashes, known_times)
         with lock:
             saved["movies"] += len(records)
         return path
