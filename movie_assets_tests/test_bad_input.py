@@ -21,7 +21,11 @@ Part 2, hostile servers and odd settings (Retry-After forms, slow-drip bodies, n
 user:pass@ in base URLs, non-image posters), is `movie_assets_tests/tmdb/test_hostile_servers.py`; part 3
 (the lake's files) is `movie_assets_tests/test_bad_input_lake.py`; part 4 (the Dagster instance on
 PostgreSQL: unreachable server, wrong password, unknown role or database, bad settings) is
-`movie_assets_tests/instance/test_bad_input_instance.py`.
+`movie_assets_tests/instance/test_bad_input_instance.py`. Daily exports (corrupt, truncated, empty, partial,
+duplicate ids, a stored snapshot turned corrupt) are `movie_assets_tests/harvest/test_exports.py`; snapshots
+deleted or corrupted by hand and partial exports under the sync are
+`movie_assets_tests/harvest/test_anti_entropy.py`; a lake pointed at a second source (or another adult/video
+policy) is `movie_assets_tests/test_bad_input_source.py` (and `movie_assets_tests/lake/test_policy.py`).
 """
 
 from __future__ import annotations
