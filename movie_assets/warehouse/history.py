@@ -44,7 +44,7 @@ def movies_as_of(lake: Lake, as_of: dt.datetime, policy: CatalogPolicy | None = 
 
 
 def create_history_views(lake: Lake, connection: duckdb.DuckDBPyConnection) -> bool:
-    """``movie_versions`` (every stored observation, without payloads, ``deleted`` ones included) and the table
+    """``movie_versions`` (every stored observation, without payloads, 404s included) and the table
     macro ``movie_details_as_of(ts)`` (each movie's details JSON as known at ``ts``; a movie whose latest
     version then was a 404 or a deletion, or whose flags the lake's adult/video policy excludes, is left out,
     as in `movies_as_of`) over the details store, in the one order of versions:

@@ -86,7 +86,7 @@ class SyncConfig(dg.Config):
     description=(
         "The lake brought to TMDb's state of today: the daily ID export says what exists, /movie/changes what "
         "changed since the last sync; new and changed movies are fetched into the details store, movies a whole "
-        "export no longer lists become deleted versions, and the partitions are reconciled with the store as "
+        "export no longer lists are asked about once (a 404 is a tombstone), and the partitions are reconciled as "
         "sets: exactly the years that differ are rebuilt, together (the first sync fetches the whole catalog). "
         "Records the movies partitions it rebuilt. "
     ),
