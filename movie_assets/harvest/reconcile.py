@@ -82,11 +82,16 @@ def differing_years(actual: pa.Table, expected: pa.Table) -> Difference:
     extra = in_lake & ~in_store
     years: set[int] = set()
     years.update(lake_year[extra | misplaced | stale].astype(np.int64).tolist())
+    # A movie twice in one partition joins the store's row twice in the same year: find it by counting.
+    held = actual.column("movie_id").to_numpy()
+    unique, counts = np.unique(held, return_counts=True)
+    twice = np.isin(held, unique[counts > 1])
+    years.update(actual.column("year").to_numpy()[twice].astype(np.int64).tolist())
     years.update(store_year[(missing | misplaced | stale)].astype(np.int64).tolist())
     ordered = sorted(y for y in years if y != UNDATED_KEY)
     return Difference(
         missing=int(missing.sum()),
-        extra=int(extra.sum()),
+        extra=int(extra.sum()) + int(twice.sum()) - int((counts > 1).sum()),
         misplaced=int(misplaced.sum()),
         stale=int(stale.sum()),
         years=[*ordered, *([None] if UNDATED_KEY in years else [])],

@@ -377,6 +377,11 @@ class DetailsStore:
                 np.arange(held.num_rows, dtype=np.int64)))  # matched without dragging the values along
             hits = keys.join(wanted, keys=["movie_id", "content_hash"], join_type="inner", use_threads=False)
             hits = hits.sort_by("row")
+            # One payload per movie: a shard may hold the same content twice (a movie whose content came back,
+            # e.g. a flag flipped and flipped back, stored again; two shards holding it, merged into one).
+            _, first = np.unique(hits.column("movie_id").to_numpy(), return_index=True)
+            if len(first) < hits.num_rows:
+                hits = hits.take(pa.array(np.sort(first))).sort_by("row")
             values = held.column(column).take(hits.column("row"))
             hits = hits.select(["movie_id", "status", "observed_at"]).append_column(column, values)
             hits = hits.cast(pa.schema([*PAYLOADS_SCHEMA][:3] + [VERSION_SCHEMA.field(column)]))

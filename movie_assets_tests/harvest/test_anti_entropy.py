@@ -224,3 +224,17 @@ async def test_years_built_in_batches_are_the_bytes_a_year_alone_gives(tmp_path,
         else:
             year_build.build_movies_year(lake, year, require_discover=False, view=view)
     assert {year: path.name for year, path in lake.movies_year_files()} == batched  # content-named files
+
+
+def test_a_movie_twice_in_one_partition_is_seen_by_the_reconciliation():
+    import pyarrow as pa
+
+    from movie_assets.harvest.reconcile import differing_years
+
+    when = pa.scalar(CLOCK, pa.timestamp("us", tz="UTC"))
+    rows = pa.table({"movie_id": pa.array([1, 2, 2, 3], pa.int64()), "year": pa.array([2001, 2002, 2002, 2003],
+                                                                                       pa.int32()),
+                     "observed_at": pa.array([when.as_py()] * 4, pa.timestamp("us", tz="UTC"))})
+    expected = pa.concat_tables([rows.slice(0, 2), rows.slice(3)])
+    difference = differing_years(rows, expected)
+    assert difference.years == [2002] and difference.extra == 1

@@ -508,3 +508,22 @@ async def test_a_details_run_waiting_for_the_store_keeps_its_event_loop_running(
             tick.cancel()
     assert result.requested == len(ids) and not result.failed
     assert max(gaps) < 0.5, max(gaps)  # the 1.5 s wait for the lock never stalled the loop
+
+
+def test_a_content_stored_twice_and_merged_into_one_shard_is_read_once(tmp_path):
+    """A movie whose content came back (a flag flipped and flipped back) has the same payload stored in two
+    shards; once a merge puts both in one shard, a build must still read the movie once."""
+    store = DetailsStore(tmp_path)
+    first = record(7, "2001-01-01")
+    flipped = record(7, "2001-01-01", title="T (a video release)", when=WHEN + dt.timedelta(hours=1))
+    back = DetailsRecord(7, "ok", WHEN + dt.timedelta(hours=2), first.payload)
+    with store.writer():
+        store.append([first])
+        store.append([flipped], store.latest_hashes())
+        store.append([back], store.latest_hashes())  # content A again: its payload is stored a second time
+        for n in range(MERGE_AT_SHARDS):
+            store.append([record(1000 + n, "2001-01-01")])
+        store.compact()
+    assert len(store.shard_paths()) == 1
+    tables = store.latest_versions(store.latest(ids=[7]))
+    assert sum(t.num_rows for t in tables) == 1
