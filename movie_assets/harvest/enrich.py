@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from movie_assets.common.concurrency import gather_or_cancel
-from movie_assets.harvest.store import (
+from movie_assets.harvest.observations import (
     DONE_STATUSES,
     FAILED,
     LOCAL_CLOCK,
@@ -25,9 +25,8 @@ from movie_assets.harvest.store import (
     OK,
     SERVER_CLOCK,
     DetailsRecord,
-    DetailsStore,
-    StoreState,
 )
+from movie_assets.harvest.store import DetailsStore, StoreState
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.errors import TMDbAuthError, TMDbError, TMDbNotFound
 

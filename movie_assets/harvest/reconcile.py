@@ -56,10 +56,6 @@ class Difference:
     stale: int  # rows built from an older version than the store's latest
     years: list[int | None]  # the partitions to rebuild, oldest first, the undated one (None) last
 
-    @property
-    def clean(self) -> bool:
-        return not self.years
-
     def describe(self) -> str:
         return (f"{self.missing:,} missing, {self.extra:,} extra, {self.misplaced:,} misplaced, {self.stale:,} "
                 f"stale rows")

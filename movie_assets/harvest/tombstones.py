@@ -29,8 +29,3 @@ def tombstones(lake: Lake, store: DetailsStore | None = None, latest: pa.Table |
         for i, when in zip(gone.column("movie_id").to_pylist(), gone.column("observed_at").to_pylist(), strict=True)
     ]
     return pa.Table.from_pylist(sorted(rows, key=lambda r: r["movie_id"]), schema=TOMBSTONE_SCHEMA)
-
-
-def tombstoned_ids(lake: Lake, store: DetailsStore, latest: pa.Table) -> set[int]:
-    """The ids of `tombstones`."""
-    return set(tombstones(lake, store, latest).column("movie_id").to_pylist())

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from movie_assets.harvest.cursor import SyncCursor
 from movie_assets.harvest.deletions import export_made_at
-from movie_assets.harvest.exports import listed_ids
+from movie_assets.harvest.exports import read_snapshot
 from movie_assets.harvest.store import NOT_FOUND, OK, DetailsStore
 from movie_assets.lake import Lake
 from movie_assets.lake.policy import CatalogPolicy
@@ -37,7 +37,9 @@ def check_complete(lake: Lake, *, include_adult: bool = False, include_video: bo
                                   "(run movie-assets sync to make it the whole catalog)", {"synced": False})
     day = days[-1]
     policy = CatalogPolicy(include_adult, include_video)
-    listed = listed_ids(lake, day, include_adult, include_video)
+    export = read_snapshot(lake, day, ["id", "adult", "video"])
+    every_id = set(export.column("id").to_pylist())
+    listed = set(export.filter(policy.mask(export)).column("id").to_pylist())
     table = pq.read_table(lake.movies_file, columns=["movie_id", "year", "adult", "video", "harvested_at"])
     rows = dict(zip(table.column("movie_id").to_pylist(), table.column("year").to_pylist(), strict=True))
     outside_policy = sorted(table.filter(pc.invert(policy.mask(table))).column("movie_id").to_pylist())
@@ -54,7 +56,7 @@ def check_complete(lake: Lake, *, include_adult: bool = False, include_video: bo
     misplaced = sorted(i for i, year in rows.items() if i in current and current[i] != year)
     made = pa.scalar(export_made_at(day), table.schema.field("harvested_at").type)
     seen_before = table.filter(pc.fill_null(pc.less(table.column("harvested_at"), made), False))
-    unlisted = set(seen_before.column("movie_id").to_pylist()) - listed_ids(lake, day, True, True)
+    unlisted = set(seen_before.column("movie_id").to_pylist()) - every_id
     whole = SyncCursor.read(lake, dt.date.max).export_whole
     # Rows the export does not list: released after it was made (reported), or gone (a failure, once a whole
     # export decided; a partial one keeps them, reported).
