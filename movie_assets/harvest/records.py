@@ -14,14 +14,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from movie_assets.lake.schema import MOVIES_SCHEMA
-
-
-def blank_to_none(value: Any) -> Any:
-    """TMDb writes "missing" as ``""`` or null; store null."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return value
+from movie_assets.harvest.payload_fields import blank_to_none, optional_int, rich_fields
+from movie_assets.lake.schema import MOVIES_SCHEMA, TRANSLATIONS
 
 
 def zero_to_none(value: Any) -> int | None:
@@ -58,10 +52,10 @@ def parse_credits(credits: Mapping[str, Any] | None) -> tuple[list[dict[str, Any
     cast = sorted(
         (
             {
-                "person_id": _optional_int(c.get("id")),
+                "person_id": optional_int(c.get("id")),
                 "name": c.get("name"),
                 "character": blank_to_none(c.get("character")),
-                "order": _optional_int(c.get("order")),
+                "order": optional_int(c.get("order")),
             }
             for c in credits.get("cast") or []
             if isinstance(c, Mapping)
@@ -73,16 +67,12 @@ def parse_credits(credits: Mapping[str, Any] | None) -> tuple[list[dict[str, Any
     for c in credits.get("crew") or []:
         if not isinstance(c, Mapping) or c.get("job") != "Director":
             continue
-        person_id = _optional_int(c.get("id"))
+        person_id = optional_int(c.get("id"))
         key = ("id", person_id) if person_id is not None else ("name", c.get("name"))
         if key not in seen:
             seen.add(key)
             directors.append({"person_id": person_id, "name": c.get("name")})
     return cast, directors
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None or value == "" else int(value)
 
 
 def discover_row(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -122,13 +112,16 @@ def movie_row(
     release_date = parse_date(src.get("release_date"))
     if details is not None:
         genres = [g.get("name") for g in details.get("genres") or []]
-        genre_ids = [_optional_int(g.get("id")) for g in details.get("genres") or []]
+        genre_ids = [optional_int(g.get("id")) for g in details.get("genres") or []]
     else:
         genre_ids = [int(g) for g in summary.get("genre_ids") or []]
         genres = [genre_names.get(g, str(g)) for g in genre_ids]
     cast, directors = parse_credits((details or {}).get("credits"))
     keywords_block = (details or {}).get("keywords") or {}
     keywords = [k.get("name") for k in keywords_block.get("keywords") or []]
+    rich = rich_fields(details or {})
+    del rich["translations"]  # the build reads them for each translated language (none here)
+    rich["missing_appends"] = [name for name in rich["missing_appends"] if name != TRANSLATIONS]
     poster_path = blank_to_none(src.get("poster_path"))
     backdrop_path = blank_to_none(src.get("backdrop_path"))
     return {
@@ -155,6 +148,7 @@ def movie_row(
         "cast": cast,
         "directors": directors,
         "keywords": keywords,
+        **rich,
         "poster_path": poster_path,
         "backdrop_path": backdrop_path,
         "poster_url": image_url(image_base_url, poster_size, poster_path),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from movie_assets.lake.languages import column_suffix
+
 CAST_TYPE = pa.struct(
     [
         ("person_id", pa.int64()),
@@ -19,6 +21,23 @@ CAST_TYPE = pa.struct(
     ]
 )
 DIRECTOR_TYPE = pa.struct([("person_id", pa.int64()), ("name", pa.string())])
+CREW_TYPE = pa.struct([("person_id", pa.int64()), ("name", pa.string()), ("department", pa.string()),
+                       ("job", pa.string())])
+COMPANY_TYPE = pa.struct([("company_id", pa.int64()), ("name", pa.string()), ("origin_country", pa.string())])
+COLLECTION_TYPE = pa.struct([("collection_id", pa.int64()), ("name", pa.string())])
+CERTIFICATION_TYPE = pa.struct([("country", pa.string()), ("certification", pa.string())])
+RELEASE_EVENT_TYPE = pa.struct([("country", pa.string()), ("type", pa.string()), ("date", pa.date32()),
+                                ("certification", pa.string()), ("note", pa.string())])
+TRAILER_TYPE = pa.struct([("site", pa.string()), ("key", pa.string()), ("name", pa.string()), ("type", pa.string()),
+                          ("official", pa.bool_()), ("published_at", pa.timestamp("us", tz="UTC")),
+                          ("language", pa.string())])
+TITLE_TYPE = pa.struct([("country", pa.string()), ("title", pa.string())])
+
+# TMDb's release types (``release_dates.results[].release_dates[].type``), by number.
+RELEASE_TYPES = {1: "premiere", 2: "limited", 3: "theatrical", 4: "digital", 5: "physical", 6: "tv"}
+# The appends of the details call whose content `movies` reads (`details_appends` asks for these).
+DETAILS_APPENDS = ("credits", "keywords", "release_dates", "external_ids", "videos", "alternative_titles")
+TRANSLATIONS = "translations"  # asked for too when MOVIE_ASSETS_LANGUAGES names more than the primary language
 
 MOVIES_SCHEMA = pa.schema(
     [
@@ -45,6 +64,24 @@ MOVIES_SCHEMA = pa.schema(
         ("cast", pa.list_(CAST_TYPE)),
         ("directors", pa.list_(DIRECTOR_TYPE)),
         ("keywords", pa.list_(pa.string())),
+        ("homepage", pa.string()),
+        ("collection", COLLECTION_TYPE),
+        ("production_companies", pa.list_(COMPANY_TYPE)),
+        ("production_countries", pa.list_(pa.string())),
+        ("spoken_languages", pa.list_(pa.string())),
+        ("origin_country", pa.list_(pa.string())),
+        ("crew", pa.list_(CREW_TYPE)),
+        ("certifications", pa.list_(CERTIFICATION_TYPE)),
+        ("release_events", pa.list_(RELEASE_EVENT_TYPE)),
+        ("first_theatrical_date", pa.date32()),
+        ("first_digital_date", pa.date32()),
+        ("wikidata_id", pa.string()),
+        ("facebook_id", pa.string()),
+        ("instagram_id", pa.string()),
+        ("twitter_id", pa.string()),
+        ("trailers", pa.list_(TRAILER_TYPE)),
+        ("alternative_titles", pa.list_(TITLE_TYPE)),
+        ("missing_appends", pa.list_(pa.string())),
         ("poster_path", pa.string()),
         ("backdrop_path", pa.string()),
         ("poster_url", pa.string()),
@@ -53,6 +90,19 @@ MOVIES_SCHEMA = pa.schema(
         ("harvested_at", pa.timestamp("us", tz="UTC")),
     ]
 )
+
+
+
+def movies_schema(languages: tuple[str, ...] = ()) -> pa.Schema:
+    """`MOVIES_SCHEMA` plus, for each translated language (``de``, ``pt-BR``; `lake.languages`), its
+    ``title_<l>``, ``overview_<l>`` and whether each fell back to the primary text (``…_fallback``)."""
+    extra = []
+    for tag in languages:
+        suffix = column_suffix(tag)
+        extra += [(f"title_{suffix}", pa.string()), (f"overview_{suffix}", pa.string()),
+                  (f"title_{suffix}_fallback", pa.bool_()), (f"overview_{suffix}_fallback", pa.bool_())]
+    return pa.schema([*MOVIES_SCHEMA, *extra]) if extra else MOVIES_SCHEMA
+
 
 COLUMN_DESCRIPTIONS: dict[str, str] = {
     "movie_id": "TMDb movie id (unique)",
