@@ -27,6 +27,9 @@ from movie_assets.harvest.observations import (
     DetailsRecord,
 )
 from movie_assets.harvest.store import DetailsStore, StoreState
+from movie_assets.lake import Lake
+from movie_assets.lake.languages import lake_languages, translated
+from movie_assets.lake.schema import DETAILS_APPENDS, TRANSLATIONS
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.errors import TMDbAuthError, TMDbError, TMDbNotFound
 
@@ -81,10 +84,17 @@ def chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
         yield items[start : start + size]
 
 
-async def fetch_one(client: TMDbClient, movie_id: int) -> DetailsRecord:
-    """One details call → one record. Auth errors propagate: no point continuing with a bad key."""
+def details_appends(lake: Lake) -> tuple[str, ...]:
+    """What the details call appends for ``lake``: `DETAILS_APPENDS`, and ``translations`` when the lake
+    keeps text in more languages than the primary one (`movie_assets.lake.languages`)."""
+    return DETAILS_APPENDS + ((TRANSLATIONS,) if translated(lake_languages(lake)) else ())
+
+
+async def fetch_one(client: TMDbClient, movie_id: int, appends: tuple[str, ...] = DETAILS_APPENDS) -> DetailsRecord:
+    """One details call (with ``appends``) → one record. Auth errors propagate: no point continuing with a
+    bad key."""
     try:
-        response = await client.movie_details(movie_id)
+        response = await client.movie_details(movie_id, appends)
     except TMDbNotFound as exc:  # observed at the server's Date, as a good answer is
         when, clock = _observed_at(exc.server_time)
         return DetailsRecord(movie_id, NOT_FOUND, when, None, clock=clock, fetched_at=_now())
@@ -118,9 +128,11 @@ async def enrich(
     refetch: Iterable[int] = (),
     progress: Callable[[BatchProgress], None] | None = None,
     state: StoreState | None = None,
+    appends: tuple[str, ...] = DETAILS_APPENDS,
 ) -> EnrichResult:
-    """Fetch details for every id in ``movie_ids`` that the store does not already hold (each flush appends a
-    shard under the store's lock; other processes may append between them).
+    """Fetch details (with ``appends``: `details_appends` of the lake) for every id in ``movie_ids`` that the
+    store does not already hold (each flush appends a shard under the store's lock; other processes may
+    append between them).
 
     ``concurrency`` workers pull ids without pausing between batches (a batch barrier would drain the
     pipeline and waste rate); finished records are flushed as a shard whenever ``batch_size -
@@ -172,7 +184,7 @@ async def enrich(
     async def worker() -> None:
         for movie_id in pending:  # a shared iterator: each id goes to exactly one worker
             await unsaved.acquire()
-            buffer.append(await fetch_one(client, movie_id))
+            buffer.append(await fetch_one(client, movie_id, appends))
             if len(buffer) >= flush_at:
                 await flush()
 

@@ -89,8 +89,8 @@ def key_crew(credits: Any) -> list[dict[str, Any]]:
         key = (person_id is None, person_id or 0, c.get("name") if person_id is None else None, c.get("job"))
         if key not in seen:
             seen.add(key)
-            kept.append({"person_id": person_id, "name": c.get("name"), "department": blank_to_none(c.get("department")),
-                         "job": c.get("job")})
+            kept.append({"person_id": person_id, "name": c.get("name"),
+                         "department": blank_to_none(c.get("department")), "job": c.get("job")})
     return kept
 
 
@@ -183,8 +183,8 @@ def rich_fields(details: Mapping[str, Any]) -> dict[str, Any]:
     companies = details.get("production_companies")
     return {
         "homepage": blank_to_none(details.get("homepage")),
-        "collection": ({"collection_id": optional_int(collection.get("id")), "name": blank_to_none(collection.get("name"))}
-                       if isinstance(collection, Mapping) else None),
+        "collection": ({"collection_id": optional_int(collection.get("id")),
+                        "name": blank_to_none(collection.get("name"))} if isinstance(collection, Mapping) else None),
         "production_companies": None if companies is None else [
             {"company_id": optional_int(c.get("id")), "name": blank_to_none(c.get("name")),
              "origin_country": blank_to_none(c.get("origin_country"))} for c in _mappings(companies)],

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from movie_assets.harvest.store import OK
 from movie_assets.lake import Lake
 from movie_assets.lake.policy import CatalogPolicy
 from movie_assets.lake.readers import read_parquet
+from movie_assets.lake.schema import BUILD_KEY
 
 # The partition key of the undated movies in the comparison (Arrow joins need a non-null key).
 UNDATED_KEY = -1
@@ -36,13 +38,18 @@ def expected_rows(latest: pa.Table, policy: CatalogPolicy) -> pa.Table:
     return pa.table([good.column("movie_id"), year, good.column("observed_at")], schema=_ROWS_SCHEMA)
 
 
-def lake_rows(lake: Lake) -> pa.Table:
-    """``movie_id, year, observed_at`` (the row's ``harvested_at``) of every row of every year partition."""
+def lake_rows(lake: Lake, build_fingerprint: str) -> pa.Table:
+    """``movie_id, year, observed_at`` (the row's ``harvested_at``) of every row of every year partition; the
+    rows of a file built by other rules or for other languages than ``build_fingerprint`` (an older release,
+    a changed ``MOVIE_ASSETS_LANGUAGES``) have no ``observed_at``, so they count as stale."""
     parts = []
     for year, path in lake.movies_year_files():
         table = read_parquet(path, columns=["movie_id", "harvested_at"])
         key = pa.array(np.full(table.num_rows, UNDATED_KEY if year is None else year, np.int32))
-        parts.append(pa.table([table.column("movie_id"), key, table.column("harvested_at")], schema=_ROWS_SCHEMA))
+        observed = table.column("harvested_at")
+        if (pq.read_schema(path).metadata or {}).get(BUILD_KEY.encode()) != build_fingerprint.encode():
+            observed = pa.nulls(table.num_rows, observed.type)
+        parts.append(pa.table([table.column("movie_id"), key, observed], schema=_ROWS_SCHEMA))
     return pa.concat_tables(parts) if parts else _ROWS_SCHEMA.empty_table()
 
 

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from movie_assets.harvest.cursor import SyncCursor
 from movie_assets.harvest.discover import DiscoverHarvester, DiscoverSnapshot
-from movie_assets.harvest.enrich import BatchProgress, EnrichResult, enrich
+from movie_assets.harvest.enrich import BatchProgress, EnrichResult, details_appends, enrich
 from movie_assets.harvest.errors import IngestError
 from movie_assets.harvest.exports import listed_ids
 from movie_assets.harvest.records import discover_row
@@ -166,8 +166,9 @@ async def run_details(
     stale, gone = _stale_or_gone(store, ids, year)
     again = set(ids) if refetch_all else (refetch or set()) | stale | gone
     # Each flushed batch takes the store's lock for its append only, so other years' runs write meanwhile.
+    appends = details_appends(lake)
     result = await enrich(client, set(ids) | again, store, batch_size=batch_size, concurrency=concurrency,
-                          refetch=again, progress=progress)
+                          refetch=again, progress=progress, appends=appends)
     vanished = [] if result.failed else [i for i in vanished_since_discover(lake, year, result) if i not in gone]
     if vanished:  # discover counted movies that are gone: a live one may have shifted onto a page already read
         (logger or log).info("%s discovered movies of %s answer 404 (e.g. %s): reading the year's discover again",
@@ -175,7 +176,8 @@ async def run_details(
         await run_discover(client, lake, year, include_adult=policy.include_adult,
                            include_video=policy.include_video)
         ids = discover_ids(lake, year)
-        more = await enrich(client, ids, store, batch_size=batch_size, concurrency=concurrency, progress=progress)
+        more = await enrich(client, ids, store, batch_size=batch_size, concurrency=concurrency, progress=progress,
+                            appends=appends)
         result = _combined(result, more)
     store.compact_unless_busy()  # a sync holding the store must not fail a run whose versions are all stored
     summary = DetailsSummary(

@@ -42,7 +42,7 @@ from movie_assets.harvest.deletions import (
     judge_export,
 )
 from movie_assets.harvest.discover import DiscoverHarvester
-from movie_assets.harvest.enrich import BatchProgress, enrich
+from movie_assets.harvest.enrich import BatchProgress, details_appends, enrich
 from movie_assets.harvest.reconcile import Difference, differing_years, expected_rows, lake_rows
 from movie_assets.harvest.reference import fetch_reference
 from movie_assets.harvest.store import OK, DetailsStore
@@ -148,8 +148,9 @@ async def sync(
         await fetch_reference(client, lake)
         wanted = pa.array(sorted(new | changed | flipped), pa.int64())
         refetch = set(wanted.filter(pc.is_in(wanted, value_set=readable.column("movie_id"))).to_pylist())
+        appends = details_appends(lake)
         result = await enrich(client, wanted.to_pylist(), store, batch_size=batch_size, concurrency=concurrency,
-                              refetch=refetch, progress=progress)
+                              refetch=refetch, progress=progress, appends=appends)
         if result.failed:
             raise SyncError(
                 f"{len(result.failed)} of {len(wanted)} movies still failed after retries (e.g. "
@@ -158,14 +159,15 @@ async def sync(
             )
         verdict, gone = judge_export(lake, store.latest(), export.day, with_adult=include_adult,
                                      min_share=min_export_share, logger=logger)
-        gone = await _confirmed_gone(client, store, gone, batch_size=batch_size, concurrency=concurrency)
+        gone = await _confirmed_gone(client, store, gone, batch_size=batch_size, concurrency=concurrency,
+                                     appends=appends)
         verdict.applied = len(gone)
         if not verdict.trusted:
             logger.warning("%s", verdict.describe())
         store.compact()
         with partitions_lock(lake):  # a moved movie leaves its old year and joins its new one together
             view = StoreView.load(lake, policy)  # the store's index, read once for every rebuild
-            difference = differing_years(lake_rows(lake), expected_rows(view.latest, policy))
+            difference = differing_years(lake_rows(lake, view.build_fingerprint), expected_rows(view.latest, policy))
             build_years(lake, difference.years, view)
         SyncCursor(now.date(), export.day, export_whole=verdict.trusted).write(lake)
     report = SyncReport(
@@ -188,13 +190,14 @@ async def sync(
 
 
 async def _confirmed_gone(client: TMDbClient, store: DetailsStore, gone: pa.Array, *, batch_size: int,
-                          concurrency: int) -> pa.Array:
+                          concurrency: int, appends: tuple[str, ...]) -> pa.Array:
     """The deletion candidates whose details no longer answer (404, stored as such): a movie that an export
     omits by mistake still answers, and its refetched good version keeps it (and keeps it fresh)."""
     ids = set(gone.to_pylist())
     if not ids:
         return gone
-    result = await enrich(client, ids, store, batch_size=batch_size, concurrency=concurrency, refetch=ids)
+    result = await enrich(client, ids, store, batch_size=batch_size, concurrency=concurrency, refetch=ids,
+                          appends=appends)
     if result.failed:
         raise SyncError(
             f"{len(result.failed)} of {len(ids)} movies the export no longer lists could not be checked (e.g. "

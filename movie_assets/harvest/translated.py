@@ -13,8 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from movie_assets.harvest.arrow_rules import as_lists, relist, sorted_positions, where
-from movie_assets.lake.languages import column_suffix
-from movie_assets.lake.schema import TRANSLATIONS
+from movie_assets.lake.schema import TRANSLATIONS, column_suffix
 
 
 def translated_columns(translations: pa.Array, title: pa.Array, overview: pa.Array,

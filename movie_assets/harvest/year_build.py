@@ -13,16 +13,23 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from movie_assets.harvest.columnar import PAYLOADS_SCHEMA, TYPED_TYPE, movies_from_typed, typed_fields
+from movie_assets.harvest.columnar import (
+    PAYLOADS_SCHEMA,
+    TYPED_FINGERPRINT,
+    TYPED_TYPE,
+    movies_from_typed,
+    typed_fields,
+)
 from movie_assets.harvest.errors import IngestError
 from movie_assets.harvest.reconcile import differing_years, expected_rows, lake_rows
 from movie_assets.harvest.records import MOVIES_ORDER
 from movie_assets.harvest.store import OK, DetailsStore
 from movie_assets.lake import Lake, generations
+from movie_assets.lake.languages import lake_languages, translated
 from movie_assets.lake.locks import partitions_lock
 from movie_assets.lake.policy import CatalogPolicy, resolve_policy
 from movie_assets.lake.readers import discover_ids, load_reference
-from movie_assets.lake.schema import MOVIES_SCHEMA
+from movie_assets.lake.schema import BUILD_KEY, movies_schema
 
 # How many movies' typed versions `build_years` reads from the store in one pass over its shards.
 BATCH_MOVIES = 100_000
@@ -36,19 +43,32 @@ class StoreView:
     store: DetailsStore
     latest: pa.Table
     policy: CatalogPolicy
+    languages: tuple[str, ...] = ()  # the translated languages of the lake (`movie_assets.lake.languages`)
 
     @classmethod
     def load(cls, lake: Lake, policy: CatalogPolicy | None = None) -> StoreView:
-        """The store as it is now, under ``policy`` (None: the lake's; another than the lake's is refused)."""
+        """The store as it is now, under ``policy`` (None: the lake's; another than the lake's is refused),
+        for the lake's languages."""
         policy = resolve_policy(lake, policy)
         store = DetailsStore(lake.details_store_dir)
-        return cls(store, store.latest(), policy)
+        return cls(store, store.latest(), policy, translated(lake_languages(lake)))
+
+    @property
+    def build_fingerprint(self) -> str:
+        """What a year file built from this view records (`BUILD_KEY`): the typed reading's rules and the
+        languages. A file recording another was built by other rules or columns: reconciliation rebuilds it."""
+        return build_fingerprint(self.languages)
 
     @property
     def members(self) -> pa.Table:
         """The latest observations of the movies ``movies`` holds: good (not gone) and allowed by the policy."""
         latest = self.latest
         return latest.filter(pc.and_(pc.equal(latest.column("status"), OK), self.policy.mask(latest)))
+
+
+def build_fingerprint(languages: tuple[str, ...]) -> str:
+    """The `BUILD_KEY` value of a year file built with the current rules for ``languages``."""
+    return f"{TYPED_FINGERPRINT};{','.join(languages)}"
 
 
 def build_years(lake: Lake, years: list[int | None], view: StoreView, **sizes: str) -> None:
@@ -102,7 +122,7 @@ def build_year_and_moves(lake: Lake, year: int, policy: CatalogPolicy | None = N
     to their own year's run (its details may still be arriving). Returns Y's table and the other years rebuilt."""
     with partitions_lock(lake):
         view = StoreView.load(lake, policy)
-        actual, expected = lake_rows(lake), expected_rows(view.latest, view.policy)
+        actual, expected = lake_rows(lake, view.build_fingerprint), expected_rows(view.latest, view.policy)
         involved = pa.concat_arrays([
             actual.column("movie_id").combine_chunks(),  # every row the lake holds: moved, stale or gone
             discover_ids_array(lake, year),
@@ -187,7 +207,7 @@ def _build_partition(
                                                                    value_set=unreadable.column("movie_id"))))
             typed_fields(pa.array([r.payload for r in records.values()], pa.string()))
         return movies_from_typed(versions, image_base_url=reference["image_base_url"], poster_size=poster_size,
-                                 backdrop_size=backdrop_size)
+                                 backdrop_size=backdrop_size, languages=view.languages)
 
     if versions is None:
         parts = view.store.latest_versions(selected, "typed", typed)  # one shard in memory at a time
@@ -199,11 +219,11 @@ def _build_partition(
             f"{selected.num_rows - found} movies lost their details to a corrupt store shard; "
             "materialize movie_details again to fetch them"
         )
-    table = pa.concat_tables([MOVIES_SCHEMA.empty_table(), *parts]).sort_by(MOVIES_ORDER)
+    table = pa.concat_tables([movies_schema(view.languages).empty_table(), *parts]).sort_by(MOVIES_ORDER)
     if year is None and not table.num_rows:
         generations.remove_partition(lake, None)  # no undated movies: no empty partition either
     else:
-        write_year_partition(lake, year, table)
+        write_year_partition(lake, year, table.replace_schema_metadata({BUILD_KEY: view.build_fingerprint}))
     return table
 
 

@@ -17,8 +17,11 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import pyarrow as pa
+
 from movie_assets.lake.files import write_json_atomic
 from movie_assets.lake.paths import Lake
+from movie_assets.lake.schema import movies_schema
 
 PRIMARY_LANGUAGE = "en"
 LANGUAGES_ENV = "MOVIE_ASSETS_LANGUAGES"
@@ -39,11 +42,6 @@ def parse_languages(raw: str, setting: str = LANGUAGES_ENV) -> tuple[str, ...]:
 def translated(languages: Iterable[str]) -> tuple[str, ...]:
     """The languages other than the primary one."""
     return tuple(tag for tag in languages if tag != PRIMARY_LANGUAGE)
-
-
-def column_suffix(tag: str) -> str:
-    """``pt-BR`` → ``pt_br`` (the suffix of ``title_<suffix>``)."""
-    return tag.lower().replace("-", "_")
 
 
 def lake_languages(lake: Lake) -> tuple[str, ...]:
@@ -68,3 +66,8 @@ def record_languages(lake: Lake, languages: tuple[str, ...]) -> bool:
 
 def languages_file(lake: Lake) -> Path:
     return lake.state_dir / "languages.json"
+
+
+def lake_movies_schema(lake: Lake) -> pa.Schema:
+    """The `movies` schema of ``lake``: `MOVIES_SCHEMA` plus the columns of its translated languages."""
+    return movies_schema(translated(lake_languages(lake)))

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from movie_assets.lake.languages import column_suffix
-
 CAST_TYPE = pa.struct(
     [
         ("person_id", pa.int64()),
@@ -37,6 +35,8 @@ TITLE_TYPE = pa.struct([("country", pa.string()), ("title", pa.string())])
 RELEASE_TYPES = {1: "premiere", 2: "limited", 3: "theatrical", 4: "digital", 5: "physical", 6: "tv"}
 # The appends of the details call whose content `movies` reads (`details_appends` asks for these).
 DETAILS_APPENDS = ("credits", "keywords", "release_dates", "external_ids", "videos", "alternative_titles")
+# The Parquet metadata key under which a year file records how it was built (`harvest.year_build`).
+BUILD_KEY = "movie_assets.build"
 TRANSLATIONS = "translations"  # asked for too when MOVIE_ASSETS_LANGUAGES names more than the primary language
 
 MOVIES_SCHEMA = pa.schema(
@@ -91,6 +91,11 @@ MOVIES_SCHEMA = pa.schema(
     ]
 )
 
+
+
+def column_suffix(tag: str) -> str:
+    """``pt-BR`` → ``pt_br`` (the suffix of ``title_<suffix>``)."""
+    return tag.lower().replace("-", "_")
 
 
 def movies_schema(languages: tuple[str, ...] = ()) -> pa.Schema:

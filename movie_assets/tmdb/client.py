@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from movie_assets.lake.schema import DETAILS_APPENDS
+
 from .config import TMDbSettings
 from .errors import Retryable, TMDbFileMissing, TMDbPageLimitError, TMDbRequestError, display_url
 from .responses import FileDownload, TMDbResponse, date_header
@@ -26,6 +28,9 @@ log = logging.getLogger(__name__)
 MAX_PAGE = 500
 # A download must receive this many bytes per attempt deadline (4 × read timeout) to go on.
 DOWNLOAD_PROGRESS_BYTES = 1 << 16
+
+
+MAX_APPENDS = 20  # TMDb's limit on append_to_response
 
 
 class TMDbClient(TMDbTransport):
@@ -63,8 +68,10 @@ class TMDbClient(TMDbTransport):
         }
         return (await self.get("/discover/movie", params)).data
 
-    async def movie_details(self, movie_id: int, append: tuple[str, ...] = ("credits", "keywords")) -> TMDbResponse:
+    async def movie_details(self, movie_id: int, append: tuple[str, ...] = DETAILS_APPENDS) -> TMDbResponse:
         """``/movie/{id}`` with ``append_to_response``; raises `TMDbNotFound` for unknown ids."""
+        if len(append) > MAX_APPENDS:  # TMDb answers status_code 27 for more: a bug in the caller, not a retry
+            raise ValueError(f"append_to_response takes at most {MAX_APPENDS} names, not {len(append)}")
         params = {"append_to_response": ",".join(append)} if append else {}
         return await self.get(f"/movie/{int(movie_id)}", params)
 

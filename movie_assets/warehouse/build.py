@@ -17,18 +17,19 @@ import pyarrow as pa
 
 from movie_assets.harvest.tombstones import tombstones
 from movie_assets.lake import Lake, LakeError, atomic_path, generations, write_parquet_atomic
+from movie_assets.lake.languages import lake_movies_schema
 from movie_assets.lake.locks import migrate_to_generations, partitions_lock
 from movie_assets.lake.readers import LakeInputError, read_parquet
-from movie_assets.lake.schema import MOVIES_SCHEMA
 from movie_assets.warehouse.history import create_history_views
 from movie_assets.warehouse.sql import path_literal
 
 
 def movie_year_tables(lake: Lake, snapshot: Path | None = None) -> Iterator[pa.Table]:
     """Each materialized year of one generation (``snapshot``, default the current one, resolved once) as a
-    `MOVIES_SCHEMA` table, oldest first — so, concatenated, they are sorted by (release_date, movie_id)
+    table of the lake's `movies` schema, oldest first — so, concatenated, they are sorted by (release_date, movie_id)
     like each year file."""
     files = lake.movies_year_files(snapshot or generations.snapshot_dir(lake))
+    schema = lake_movies_schema(lake)
     if not files:
         raise LakeInputError(f"no materialized years under {lake.movies_dataset_dir}; materialize `movies` first")
     for year, path in files:
@@ -37,11 +38,16 @@ def movie_year_tables(lake: Lake, snapshot: Path | None = None) -> Iterator[pa.T
         except LakeInputError as exc:  # named as users see it: through movies_parquet/, not its generation
             raise LakeInputError(str(exc).replace(str(path), str(lake.movies_year_dir(year) / path.name))) from None
         with_year = part.append_column("year", pa.array([year] * part.num_rows, pa.int16()))
-        yield with_year.select(MOVIES_SCHEMA.names).cast(MOVIES_SCHEMA)
+        lacking = [name for name in schema.names if name not in with_year.column_names]
+        if lacking:
+            raise LakeInputError(f"{lake.movies_year_dir(year)} lacks {', '.join(lacking[:5])}: it was built by an "
+                                 "older release or for other MOVIE_ASSETS_LANGUAGES; materialize `movies` (or run "
+                                 "`movie-assets sync`) to rebuild it")
+        yield with_year.select(schema.names).cast(schema)
 
 
 def read_movies(lake: Lake) -> pa.Table:
-    """All materialized years as one table with `MOVIES_SCHEMA`, sorted by (release_date, movie_id)."""
+    """All materialized years as one table of the lake's `movies` schema, sorted by (release_date, movie_id)."""
     return pa.concat_tables(movie_year_tables(lake))
 
 
@@ -69,7 +75,8 @@ def build_movies_db(lake: Lake, database: str | os.PathLike | None = None) -> Mo
             raise LakeError(f"DuckDB cannot use a path that holds {character!r} ({lake.root}); set "
                             "MOVIE_ASSETS_DATA_DIR (or the duckdb resource's database) to a path without "
                             f"{character!r}")
-    summary = MoviesDbSummary(rows=0, head=MOVIES_SCHEMA.empty_table(), per_year=[])
+    schema = lake_movies_schema(lake)
+    summary = MoviesDbSummary(rows=0, head=schema.empty_table(), per_year=[])
 
     def counted(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
         for table in tables:
@@ -83,7 +90,7 @@ def build_movies_db(lake: Lake, database: str | os.PathLike | None = None) -> Mo
     # Shared: no writer publishes (or prunes) a generation until the database naming this one is in place.
     with partitions_lock(lake, shared=True):
         snapshot = generations.snapshot_dir(lake)
-        write_parquet_atomic(counted(movie_year_tables(lake, snapshot)), lake.movies_file, schema=MOVIES_SCHEMA)
+        write_parquet_atomic(counted(movie_year_tables(lake, snapshot)), lake.movies_file, schema=schema)
         with generations.pinned(lake, target.name, snapshot), atomic_path(target) as tmp:
             tmp.unlink()  # DuckDB creates its own file; an empty one is not a database
             with duckdb.connect(str(tmp)) as connection:

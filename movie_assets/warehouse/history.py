@@ -19,18 +19,19 @@ from movie_assets.harvest.columnar import movies_from_typed
 from movie_assets.harvest.records import MOVIES_ORDER
 from movie_assets.harvest.store import OK, DetailsStore
 from movie_assets.lake import Lake
+from movie_assets.lake.languages import lake_languages, translated
 from movie_assets.lake.policy import CatalogPolicy, resolve_policy
 from movie_assets.lake.readers import load_reference
-from movie_assets.lake.schema import MOVIES_SCHEMA
+from movie_assets.lake.schema import movies_schema
 from movie_assets.warehouse.sql import path_literal
 
 
 def movies_as_of(lake: Lake, as_of: dt.datetime, policy: CatalogPolicy | None = None) -> pa.Table:
     """Every movie as the lake knew it at ``as_of``: the latest version observed at or before it, when that is
     a good one the catalog policy allows (a movie deleted then — a 404, or gone from the export — or excluded by
-    the policy is left out, and comes back with a later good version), as one `MOVIES_SCHEMA` table sorted by
-    ``(release_date, movie_id)``; ``year`` is the year of that version's release date. The versions are
-    ordered as everywhere (`movie_assets.harvest.store`), so ``movies_as_of(now)`` equals ``movies``."""
+    the policy is left out, and comes back with a later good version), as one table of the lake's `movies`
+    schema, sorted by ``(release_date, movie_id)``; ``year`` is the year of that version's release date. The
+    versions are ordered as everywhere (`movie_assets.harvest.store`), so ``movies_as_of(now)`` equals ``movies``."""
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware (e.g. datetime(2026, 11, 1, tzinfo=UTC))")
     reference = load_reference(lake)
@@ -38,9 +39,10 @@ def movies_as_of(lake: Lake, as_of: dt.datetime, policy: CatalogPolicy | None = 
     latest = store.latest(as_of=as_of)
     policy = resolve_policy(lake, policy, record=False)
     members = latest.filter(pc.and_(pc.equal(latest.column("status"), OK), policy.mask(latest)))
-    parts = store.latest_versions(members, "typed",
-                                  lambda v: movies_from_typed(v, image_base_url=reference["image_base_url"]))
-    return pa.concat_tables([MOVIES_SCHEMA.empty_table(), *parts]).sort_by(MOVIES_ORDER)
+    languages = translated(lake_languages(lake))
+    parts = store.latest_versions(members, "typed", lambda v: movies_from_typed(
+        v, image_base_url=reference["image_base_url"], languages=languages))
+    return pa.concat_tables([movies_schema(languages).empty_table(), *parts]).sort_by(MOVIES_ORDER)
 
 
 def create_history_views(lake: Lake, connection: duckdb.DuckDBPyConnection) -> bool:

@@ -149,7 +149,7 @@ async def test_an_answer_without_a_date_header_is_observed_on_the_local_clock_an
     from movie_assets.tmdb.responses import TMDbResponse
 
     class NoDate:
-        async def movie_details(self, movie_id):
+        async def movie_details(self, movie_id, append=()):
             return TMDbResponse(data={"id": movie_id, "release_date": "2020-01-01"}, server_time=None)
 
     before = dt.datetime.now(dt.UTC).replace(microsecond=0)

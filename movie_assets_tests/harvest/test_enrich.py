@@ -54,8 +54,8 @@ def test_unsaved_movies_never_exceed_a_batch_while_appends_are_slow(tmp_path, mo
     monkeypatch.setattr(DetailsStore, "append", slow_append)
     original = client.movie_details
 
-    async def counted(movie_id):
-        response = await original(movie_id)
+    async def counted(movie_id, append=()):
+        response = await original(movie_id, append)
         watch_request(movie_id)
         return response
 
