@@ -133,6 +133,19 @@ def test_bad_movies_db_fails_blocking_checks_and_stops_downstream(tmp_path):
     assert "movies_sample" not in materialized(result)  # blocked
 
 
+def test_payloads_that_predate_an_append_warn_without_blocking(tmp_path):
+    rows = synthetic_rows({2020: 30, 2021: 30})
+    rows = [{**r, "missing_appends": ["videos", "release_dates"] if i % 4 == 0 else []} for i, r in enumerate(rows)]
+    write_lake(tmp_path / "data", rows)
+    result = dg.materialize([movies_db, movies_sample, *MOVIES_DB_CHECKS], resources=resources(tmp_path / "data"))
+    check = evaluations(result)["movies_db_missing_appends"]
+    assert check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["missing_appends"].value["videos"] == 15 == check.metadata["movies_missing_any"].value
+    assert check.metadata["refetch_command"].value == "movie-assets refetch --missing release_dates,videos"
+    assert "movie-assets refetch --missing release_dates,videos" in check.description
+    assert "movies_sample" in materialized(result)  # not blocking
+
+
 def test_row_drop_against_the_previous_materialization(tmp_path):
     data_dir = tmp_path / "data"
     instance = dg.DagsterInstance.ephemeral()
@@ -191,4 +204,4 @@ def test_definitions_load_with_ingest_assets(tmp_path):
     graph = defs.resolve_asset_graph()
     assert {k.to_user_string() for k in graph.get_all_asset_keys()} >= {
         "movies_db", "movies_sample", "data_profile", "movie_splits", "movies_csv_export", "release_checksums"}
-    assert len(list(graph.asset_check_keys)) == 7
+    assert len(list(graph.asset_check_keys)) == 8

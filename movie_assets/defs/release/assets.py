@@ -85,7 +85,9 @@ def movies_sample(context: dg.AssetExecutionContext, config: SampleConfig, lake:
     kinds={"json"},
     description=(
         "reports/data_profile.json: rows, columns, dtypes, nulls, empty lists and uniques per column, date "
-        "range, rows per year, top original languages, credits coverage; deterministic JSON. "
+        "range, rows per year, top original languages, credits coverage, the coverage of the rich columns "
+        "(companies, crew, releases, trailers, titles, …) and the movies whose payload predates each append; "
+        "deterministic JSON. "
     ),
 )
 def data_profile(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
@@ -109,6 +111,8 @@ def data_profile(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Ma
             "preview": _markdown_table(["column", "dtype", "nulls", "missing rate", "uniques"], stats),
             "release_date_range": dg.MetadataValue.json(profile["release_date"]),
             "credits_coverage": dg.MetadataValue.json(coverage),
+            "rich_coverage": dg.MetadataValue.json(profile["rich_coverage"]),
+            "missing_appends": dg.MetadataValue.json(profile["missing_appends"]),
             "top_original_languages": dg.MetadataValue.json(profile["top_original_languages"]),
             "missing_rates": dg.MetadataValue.json(profile["missing_rates"]),
             "movies_per_year_plot": _plot(plots.movies_per_year(profile["rows_per_year"]), "Movies per year"),
