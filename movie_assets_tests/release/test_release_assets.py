@@ -107,7 +107,8 @@ def test_sample_config_and_bytes(data_dir):
 
 def test_export_config_errors_name_the_field(data_dir):
     for config, field in (({"start_date": "2021-02-30"}, "start_date"), ({"end_date": "2021/01/01"}, "end_date"),
-                          ({"start_date": "2022-01-01", "end_date": "2021-01-01"}, "start_date")):
+                          ({"start_date": "2022-01-01", "end_date": "2021-01-01"}, "start_date"),
+                          ({"layout": "excel"}, "layout='excel'")):
         with pytest.raises(dg.Failure, match=field):
             dg.materialize([movies_csv_export], resources=resources(data_dir),
                            run_config={"ops": {"movies_csv_export": {"config": config}}})
@@ -115,6 +116,17 @@ def test_export_config_errors_name_the_field(data_dir):
         dg.materialize([movie_splits], resources=resources(data_dir),
                        run_config={"ops": {"movie_splits": {"config": {"val_start": "2022-01-01",
                                                                        "test_start": "2021-01-01"}}}})
+
+
+def test_export_in_the_kaggle_layout(data_dir):
+    config = {"ops": {"movies_csv_export": {"config": {"layout": "kaggle", "start_date": "2021-01-01",
+                                                       "end_date": "2021-12-31"}}}}
+    result = dg.materialize([movies_csv_export], resources=resources(data_dir), run_config=config)
+    metadata = result.asset_materializations_for_node("movies_csv_export")[0].metadata
+    path = data_dir / "movies_2021-01-01_2021-12-31_kaggle.csv"
+    assert metadata["layout"].value == "kaggle" and metadata["dagster/uri"].value == str(path)
+    assert path.read_text(encoding="utf-8").startswith("id,title,vote_average,vote_count,status,release_date,")
+    assert "| genres |" in metadata["preview"].value
 
 
 def test_bad_movies_db_fails_blocking_checks_and_stops_downstream(tmp_path):

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 import pytest
 
 from movie_assets.harvest.records import movies_table
+from movie_assets.lake import Lake
 from movie_assets.lake.schema import DETAILS_APPENDS, MOVIES_SCHEMA, movies_schema
 from movie_assets.release import export, sample, splits, validation
 from movie_assets.release.common import ConfigValueError, read_consolidated, rows_per_year
@@ -193,6 +194,55 @@ def test_csv_export_validates_dates(lake):
     default = export.resolve_window(table, None, None)
     assert (default.start, default.end) == (pc.min(table.column("release_date")).as_py(),
                                             pc.max(table.column("release_date")).as_py())
+
+
+def test_kaggle_layout_header_and_encodings(tmp_path):
+    odd = rich_row(
+        7, 2021, original_title="Le Film", original_language="fr", status="Released", vote_average=7.25,
+        vote_count=12, popularity=0.5, adult=False, revenue=1000, budget=None, runtime=None,
+        homepage="https://film.example/?a=1,2", imdb_id="tt0000007", tagline=None, poster_path="/p.jpg",
+        overview='One, "two"\nthree', genres=["Action", "Science Fiction"], keywords=["heist, bank", "dream"],
+        production_companies=[{"company_id": 1, "name": "Acme, Inc.", "origin_country": "US"},
+                              {"company_id": 2, "name": None, "origin_country": None}],
+        production_countries=["US", "GB", "QQ"], spoken_languages=["en", "zh", "qq"])
+    bare = rich_row(8, 2021, adult=False, genres=None, keywords=[], production_companies=None,
+                    production_countries=None, spoken_languages=None)
+    table = pa.Table.from_pylist([bare, odd], schema=MOVIES_SCHEMA)
+    lake = Lake.at(tmp_path / "data")
+    lake.root.mkdir(parents=True)
+    layout = export.csv_layout("kaggle")
+    path, selected = export.export_csv(lake, table, export.resolve_window(table, None, None), layout)
+    assert path == lake.root / "movies_2021-05-01_2021-05-01_kaggle.csv" and selected.num_rows == 2
+    with path.open(newline="", encoding="utf-8") as handle:
+        header, *rows = list(csv.reader(handle))
+    assert tuple(header) == (
+        "id", "title", "vote_average", "vote_count", "status", "release_date", "revenue", "runtime", "adult",
+        "backdrop_path", "budget", "homepage", "imdb_id", "original_language", "original_title", "overview",
+        "popularity", "tagline", "genres", "production_companies", "production_countries", "spoken_languages",
+        "keywords", "poster_path")
+    assert dict(zip(header, rows[0], strict=True)) == {
+        "id": "7", "title": "Film 7", "vote_average": "7.25", "vote_count": "12", "status": "Released",
+        "release_date": "2021-05-01", "revenue": "1000", "runtime": "0", "adult": "False", "backdrop_path": "",
+        "budget": "0", "homepage": "https://film.example/?a=1,2", "imdb_id": "tt0000007",
+        "original_language": "fr", "original_title": "Le Film", "overview": 'One, "two"\nthree',
+        "popularity": "0.5", "tagline": "", "genres": "Action, Science Fiction",
+        "production_companies": "Acme, Inc.",  # a comma inside a name is kept, as in the dump
+        "production_countries": "United States of America, United Kingdom, QQ",  # an unknown code as itself
+        "spoken_languages": "English, Mandarin, qq", "keywords": "heist, bank, dream", "poster_path": "/p.jpg",
+    }
+    bare_cells = dict(zip(header, rows[1], strict=True))
+    assert [bare_cells[c] for c in ("genres", "production_companies", "production_countries", "spoken_languages",
+                                    "keywords", "revenue", "budget", "runtime", "vote_average")] == [
+        "", "", "", "", "", "0", "0", "0", ""]
+    assert path.read_text(encoding="utf-8").count("\n") == 4  # header, two rows, the overview's newline
+    seed_path, _ = export.export_csv(lake, table, export.resolve_window(table, None, None))
+    assert seed_path.name == "movies_2021-05-01_2021-05-01.csv" and path.exists()  # the layouts never collide
+
+
+def test_an_unknown_layout_is_refused_naming_the_setting():
+    assert export.csv_layout(None) is export.csv_layout(" ") is export.csv_layout("seed") is export.LAYOUTS["seed"]
+    with pytest.raises(ConfigValueError, match="layout='excel' is not a CSV layout; use one of 'seed', 'kaggle'"):
+        export.csv_layout("excel")
 
 
 def test_list_format_detection():
