@@ -26,7 +26,8 @@ from movie_assets.harvest.records import parse_credits
 from movie_assets.harvest.store import FAILED, NOT_FOUND, OK, DetailsRecord
 from movie_assets.lake import write_json_atomic
 from movie_assets.lake.state import StateFileError, read_state_json
-from movie_assets.release.export import JSON, detect_list_format, format_names, is_blank_list_cell, write_csv
+from movie_assets.release.common import JSON, format_names
+from movie_assets.release.export import detect_list_format, is_blank_list_cell, write_csv
 from movie_assets.tmdb.client import TMDbClient
 
 log = logging.getLogger(__name__)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -50,6 +52,31 @@ def rows_per_year(table: pa.Table) -> dict[str, int]:
     counts = pc.value_counts(table.column("year")).to_pylist()
     ordered = sorted(counts, key=lambda c: (c["values"] is None, c["values"] or 0))
     return {year_key(c["values"]): int(c["counts"]) for c in ordered}
+
+
+JSON, COMMA = "json", "comma"  # the list cell formats: a JSON array, or names joined by ", "
+
+
+def format_names(names: Iterable[str | None], fmt: str) -> str:
+    """A list of names as one cell: a JSON array, or the earlier tool's ``", "``-joined string."""
+    clean = [n for n in names if n is not None]
+    if fmt == COMMA:
+        return ", ".join(clean)
+    return json.dumps(clean, ensure_ascii=False)
+
+
+def csv_cell(value: Any) -> str:
+    """One scalar as a CSV cell, as pandas writes it: missing empty, ``True``/``False``, floats round-trip,
+    dates ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 class ConfigValueError(ValueError):

@@ -1,11 +1,14 @@
-"""CSV export in the earlier tool's flat layout, for people who consume that file.
+"""CSV export of the movies with a release date in ``[start, end]`` (inclusive), sorted by
+``(release_date, id)``, adult titles only when asked, in one of two layouts (`LAYOUTS`):
 
-Columns (in this order): ``adult, backdrop_path, genre_ids, id, original_language, original_title, overview,
-popularity, poster_path, release_date, title, video, vote_average, vote_count, runtime, actors, directors``.
-Unlike the earlier tool, list fields are JSON arrays: ``genre_ids`` like ``[18, 53]``, ``actors`` and
-``directors`` arrays of names (cast in billing order), so names containing commas survive. Missing values
-are empty cells; booleans are ``True``/``False`` as pandas writes them. Rows are those with a release date
-in ``[start, end]`` (inclusive), sorted by ``(release_date, id)``; adult titles only when asked.
+- ``seed`` (the default; ``movies_START_END.csv``): the earlier tool's flat layout, for people who consume
+  that file. Columns (in this order): ``adult, backdrop_path, genre_ids, id, original_language,
+  original_title, overview, popularity, poster_path, release_date, title, video, vote_average, vote_count,
+  runtime, actors, directors``. Unlike the earlier tool, list fields are JSON arrays: ``genre_ids`` like
+  ``[18, 53]``, ``actors`` and ``directors`` arrays of names (cast in billing order), so names containing
+  commas survive. Missing values are empty cells; booleans are ``True``/``False`` as pandas writes them.
+- ``kaggle`` (``movies_START_END_kaggle.csv``): the columns and encodings of a widely used Kaggle dump of
+  TMDb (`movie_assets.release.kaggle`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +26,8 @@ import pyarrow.compute as pc
 
 from movie_assets.lake import Lake, atomic_path
 
-from .common import ConfigValueError, ReleaseError, parse_iso_date
+from . import kaggle
+from .common import COMMA, JSON, ConfigValueError, ReleaseError, csv_cell, format_names, parse_iso_date
 
 EXPORT_COLUMNS = (
     "adult", "backdrop_path", "genre_ids", "id", "original_language", "original_title", "overview",
@@ -35,18 +39,9 @@ SOURCE_COLUMNS = (
     "popularity", "poster_path", "release_date", "title", "video", "vote_average", "vote_count", "runtime",
     "cast", "directors",
 )
-JSON, COMMA = "json", "comma"
 
 
 # -- list cells (shared with the credit backfill) ------------------------------------------------------
-def format_names(names: Iterable[str | None], fmt: str) -> str:
-    """A list of names as one cell: a JSON array, or the earlier tool's ``", "``-joined string."""
-    clean = [n for n in names if n is not None]
-    if fmt == COMMA:
-        return ", ".join(clean)
-    return json.dumps(clean, ensure_ascii=False)
-
-
 def is_blank_list_cell(cell: str | None) -> bool:
     """Empty, whitespace or an empty JSON array."""
     text = (cell or "").strip()
@@ -115,19 +110,8 @@ def select_rows(table: pa.Table, window: ExportWindow) -> pa.Table:
     return selected.sort_by([("release_date", "ascending"), ("movie_id", "ascending")])
 
 
-def _scalar(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
 def csv_row(row: dict[str, Any]) -> list[str]:
+    """One `movies` row (with `SOURCE_COLUMNS`) as the cells of the seed layout's `EXPORT_COLUMNS`."""
     out = []
     for column, source in zip(EXPORT_COLUMNS, SOURCE_COLUMNS, strict=True):
         value = row.get(source)
@@ -136,7 +120,7 @@ def csv_row(row: dict[str, Any]) -> list[str]:
         elif column in ("actors", "directors"):
             out.append(format_names((p.get("name") for p in value or []), JSON))
         else:
-            out.append(_scalar(value))
+            out.append(csv_cell(value))
     return out
 
 
@@ -150,12 +134,44 @@ def write_csv(rows: Iterable[Sequence[str]], header: Sequence[str], target: Path
     return target
 
 
-def export_csv(lake: Lake, table: pa.Table, window: ExportWindow) -> tuple[Path, pa.Table]:
-    """Write ``<data dir>/movies_START_END.csv``; returns its path and the exported rows."""
+@dataclass(frozen=True)
+class CsvLayout:
+    """A layout of the export: its header, the `movies` columns its rows are written from, how one row is
+    written, and what its file name adds to ``movies_START_END``."""
+
+    name: str
+    header: tuple[str, ...]
+    source_columns: tuple[str, ...]
+    row: Callable[[dict[str, Any]], list[str]]
+    suffix: str = ""
+
+    def file_name(self, window: ExportWindow) -> str:
+        return f"{Path(window.filename).stem}{self.suffix}.csv"
+
+
+SEED, KAGGLE = "seed", "kaggle"
+LAYOUTS = {
+    SEED: CsvLayout(SEED, EXPORT_COLUMNS, SOURCE_COLUMNS, csv_row),
+    KAGGLE: CsvLayout(KAGGLE, kaggle.KAGGLE_COLUMNS, kaggle.SOURCE_COLUMNS, kaggle.kaggle_row, "_kaggle"),
+}
+
+
+def csv_layout(name: str | None) -> CsvLayout:
+    """The layout called ``name`` (blank: ``seed``); any other value raises `ConfigValueError` naming ``layout``."""
+    key = (name or "").strip() or SEED
+    if key not in LAYOUTS:
+        raise ConfigValueError(f"layout={name!r} is not a CSV layout; use one of {', '.join(map(repr, LAYOUTS))}")
+    return LAYOUTS[key]
+
+
+def export_csv(lake: Lake, table: pa.Table, window: ExportWindow,
+               layout: CsvLayout = LAYOUTS[SEED]) -> tuple[Path, pa.Table]:
+    """Write ``<data dir>/movies_START_END.csv`` (``…_kaggle.csv`` in that layout); returns its path and the
+    exported rows."""
     selected = select_rows(table, window)
-    columns = [c for c in SOURCE_COLUMNS if c in selected.column_names]
-    rows = (csv_row(r) for batch in selected.select(columns).to_batches(max_chunksize=5_000)
+    columns = [c for c in layout.source_columns if c in selected.column_names]
+    rows = (layout.row(r) for batch in selected.select(columns).to_batches(max_chunksize=5_000)
             for r in batch.to_pylist())
-    target = lake.export_file(window.filename)
-    write_csv(rows, EXPORT_COLUMNS, target)
+    target = lake.export_file(layout.file_name(window))
+    write_csv(rows, layout.header, target)
     return target, selected

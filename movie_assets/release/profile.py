@@ -4,9 +4,15 @@ Deterministic means: keys sorted, no timestamps, floats rounded to 6 places, tie
 same table always gives the same bytes.
 
 Per column: ``dtypes``, ``nulls`` (null cells), ``null_rates``, ``uniques`` (distinct non-null values; for
-list columns the distinct *elements* across all rows, cast and directors by ``person_id``), and for list
-columns ``empty_lists``. ``missing_rates`` counts a cell as missing when it is null or an empty list; it is
-what the null-spike check compares between profiles.
+list columns the distinct *elements* across all rows; structs by their id: ``person_id``, ``company_id``,
+``collection_id``, a trailer's ``key``, else their first field), and for list columns ``empty_lists``.
+``missing_rates`` counts a cell as missing when it is null or an empty list; it is what the null-spike check
+compares between profiles.
+
+``rich_coverage`` gives, per column read from the details call's appends and extra fields (`RICH_COLUMNS`,
+and the translated ``title_<l>``/``overview_<l>``), how many movies have a value (non-null, non-empty; for
+translated text: TMDb's translation, not the English fallback) and their share. ``missing_appends`` counts,
+per append, the movies whose stored payload predates it (`movie_assets.warehouse.appends`).
 """
 
 from __future__ import annotations
@@ -19,10 +25,23 @@ import pyarrow.compute as pc
 
 from movie_assets.common.arrow import list_lengths
 from movie_assets.lake import Lake, write_json_atomic
+from movie_assets.warehouse.appends import (
+    REFETCH_COMMAND,
+    has_translated_columns,
+    missing_append_counts,
+    wanted_appends,
+)
 
 from .common import read_consolidated, rows_per_year
 
 TOP_LANGUAGES = 10
+# The columns of the `movies` contract read from the details call beyond its core fields (`harvest.payload_fields`).
+RICH_COLUMNS = (
+    "homepage", "collection", "production_companies", "production_countries", "spoken_languages", "origin_country",
+    "crew", "certifications", "release_events", "first_theatrical_date", "first_digital_date", "wikidata_id",
+    "facebook_id", "instagram_id", "twitter_id", "trailers", "alternative_titles",
+)
+STRUCT_IDS = ("person_id", "company_id", "collection_id", "key")  # what makes a struct value distinct
 
 
 def _rate(count: int, rows: int) -> float:
@@ -34,16 +53,45 @@ def _is_list(field: pa.Field) -> bool:
 
 
 def _distinct(table: pa.Table, field: pa.Field) -> int:
-    column = table.column(field.name)
-    if _is_list(field):
-        values = pc.list_flatten(column)
-        if pa.types.is_struct(values.type):
-            names = [values.type.field(i).name for i in range(values.type.num_fields)]
-            values = pc.struct_field(values, names.index("person_id") if "person_id" in names else 0)
-        column = values
+    column = pc.list_flatten(table.column(field.name)) if _is_list(field) else table.column(field.name)
+    if pa.types.is_struct(column.type):
+        names = [column.type.field(i).name for i in range(column.type.num_fields)]
+        key = next((names.index(n) for n in STRUCT_IDS if n in names), 0)
+        column = pc.struct_field(column, key).filter(pc.is_valid(column))
     if len(column) == 0:
         return 0
     return int(pc.count_distinct(column, mode="only_valid").as_py())
+
+
+def _has_value(table: pa.Table, name: str) -> pa.ChunkedArray:
+    """Per movie, whether ``name`` holds a value: non-null, a non-empty list, translated text not the fallback."""
+    column = table.column(name)
+    if f"{name}_fallback" in table.column_names:
+        return pc.and_(pc.is_valid(column), pc.invert(pc.fill_null(table.column(f"{name}_fallback"), True)))
+    if _is_list(table.schema.field(name)):
+        return pc.fill_null(pc.greater(pc.list_value_length(column), 0), False)
+    return pc.is_valid(column)
+
+
+def rich_coverage(table: pa.Table) -> dict[str, dict[str, Any]]:
+    """Per rich column present (`RICH_COLUMNS`, then the translated ``title_<l>``/``overview_<l>``), the movies
+    with a value and their share."""
+    rows = table.num_rows
+    translated = [n for n in table.column_names if f"{n}_fallback" in table.column_names]
+    coverage = {}
+    for name in [n for n in RICH_COLUMNS if n in table.column_names] + translated:
+        count = int(pc.sum(_has_value(table, name)).as_py() or 0) if rows else 0
+        coverage[name] = {"with_value": count, "share": _rate(count, rows)}
+    return coverage
+
+
+def missing_appends(table: pa.Table) -> dict[str, int]:
+    """Per append the table is read from (``translations`` only with translated columns), the movies whose
+    payload predates it; empty when the table has no ``missing_appends``."""
+    if "missing_appends" not in table.column_names:
+        return {}
+    appends = wanted_appends(has_translated_columns(table.column_names))
+    return missing_append_counts(table.column("missing_appends"), appends)
 
 
 def credits_coverage(table: pa.Table) -> dict[str, Any]:
@@ -115,10 +163,16 @@ def build_profile(table: pa.Table) -> dict[str, Any]:
             {"language": c["values"], "rows": int(c["counts"])} for c in languages[:TOP_LANGUAGES]
         ],
         "credits_coverage": credits_coverage(table),
+        "rich_coverage": rich_coverage(table),
+        "missing_appends": missing_appends(table),
         "runtime_minutes": _runtime_summary(table),
         "notes": {
-            "uniques": "distinct non-null values; list columns: distinct elements (cast/directors by person_id)",
+            "uniques": "distinct non-null values; list columns: distinct elements; structs by their id "
+                       "(person_id, company_id, collection_id, a trailer's key), else their first field",
             "missing_rates": "null cells, plus empty lists for list columns, over rows",
+            "rich_coverage": "movies with a non-null, non-empty value (translated text: not the English fallback)",
+            "missing_appends": "movies whose stored payload predates the append (its columns are null until a "
+                               f"refetch: {REFETCH_COMMAND} APPEND,...)",
         },
     }
 

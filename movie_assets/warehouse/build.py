@@ -1,5 +1,6 @@
 """The warehouse: every materialized year in one consolidated Parquet file and DuckDB views over the lake
-(``movies``, ``movies_consolidated``, ``movie_cast``, ``movies_per_year``, and the history views of
+(``movies``, ``movies_consolidated``, ``movies_per_year``, ``tombstones``, the one-row-per-element views of
+`movie_assets.warehouse.list_views` such as ``movie_cast``, and the history views of
 `movie_assets.warehouse.history`).
 
 Plain Python, no Dagster; `movie_assets.defs.warehouse` wires it as the ``movies_db`` asset.
@@ -21,6 +22,7 @@ from movie_assets.lake.languages import lake_movies_schema
 from movie_assets.lake.locks import migrate_to_generations, partitions_lock
 from movie_assets.lake.readers import LakeInputError, read_parquet
 from movie_assets.warehouse.history import create_history_views
+from movie_assets.warehouse.list_views import create_list_views
 from movie_assets.warehouse.sql import path_literal
 
 
@@ -115,10 +117,7 @@ def create_views(lake: Lake, connection: duckdb.DuckDBPyConnection, snapshot: Pa
     connection.execute(
         f"CREATE OR REPLACE VIEW movies_consolidated AS SELECT * FROM read_parquet({path_literal(lake.movies_file)})"
     )
-    connection.execute(
-        "CREATE OR REPLACE VIEW movie_cast AS SELECT movie_id, year, c.person_id, c.name, c.character, c.order "
-        "AS cast_order FROM movies, UNNEST(movies.cast) AS t(c)"
-    )
+    create_list_views(lake, connection)
     connection.execute(
         "CREATE OR REPLACE VIEW movies_per_year AS "
         "SELECT year, count(*) AS movies FROM movies GROUP BY year ORDER BY year"

@@ -1,5 +1,6 @@
-"""Pure logic of the blocking checks on ``movies_db`` (unique ids, no row drop, image URLs, credits coverage);
-`movie_assets.defs.warehouse.checks` wraps each in ``@asset_check``.
+"""Pure logic of the checks on ``movies_db``: the blocking ones (unique ids, no row drop, image URLs, credits
+coverage) and the warning about payloads that predate an append; `movie_assets.defs.warehouse.checks` wraps
+each in ``@asset_check``.
 
 Each function returns a `CheckOutcome` (passed, a one-line description, plain-data metadata) so tests can
 feed it bad data directly.
@@ -14,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from movie_assets.common.arrow import list_lengths
+from movie_assets.warehouse.appends import missing_append_counts, movies_missing_any, refetch_command
 
 # Thresholds; change here (the checks read them at run time).
 MAX_ROW_DROP = 0.05  # fail when movies_db loses more than 5 % of its rows against the previous materialization
@@ -93,3 +95,20 @@ def check_credits_coverage(table: pa.Table, threshold: float = CREDITS_COVERAGE_
             "threshold": threshold,
         },
     )
+
+
+def check_missing_appends(missing_appends: pa.Array | pa.ChunkedArray, appends: tuple[str, ...]) -> CheckOutcome:
+    """Count the movies whose stored payload predates each of ``appends`` (`warehouse.appends`). Always
+    passes: such movies are whole rows whose columns read from that append are null until a refetch, which the
+    description names."""
+    counts = missing_append_counts(missing_appends, appends)
+    lacking = movies_missing_any(missing_appends, appends)
+    command = refetch_command(counts)
+    metadata: dict[str, Any] = {"rows": len(missing_appends), "movies_missing_any": lacking, "missing_appends": counts}
+    if command is None:
+        return CheckOutcome(True, f"every movie's payload has every append ({', '.join(appends)})", metadata)
+    metadata["refetch_command"] = command
+    missing = ", ".join(f"{append} ({count})" for append, count in counts.items() if count)
+    return CheckOutcome(True, f"{lacking} of {len(missing_appends)} movies were fetched before an append of the "
+                              f"details call: {missing}; their columns read from it are null (unknown) until "
+                              f"fetched again: run `{command}`", metadata)

@@ -12,6 +12,8 @@ import pyarrow as pa
 from movie_assets.harvest.records import movies_table
 from movie_assets.harvest.year_build import write_year_partition
 from movie_assets.lake import Lake, write_parquet_atomic
+from movie_assets.lake.languages import column_suffix
+from movie_assets.lake.schema import movies_schema
 from movie_assets.warehouse.build import read_movies
 
 YEARS = {2019: 5, 2020: 40, 2021: 120, 2022: 35}
@@ -59,6 +61,18 @@ def movie(movie_id: int, release_date: dt.date | None, rng: random.Random, **ove
         "harvested_at": dt.datetime(2025, 6, 1, tzinfo=dt.UTC),
     }
     row.update(overrides)
+    return row
+
+
+def rich_row(movie_id: int, year: int | None, languages: tuple[str, ...] = (), **values: Any) -> dict[str, Any]:
+    """A row of `movies_schema(languages)` with every column null but the basics (translated text: the English
+    title, flagged as a fallback), and ``values``."""
+    row: dict[str, Any] = dict.fromkeys(movies_schema(languages).names)
+    row.update(movie_id=movie_id, title=f"Film {movie_id}", year=year, details_status="ok",
+               release_date=dt.date(year, 5, 1) if year else None, harvested_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    for tag in languages:
+        row.update({f"title_{column_suffix(tag)}": row["title"], f"title_{column_suffix(tag)}_fallback": True})
+    row.update(values)
     return row
 
 

@@ -107,7 +107,8 @@ def test_sample_config_and_bytes(data_dir):
 
 def test_export_config_errors_name_the_field(data_dir):
     for config, field in (({"start_date": "2021-02-30"}, "start_date"), ({"end_date": "2021/01/01"}, "end_date"),
-                          ({"start_date": "2022-01-01", "end_date": "2021-01-01"}, "start_date")):
+                          ({"start_date": "2022-01-01", "end_date": "2021-01-01"}, "start_date"),
+                          ({"layout": "excel"}, "layout='excel'")):
         with pytest.raises(dg.Failure, match=field):
             dg.materialize([movies_csv_export], resources=resources(data_dir),
                            run_config={"ops": {"movies_csv_export": {"config": config}}})
@@ -115,6 +116,17 @@ def test_export_config_errors_name_the_field(data_dir):
         dg.materialize([movie_splits], resources=resources(data_dir),
                        run_config={"ops": {"movie_splits": {"config": {"val_start": "2022-01-01",
                                                                        "test_start": "2021-01-01"}}}})
+
+
+def test_export_in_the_kaggle_layout(data_dir):
+    config = {"ops": {"movies_csv_export": {"config": {"layout": "kaggle", "start_date": "2021-01-01",
+                                                       "end_date": "2021-12-31"}}}}
+    result = dg.materialize([movies_csv_export], resources=resources(data_dir), run_config=config)
+    metadata = result.asset_materializations_for_node("movies_csv_export")[0].metadata
+    path = data_dir / "movies_2021-01-01_2021-12-31_kaggle.csv"
+    assert metadata["layout"].value == "kaggle" and metadata["dagster/uri"].value == str(path)
+    assert path.read_text(encoding="utf-8").startswith("id,title,vote_average,vote_count,status,release_date,")
+    assert "| genres |" in metadata["preview"].value
 
 
 def test_bad_movies_db_fails_blocking_checks_and_stops_downstream(tmp_path):
@@ -131,6 +143,19 @@ def test_bad_movies_db_fails_blocking_checks_and_stops_downstream(tmp_path):
     assert not checks["movies_db_credits_coverage"].passed
     assert checks["movies_db_row_drop"].passed  # no previous materialization
     assert "movies_sample" not in materialized(result)  # blocked
+
+
+def test_payloads_that_predate_an_append_warn_without_blocking(tmp_path):
+    rows = synthetic_rows({2020: 30, 2021: 30})
+    rows = [{**r, "missing_appends": ["videos", "release_dates"] if i % 4 == 0 else []} for i, r in enumerate(rows)]
+    write_lake(tmp_path / "data", rows)
+    result = dg.materialize([movies_db, movies_sample, *MOVIES_DB_CHECKS], resources=resources(tmp_path / "data"))
+    check = evaluations(result)["movies_db_missing_appends"]
+    assert check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["missing_appends"].value["videos"] == 15 == check.metadata["movies_missing_any"].value
+    assert check.metadata["refetch_command"].value == "movie-assets refetch --missing release_dates,videos"
+    assert "movie-assets refetch --missing release_dates,videos" in check.description
+    assert "movies_sample" in materialized(result)  # not blocking
 
 
 def test_row_drop_against_the_previous_materialization(tmp_path):
@@ -191,4 +216,4 @@ def test_definitions_load_with_ingest_assets(tmp_path):
     graph = defs.resolve_asset_graph()
     assert {k.to_user_string() for k in graph.get_all_asset_keys()} >= {
         "movies_db", "movies_sample", "data_profile", "movie_splits", "movies_csv_export", "release_checksums"}
-    assert len(list(graph.asset_check_keys)) == 7
+    assert len(list(graph.asset_check_keys)) == 8

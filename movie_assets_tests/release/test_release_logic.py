@@ -11,12 +11,14 @@ import pyarrow.compute as pc
 import pytest
 
 from movie_assets.harvest.records import movies_table
+from movie_assets.lake import Lake
+from movie_assets.lake.schema import DETAILS_APPENDS, MOVIES_SCHEMA, movies_schema
 from movie_assets.release import export, sample, splits, validation
 from movie_assets.release.common import ConfigValueError, read_consolidated, rows_per_year
 from movie_assets.release.profile import build_profile, write_profile
 from movie_assets.warehouse import validation as movies_db_validation
 
-from .synthetic import synthetic_rows, write_lake
+from .synthetic import rich_row, synthetic_rows, write_lake
 
 
 @pytest.fixture
@@ -80,6 +82,35 @@ def test_profile_contents_and_determinism(lake):
     assert 0.5 < coverage["with_cast_share"] < 1
     assert list(json.loads(text)) == sorted(json.loads(text))  # sorted keys
     assert "harvested" not in text.split('"dtypes"')[0]  # no timestamps at the top level
+
+
+def test_profile_reports_rich_coverage_and_the_appends_payloads_predate():
+    languages = ("de",)
+    company = {"company_id": 5, "name": "Acme, Inc.", "origin_country": "US"}
+    rows = [
+        rich_row(1, 2020, languages, homepage="https://one.example", collection={"collection_id": 7, "name": "Saga"},
+                 production_companies=[company, company], production_countries=["US", "GB"],
+                 wikidata_id="Q1", missing_appends=[], title_de="Der Film", title_de_fallback=False),
+        rich_row(2, 2020, languages, collection={"collection_id": 7, "name": "Saga"}, production_companies=[],
+                 production_countries=[], missing_appends=["translations"]),
+        rich_row(3, 2021, languages, missing_appends=["release_dates", "videos", "translations"]),
+        rich_row(4, None, languages),  # missing_appends null: unknown, counted nowhere
+    ]
+    profile = build_profile(pa.Table.from_pylist(rows, schema=movies_schema(languages)))
+    coverage = profile["rich_coverage"]
+    assert coverage["homepage"] == {"with_value": 1, "share": 0.25}
+    assert coverage["collection"]["with_value"] == 2 and coverage["production_companies"]["with_value"] == 1
+    assert coverage["production_countries"]["with_value"] == 1  # an empty list is no value
+    assert coverage["trailers"] == {"with_value": 0, "share": 0.0}
+    assert coverage["title_de"]["with_value"] == 1  # the English fallback is no translation
+    assert "title_de_fallback" not in coverage and "movie_id" not in coverage
+    assert profile["missing_appends"] == {"credits": 0, "keywords": 0, "release_dates": 1, "external_ids": 0,
+                                          "videos": 1, "alternative_titles": 0, "translations": 2}
+    assert profile["uniques"]["collection"] == 1 and profile["uniques"]["production_companies"] == 1
+    untranslated = [{k: v for k, v in r.items() if not k.startswith("title_")} for r in rows]
+    plain = build_profile(pa.Table.from_pylist(untranslated, schema=MOVIES_SCHEMA))
+    assert "translations" not in plain["missing_appends"] and plain["missing_appends"]["videos"] == 1
+    assert json.loads(json.dumps(profile, sort_keys=True)) == profile  # plain JSON data
 
 
 def test_profile_of_an_empty_table():
@@ -165,6 +196,55 @@ def test_csv_export_validates_dates(lake):
                                             pc.max(table.column("release_date")).as_py())
 
 
+def test_kaggle_layout_header_and_encodings(tmp_path):
+    odd = rich_row(
+        7, 2021, original_title="Le Film", original_language="fr", status="Released", vote_average=7.25,
+        vote_count=12, popularity=0.5, adult=False, revenue=1000, budget=None, runtime=None,
+        homepage="https://film.example/?a=1,2", imdb_id="tt0000007", tagline=None, poster_path="/p.jpg",
+        overview='One, "two"\nthree', genres=["Action", "Science Fiction"], keywords=["heist, bank", "dream"],
+        production_companies=[{"company_id": 1, "name": "Acme, Inc.", "origin_country": "US"},
+                              {"company_id": 2, "name": None, "origin_country": None}],
+        production_countries=["US", "GB", "QQ"], spoken_languages=["en", "zh", "qq"])
+    bare = rich_row(8, 2021, adult=False, genres=None, keywords=[], production_companies=None,
+                    production_countries=None, spoken_languages=None)
+    table = pa.Table.from_pylist([bare, odd], schema=MOVIES_SCHEMA)
+    lake = Lake.at(tmp_path / "data")
+    lake.root.mkdir(parents=True)
+    layout = export.csv_layout("kaggle")
+    path, selected = export.export_csv(lake, table, export.resolve_window(table, None, None), layout)
+    assert path == lake.root / "movies_2021-05-01_2021-05-01_kaggle.csv" and selected.num_rows == 2
+    with path.open(newline="", encoding="utf-8") as handle:
+        header, *rows = list(csv.reader(handle))
+    assert tuple(header) == (
+        "id", "title", "vote_average", "vote_count", "status", "release_date", "revenue", "runtime", "adult",
+        "backdrop_path", "budget", "homepage", "imdb_id", "original_language", "original_title", "overview",
+        "popularity", "tagline", "genres", "production_companies", "production_countries", "spoken_languages",
+        "keywords", "poster_path")
+    assert dict(zip(header, rows[0], strict=True)) == {
+        "id": "7", "title": "Film 7", "vote_average": "7.25", "vote_count": "12", "status": "Released",
+        "release_date": "2021-05-01", "revenue": "1000", "runtime": "0", "adult": "False", "backdrop_path": "",
+        "budget": "0", "homepage": "https://film.example/?a=1,2", "imdb_id": "tt0000007",
+        "original_language": "fr", "original_title": "Le Film", "overview": 'One, "two"\nthree',
+        "popularity": "0.5", "tagline": "", "genres": "Action, Science Fiction",
+        "production_companies": "Acme, Inc.",  # a comma inside a name is kept, as in the dump
+        "production_countries": "United States of America, United Kingdom, QQ",  # an unknown code as itself
+        "spoken_languages": "English, Mandarin, qq", "keywords": "heist, bank, dream", "poster_path": "/p.jpg",
+    }
+    bare_cells = dict(zip(header, rows[1], strict=True))
+    assert [bare_cells[c] for c in ("genres", "production_companies", "production_countries", "spoken_languages",
+                                    "keywords", "revenue", "budget", "runtime", "vote_average")] == [
+        "", "", "", "", "", "0", "0", "0", ""]
+    assert path.read_text(encoding="utf-8").count("\n") == 4  # header, two rows, the overview's newline
+    seed_path, _ = export.export_csv(lake, table, export.resolve_window(table, None, None))
+    assert seed_path.name == "movies_2021-05-01_2021-05-01.csv" and path.exists()  # the layouts never collide
+
+
+def test_an_unknown_layout_is_refused_naming_the_setting():
+    assert export.csv_layout(None) is export.csv_layout(" ") is export.csv_layout("seed") is export.LAYOUTS["seed"]
+    with pytest.raises(ConfigValueError, match="layout='excel' is not a CSV layout; use one of 'seed', 'kaggle'"):
+        export.csv_layout("excel")
+
+
 def test_list_format_detection():
     assert export.detect_list_format(["", '["A, Jr.", "B"]', "[]"]) == export.JSON
     assert export.detect_list_format(["", "A, B", '["x"]']) == export.COMMA
@@ -208,6 +288,23 @@ def test_credits_coverage_check_fails_when_low():
     stripped = [{**r, "cast": [], "directors": []} if i % 4 else r for i, r in enumerate(rows)]
     outcome = movies_db_validation.check_credits_coverage(movies_table(stripped))
     assert not outcome.passed and outcome.metadata["with_cast_share"] < 0.5
+
+
+def test_missing_appends_check_passes_and_names_the_refetch_command():
+    missing = pa.array([[], ["release_dates", "videos"], ["videos"], None, ["translations"]], pa.list_(pa.string()))
+    outcome = movies_db_validation.check_missing_appends(missing, DETAILS_APPENDS)
+    assert outcome.passed  # a warning, never a failure
+    assert outcome.metadata["missing_appends"] == {"credits": 0, "keywords": 0, "release_dates": 1,
+                                                   "external_ids": 0, "videos": 2, "alternative_titles": 0}
+    assert outcome.metadata["movies_missing_any"] == 2  # translations are not wanted here
+    assert outcome.metadata["refetch_command"] == "movie-assets refetch --missing release_dates,videos"
+    assert "2 of 5 movies" in outcome.description and "`movie-assets refetch --missing release_dates,videos`" \
+        in outcome.description
+    wanted = movies_db_validation.check_missing_appends(missing, (*DETAILS_APPENDS, "translations"))
+    assert wanted.metadata["movies_missing_any"] == 3 and wanted.metadata["refetch_command"].endswith(
+        "release_dates,videos,translations")
+    clean = movies_db_validation.check_missing_appends(pa.array([[], None], pa.list_(pa.string())), DETAILS_APPENDS)
+    assert clean.passed and "refetch_command" not in clean.metadata and "every append" in clean.description
 
 
 def test_split_check_fails_on_overlap_gap_and_misplacement(lake):

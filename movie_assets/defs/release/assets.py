@@ -85,7 +85,9 @@ def movies_sample(context: dg.AssetExecutionContext, config: SampleConfig, lake:
     kinds={"json"},
     description=(
         "reports/data_profile.json: rows, columns, dtypes, nulls, empty lists and uniques per column, date "
-        "range, rows per year, top original languages, credits coverage; deterministic JSON. "
+        "range, rows per year, top original languages, credits coverage, the coverage of the rich columns "
+        "(companies, crew, releases, trailers, titles, …) and the movies whose payload predates each append; "
+        "deterministic JSON. "
     ),
 )
 def data_profile(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
@@ -109,6 +111,8 @@ def data_profile(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Ma
             "preview": _markdown_table(["column", "dtype", "nulls", "missing rate", "uniques"], stats),
             "release_date_range": dg.MetadataValue.json(profile["release_date"]),
             "credits_coverage": dg.MetadataValue.json(coverage),
+            "rich_coverage": dg.MetadataValue.json(profile["rich_coverage"]),
+            "missing_appends": dg.MetadataValue.json(profile["missing_appends"]),
             "top_original_languages": dg.MetadataValue.json(profile["top_original_languages"]),
             "missing_rates": dg.MetadataValue.json(profile["missing_rates"]),
             "movies_per_year_plot": _plot(plots.movies_per_year(profile["rows_per_year"]), "Movies per year"),
@@ -176,6 +180,12 @@ class CsvExportConfig(dg.Config):
     start_date: str | None = Field(default=None, description="first release date (ISO); default the earliest")
     end_date: str | None = Field(default=None, description="last release date (ISO, inclusive); default the latest")
     include_adult: bool = Field(default=False, description="include adult titles")
+    layout: str = Field(
+        default=export_lib.SEED,
+        description="seed: the earlier tool's layout (movies_START_END.csv, lists as JSON arrays); kaggle: the "
+        "columns and encodings of the Kaggle dump 'Full TMDB Movies Dataset 2024 (1M Movies)' "
+        "(movies_START_END_kaggle.csv)",
+    )
 
 
 @dg.asset(
@@ -185,7 +195,8 @@ class CsvExportConfig(dg.Config):
     kinds={"csv"},
     description=(
         "data/movies_START_END.csv in the earlier tool's flat layout (adult … runtime, actors, directors) "
-        "with list fields as JSON arrays; written atomically, deterministic. "
+        "with list fields as JSON arrays, or with layout kaggle data/movies_START_END_kaggle.csv in the layout "
+        "of the Kaggle dump 'Full TMDB Movies Dataset 2024 (1M Movies)'; written atomically, deterministic. "
     ),
 )
 def movies_csv_export(
@@ -194,25 +205,25 @@ def movies_csv_export(
     the_lake = lake.lake()
     table = read_consolidated(the_lake)
     try:
+        layout = export_lib.csv_layout(config.layout)
         window = export_lib.resolve_window(table, config.start_date, config.end_date, config.include_adult)
     except ConfigValueError as exc:
         raise dg.Failure(description=f"movies_csv_export config: {exc}") from None
-    path, selected = export_lib.export_csv(the_lake, table, window)
-    context.log.info(f"movies_csv_export: {selected.num_rows} movies to {path}")
-    head = [dict(zip(export_lib.EXPORT_COLUMNS, export_lib.csv_row(r), strict=True))
-            for r in selected.slice(0, 5).to_pylist()]
-    preview = pa.Table.from_pylist(head, schema=pa.schema([(c, pa.string()) for c in export_lib.EXPORT_COLUMNS]))
+    path, selected = export_lib.export_csv(the_lake, table, window, layout)
+    context.log.info(f"movies_csv_export: {selected.num_rows} movies to {path} ({layout.name} layout)")
+    head = [dict(zip(layout.header, layout.row(r), strict=True)) for r in selected.slice(0, 5).to_pylist()]
+    preview = pa.Table.from_pylist(head, schema=pa.schema([(c, pa.string()) for c in layout.header]))
+    shown = ["id", "title", "release_date", "genre_ids", "genres", "actors", "directors", "production_countries"]
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": selected.num_rows,
             "dagster/column_schema": column_schema(preview.schema),
             "dagster/uri": str(path),
-            "preview": dg.MetadataValue.md(
-                markdown_preview(preview, ["id", "title", "release_date", "genre_ids", "actors", "directors"])
-            ),
+            "preview": dg.MetadataValue.md(markdown_preview(preview, shown)),
             "start_date": window.start.isoformat(),
             "end_date": window.end.isoformat(),
             "include_adult": window.include_adult,
+            "layout": layout.name,
         }
     )
 

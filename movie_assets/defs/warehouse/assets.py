@@ -29,7 +29,9 @@ from movie_assets.wiring.resources import LakeResource
     kinds={"duckdb", "parquet"},
     automation_condition=AFTER_ANY_YEAR_UPDATED,
     description=(
-        "data/movies.duckdb with views over the lake (movies, movie_cast, movies_per_year) and the "
+        "data/movies.duckdb with views over the lake (movies; one row per list element: movie_cast, movie_crew, "
+        "movie_companies, movie_countries, movie_certifications, movie_release_events, movie_trailers, "
+        "movie_titles; movies_per_year) and the "
         "consolidated data/processed/movies.parquet of every materialized year and the undated movies "
         "(year NULL). "
     ),

@@ -1,16 +1,19 @@
-"""Blocking checks on ``movies_db``: what every release and embedding asset depends on.
+"""Checks on ``movies_db``: the blocking ones every release and embedding asset depends on, and a warning
+about payloads that predate an append of the details call.
 
 Thin wrappers over `movie_assets.warehouse.validation`; thresholds are module constants there
-(``MAX_ROW_DROP``, ``CREDITS_COVERAGE_THRESHOLD``). When one fails, downstream assets in the same run do
-not materialize.
+(``MAX_ROW_DROP``, ``CREDITS_COVERAGE_THRESHOLD``). When a blocking one fails, downstream assets in the same
+run do not materialize.
 """
 
 import dagster as dg
 import pyarrow.parquet as pq
 
 from movie_assets.defs.warehouse import assets as warehouse_assets
+from movie_assets.lake.languages import lake_languages, translated
 from movie_assets.release.common import read_consolidated
 from movie_assets.warehouse import validation
+from movie_assets.warehouse.appends import REFETCH_COMMAND, wanted_appends
 from movie_assets.warehouse.completeness import check_complete
 from movie_assets.wiring.checks import check_result, metadata_value, previous_materialization
 from movie_assets.wiring.resources import LakeResource
@@ -66,3 +69,17 @@ def movies_db_credits_coverage(lake: LakeResource) -> dg.AssetCheckResult:
 )
 def movies_db_matches_the_export(lake: LakeResource) -> dg.AssetCheckResult:
     return check_result(check_complete(lake.lake()))
+
+
+@dg.asset_check(
+    asset=warehouse_assets.movies_db,
+    blocking=False,
+    description="warning only: counts the movies whose stored payload predates each append of the details call "
+    "(release_dates, external_ids, videos, …: their columns are null until fetched again) and names the command "
+    f"that fetches them (`{REFETCH_COMMAND} release_dates,videos`); always passes",
+)
+def movies_db_missing_appends(lake: LakeResource) -> dg.AssetCheckResult:
+    the_lake = lake.lake()
+    appends = wanted_appends(bool(translated(lake_languages(the_lake))))
+    missing = read_consolidated(the_lake, ["missing_appends"]).column("missing_appends")
+    return check_result(validation.check_missing_appends(missing, appends), severity=dg.AssetCheckSeverity.WARN)
