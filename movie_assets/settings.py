@@ -15,6 +15,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from movie_assets.instance import postgres
+from movie_assets.lake.languages import LANGUAGES_ENV, parse_languages
 from movie_assets.lake.policy import CatalogPolicy
 from movie_assets.tmdb.config import TMDbSettings
 
@@ -59,6 +60,12 @@ def catalog_policy_from_env(env: Mapping[str, str] | None = None) -> CatalogPoli
         else:
             raise ValueError(f"{name}={raw!r} must be true or false")
     return CatalogPolicy(**values)
+
+
+def languages_from_env(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """``MOVIE_ASSETS_LANGUAGES`` (e.g. ``de,pt-BR``): the languages of the lake's text, English (TMDb's
+    primary) first; a bad code raises ValueError naming the variable."""
+    return parse_languages(_env(env).get(LANGUAGES_ENV, ""), LANGUAGES_ENV)
 
 
 def tmdb_settings_from_env(env: Mapping[str, str] | None = None, *, data_dir: str | None = None) -> TMDbSettings:

@@ -1,5 +1,5 @@
-"""``movie-assets`` console script: TMDb smoke check, catalog sync, the emulator, similar movies, credit backfill,
-the Dagster instance.
+"""``movie-assets`` console script: TMDb smoke check, catalog sync, refetching missing appends, the emulator,
+similar movies, credit backfill, the Dagster instance.
 
 Each subcommand lives in its own module of this package; this one only assembles the parser.
 """
@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from movie_assets.cli import backfill_credits, emulator, instance, similar, sync, tmdb_check
+from movie_assets.cli import backfill_credits, emulator, instance, refetch, similar, sync, tmdb_check
 from movie_assets.settings import load_env_file
 
 
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill_credits.register_cli(commands)
     similar.register_cli(commands)
     sync.register_cli(commands)
+    refetch.register_cli(commands)
     instance.register_cli(commands)
     return parser
 

@@ -21,12 +21,14 @@ from movie_assets.harvest.exports import ExportError
 from movie_assets.harvest.store import StoreError
 from movie_assets.harvest.sync import SyncReport, sync
 from movie_assets.lake import Lake, LakeError
+from movie_assets.lake.languages import record_languages
 from movie_assets.lake.readers import LakeInputError
 from movie_assets.settings import (
     DATA_DIR_ENV,
     catalog_policy_from_env,
     data_dir_from_env,
     is_set,
+    languages_from_env,
     tmdb_settings_from_env,
 )
 from movie_assets.tmdb.config import SettingsError
@@ -61,11 +63,14 @@ def run_sync(args: argparse.Namespace) -> int:
     try:
         settings = tmdb_settings_from_env(data_dir=str(lake.root))
         catalog_policy_from_env()
+        languages = languages_from_env()
     except (SettingsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"syncing {lake.root} with TMDb (export at {display_url(settings.effective_exports_base_url)})", flush=True)
     try:
+        if record_languages(lake, languages):
+            print(f"languages: {', '.join(languages)} (every year is rebuilt with their columns)", flush=True)
         report = asyncio.run(_run(args, lake))
         rows = build_movies_db(lake).rows
     except (LakeError, StoreError, SettingsError) as exc:

@@ -7,17 +7,17 @@ from typing import Any
 
 import dagster as dg
 
-from movie_assets.settings import data_dir_from_env
+from movie_assets.settings import data_dir_from_env, languages_from_env
 from movie_assets.wiring.resources import LakeResource, TMDbResource, duckdb_resource
 
 
 def shared_resources() -> dict[str, Any]:
-    """The resources by key, from the environment (``TMDB_*``, ``MOVIE_ASSETS_DATA_DIR``), read when the
-    definitions load."""
+    """The resources by key, from the environment (``TMDB_*``, ``MOVIE_ASSETS_DATA_DIR``,
+    ``MOVIE_ASSETS_LANGUAGES``), read when the definitions load."""
     data_dir = data_dir_from_env()
     return {
         "tmdb": TMDbResource.from_environment(),
-        "lake": LakeResource(data_dir=data_dir),
+        "lake": LakeResource(data_dir=data_dir, languages=",".join(languages_from_env())),
         "duckdb": duckdb_resource(data_dir),
     }
 

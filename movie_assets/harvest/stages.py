@@ -23,6 +23,7 @@ from movie_assets.harvest.errors import IngestError
 from movie_assets.harvest.exports import listed_ids
 from movie_assets.harvest.records import discover_row
 from movie_assets.harvest.reference import read_reference
+from movie_assets.harvest.refetch import movies_missing
 from movie_assets.harvest.store import NOT_FOUND, OK, DetailsStore
 from movie_assets.harvest.year_build import StoreView, build_year_and_moves
 from movie_assets.lake import Lake, write_json_atomic, write_parquet_atomic
@@ -155,18 +156,25 @@ async def run_details(
     progress: Callable[[BatchProgress], None] | None = None,
     logger: logging.Logger | None = None,
     policy: CatalogPolicy | None = None,
+    refetch_missing: tuple[str, ...] = (),
 ) -> DetailsSummary:
     """Fetch the details of ``year``'s discovered movies that the details store lacks, plus ``refetch``
-    (changed movies, whatever year TMDb now gives them) and every discovered movie whose stored version dates
-    it in another year or says it is gone (discover lists it here now); raise if any movie still failed (what
+    (changed movies, whatever year TMDb now gives them), every discovered movie whose stored version dates
+    it in another year or says it is gone (discover lists it here now), and those whose stored payload lacks
+    an append of ``refetch_missing`` (`movie_assets.harvest.refetch`); raise if any movie still failed (what
     succeeded is stored, and a failure never replaces a good version)."""
     store = DetailsStore(lake.details_store_dir, logger=logger)
     policy = resolve_policy(lake, policy)
     ids = discover_ids(lake, year)
     stale, gone = _stale_or_gone(store, ids, year)
     again = set(ids) if refetch_all else (refetch or set()) | stale | gone
+    if refetch_missing:  # payloads stored before the call asked for these appends
+        lacking = movies_missing(store, refetch_missing, pa.array(ids, pa.int64())).to_pylist()
+        (logger or log).info("%s movies of %s lack %s: fetching them again", len(lacking), year,
+                             ",".join(refetch_missing))
+        again |= set(lacking)
     # Each flushed batch takes the store's lock for its append only, so other years' runs write meanwhile.
-    appends = details_appends(lake)
+    appends = tuple(dict.fromkeys(details_appends(lake) + refetch_missing))
     result = await enrich(client, set(ids) | again, store, batch_size=batch_size, concurrency=concurrency,
                           refetch=again, progress=progress, appends=appends)
     vanished = [] if result.failed else [i for i in vanished_since_discover(lake, year, result) if i not in gone]

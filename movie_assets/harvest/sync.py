@@ -43,12 +43,11 @@ from movie_assets.harvest.deletions import (
 )
 from movie_assets.harvest.discover import DiscoverHarvester
 from movie_assets.harvest.enrich import BatchProgress, details_appends, enrich
-from movie_assets.harvest.reconcile import Difference, differing_years, expected_rows, lake_rows
+from movie_assets.harvest.reconcile import Difference
 from movie_assets.harvest.reference import fetch_reference
 from movie_assets.harvest.store import OK, DetailsStore
-from movie_assets.harvest.year_build import StoreView, build_years
+from movie_assets.harvest.year_build import StoreView, reconcile_years
 from movie_assets.lake import Lake
-from movie_assets.lake.locks import partitions_lock
 from movie_assets.lake.policy import CatalogPolicy, resolve_policy
 from movie_assets.tmdb.client import TMDbClient
 
@@ -165,10 +164,7 @@ async def sync(
         if not verdict.trusted:
             logger.warning("%s", verdict.describe())
         store.compact()
-        with partitions_lock(lake):  # a moved movie leaves its old year and joins its new one together
-            view = StoreView.load(lake, policy)  # the store's index, read once for every rebuild
-            difference = differing_years(lake_rows(lake, view.build_fingerprint), expected_rows(view.latest, policy))
-            build_years(lake, difference.years, view)
+        difference, view = reconcile_years(lake, policy)
         SyncCursor(now.date(), export.day, export_whole=verdict.trusted).write(lake)
     report = SyncReport(
         export_day=export.day,

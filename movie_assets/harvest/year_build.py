@@ -21,7 +21,7 @@ from movie_assets.harvest.columnar import (
     typed_fields,
 )
 from movie_assets.harvest.errors import IngestError
-from movie_assets.harvest.reconcile import differing_years, expected_rows, lake_rows
+from movie_assets.harvest.reconcile import Difference, differing_years, expected_rows, lake_rows
 from movie_assets.harvest.records import MOVIES_ORDER
 from movie_assets.harvest.store import OK, DetailsStore
 from movie_assets.lake import Lake, generations
@@ -112,6 +112,17 @@ def _selected(view: StoreView, year: int | None) -> pa.Table:
     release_year = members.column("release_year")
     return members.filter(pc.is_null(release_year) if year is None
                           else pc.fill_null(pc.equal(release_year, year), False))
+
+
+def reconcile_years(lake: Lake, policy: CatalogPolicy | None = None) -> tuple[Difference, StoreView]:
+    """Anti-entropy: rebuild, together, every partition that differs from the store (`differing_years`: a
+    movie missing, extra, misplaced or stale, a file built by other rules), from one view of the store read
+    under the partitions lock; returns the difference found and that view."""
+    with partitions_lock(lake):  # a moved movie leaves its old year and joins its new one together
+        view = StoreView.load(lake, policy)  # the store's index, read once for every rebuild
+        difference = differing_years(lake_rows(lake, view.build_fingerprint), expected_rows(view.latest, view.policy))
+        build_years(lake, difference.years, view)
+    return difference, view
 
 
 def build_year_and_moves(lake: Lake, year: int, policy: CatalogPolicy | None = None) -> tuple[pa.Table, list]:

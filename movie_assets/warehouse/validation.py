@@ -98,9 +98,9 @@ def check_credits_coverage(table: pa.Table, threshold: float = CREDITS_COVERAGE_
 
 
 def check_missing_appends(missing_appends: pa.Array | pa.ChunkedArray, appends: tuple[str, ...]) -> CheckOutcome:
-    """Count the movies whose stored payload predates each of ``appends`` (`warehouse.appends`). Always
-    passes: such movies are whole rows whose columns read from that append are null until a refetch, which the
-    description names."""
+    """Count the movies whose stored payload predates each of ``appends`` (`warehouse.appends`); fails (the
+    check is a warning, never blocking) while any does: such movies are whole rows whose columns read from
+    that append are null until a refetch, which the description names."""
     counts = missing_append_counts(missing_appends, appends)
     lacking = movies_missing_any(missing_appends, appends)
     command = refetch_command(counts)
@@ -109,6 +109,6 @@ def check_missing_appends(missing_appends: pa.Array | pa.ChunkedArray, appends: 
         return CheckOutcome(True, f"every movie's payload has every append ({', '.join(appends)})", metadata)
     metadata["refetch_command"] = command
     missing = ", ".join(f"{append} ({count})" for append, count in counts.items() if count)
-    return CheckOutcome(True, f"{lacking} of {len(missing_appends)} movies were fetched before an append of the "
+    return CheckOutcome(False, f"{lacking} of {len(missing_appends)} movies were fetched before an append of the "
                               f"details call: {missing}; their columns read from it are null (unknown) until "
                               f"fetched again: run `{command}`", metadata)

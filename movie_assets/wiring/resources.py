@@ -13,6 +13,7 @@ from dagster_duckdb import DuckDBResource
 
 from movie_assets.emulator.connect import open_client
 from movie_assets.lake import Lake
+from movie_assets.lake.languages import LANGUAGES_ENV, parse_languages, record_languages
 from movie_assets.settings import DEFAULT_DATA_DIR, is_set, tmdb_settings_from_env
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings, value_type
@@ -70,19 +71,26 @@ TMDbResource.__doc__ = _TMDbResourceBase.__doc__
 
 
 class LakeResource(dg.ConfigurableResource):
-    """The data root of the Parquet lake (``MOVIE_ASSETS_DATA_DIR``, default ``data/``)."""
+    """The data root of the Parquet lake (``MOVIE_ASSETS_DATA_DIR``, default ``data/``) and the languages of
+    its text (``MOVIE_ASSETS_LANGUAGES``; None leaves the lake's recorded ones)."""
 
     data_dir: str = DEFAULT_DATA_DIR
     reports_dir: str | None = None
+    languages: str | None = pydantic.Field(
+        default=None, description=f"{LANGUAGES_ENV}: languages of title/overview beside English, e.g. de,pt-BR")
 
     def lake(self) -> Lake:
         return Lake.at(self.data_dir, self.reports_dir)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        """Once per step: clear what a killed step left behind (temporary files, build folders)."""
-        removed = self.lake().remove_stale_temporaries()
+        """Once per step: clear what a killed step left behind (temporary files, build folders), and record
+        the languages (a change makes the next build rebuild every year with the new columns)."""
+        lake = self.lake()
+        removed = lake.remove_stale_temporaries()
         if removed and context.log is not None:
             context.log.info(f"removed {len(removed)} temporary files left by killed runs, e.g. {removed[0]}")
+        if self.languages is not None and record_languages(lake, parse_languages(self.languages)) and context.log:
+            context.log.info(f"{LANGUAGES_ENV} is now {self.languages}: the next build rebuilds every year")
 
 
 def duckdb_resource(data_dir: str) -> DuckDBResource:

@@ -290,10 +290,10 @@ def test_credits_coverage_check_fails_when_low():
     assert not outcome.passed and outcome.metadata["with_cast_share"] < 0.5
 
 
-def test_missing_appends_check_passes_and_names_the_refetch_command():
+def test_missing_appends_check_warns_and_names_the_refetch_command():
     missing = pa.array([[], ["release_dates", "videos"], ["videos"], None, ["translations"]], pa.list_(pa.string()))
     outcome = movies_db_validation.check_missing_appends(missing, DETAILS_APPENDS)
-    assert outcome.passed  # a warning, never a failure
+    assert not outcome.passed  # shown as a warning (severity WARN, not blocking)
     assert outcome.metadata["missing_appends"] == {"credits": 0, "keywords": 0, "release_dates": 1,
                                                    "external_ids": 0, "videos": 2, "alternative_titles": 0}
     assert outcome.metadata["movies_missing_any"] == 2  # translations are not wanted here

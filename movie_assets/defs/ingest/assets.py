@@ -10,6 +10,7 @@ from pydantic import Field
 
 from movie_assets.defs.ingest.partitions import partition_year, yearly_partitions
 from movie_assets.harvest import stages, year_build
+from movie_assets.harvest.refetch import parse_appends
 from movie_assets.lake.schema import COLUMN_DESCRIPTIONS
 from movie_assets.wiring.metadata import table_metadata
 from movie_assets.wiring.policies import (
@@ -38,6 +39,11 @@ class DetailsConfig(dg.Config):
     refetch_all: bool = Field(default=False, description="fetch every movie of the year again, stored or not")
     refetch_ids: list[int] = Field(
         default=[], description="fetch these movies again even if stored (set by changes_sensor)"
+    )
+    refetch_missing: list[str] = Field(
+        default=[], description="fetch again the year's movies whose stored payload lacks any of these appends "
+                                "(release_dates, external_ids, videos, alternative_titles, translations, …): "
+                                "payloads stored before the details call asked for them"
     )
 
 
@@ -90,8 +96,9 @@ async def discover_movies(
     retry_policy=TMDB_RETRY,
     kinds={"python", "parquet"},
     description=(
-        "Details, full credits and keywords for each discovered movie (one TMDb call each), checkpointed per "
-        "batch with a status per movie; a re-run fetches only what is missing. "
+        "Details with credits, keywords, release dates, external ids, videos and alternative titles (and "
+        "translations when MOVIE_ASSETS_LANGUAGES names more languages) for each discovered movie, one TMDb call "
+        "each, checkpointed per batch with a status per movie; a re-run fetches only what is missing. "
     ),
 )
 async def movie_details(
@@ -110,6 +117,8 @@ async def movie_details(
             progress=lambda p: context.log.info(f"{year} details {p.describe()}"),
             logger=context.log,
             policy=CATALOG_POLICY,
+            refetch_missing=parse_appends(config.refetch_missing, "refetch_missing") if config.refetch_missing
+            else (),
         )
     return dg.MaterializeResult(
         metadata={
