@@ -25,7 +25,10 @@ PostgreSQL: unreachable server, wrong password, unknown role or database, bad se
 duplicate ids, a stored snapshot turned corrupt) are `movie_assets_tests/harvest/test_exports.py`; snapshots
 deleted or corrupted by hand and partial exports under the sync are
 `movie_assets_tests/harvest/test_anti_entropy.py`; a lake pointed at a second source (or another adult/video
-policy) is `movie_assets_tests/test_bad_input_source.py` (and `movie_assets_tests/lake/test_policy.py`).
+policy) is `movie_assets_tests/test_bad_input_source.py` (and `movie_assets_tests/lake/test_policy.py`); part 5
+(the details call's appends and ``MOVIE_ASSETS_LANGUAGES``: bad codes, a corrupt ``languages.json``, unknown
+``refetch --missing`` names, more than 20 appends) is `movie_assets_tests/test_bad_input_rich.py`, and an
+unknown CSV layout is in `movie_assets_tests/release/test_release_logic.py`.
 """
 
 from __future__ import annotations

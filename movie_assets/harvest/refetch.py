@@ -78,10 +78,13 @@ class RefetchReport:
     requested: int
     failed: list[int]
     years_rebuilt: list[int | None]
+    still_lacking: int = 0  # answered without the append (a server that does not serve it)
 
     def describe(self) -> str:
+        still = (f"; {self.still_lacking:,} answered without it (the server does not serve it for them)"
+                 if self.still_lacking else "")
         return (f"{self.lacking:,} movies lacked {','.join(self.appends)}: {self.requested:,} requests, "
-                f"{len(self.failed):,} failed; {len(self.years_rebuilt)} years rebuilt")
+                f"{len(self.failed):,} failed; {len(self.years_rebuilt)} years rebuilt{still}")
 
 
 async def refetch_missing(
@@ -106,4 +109,9 @@ async def refetch_missing(
                           progress=progress, appends=asked)
     store.compact_unless_busy()
     difference, _ = reconcile_years(lake)
-    return RefetchReport(appends, len(ids), result.requested, result.failed, difference.years)
+    still = movies_missing(store, appends, pa.array(ids, pa.int64()))
+    still = pc.filter(still, pc.invert(pc.is_in(still, value_set=pa.array(result.failed, pa.int64()))))
+    if len(still):
+        log.warning("%s of %s refetched movies still lack %s: the server answered without it", len(still),
+                    len(ids), ",".join(appends))
+    return RefetchReport(appends, len(ids), result.requested, result.failed, difference.years, len(still))

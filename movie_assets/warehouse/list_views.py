@@ -11,7 +11,8 @@ from __future__ import annotations
 import duckdb
 
 from movie_assets.lake import Lake
-from movie_assets.lake.languages import PRIMARY_LANGUAGE, column_suffix, lake_languages, translated
+from movie_assets.lake.languages import PRIMARY_LANGUAGE, lake_languages, translated
+from movie_assets.lake.schema import column_suffix
 from movie_assets.warehouse.sql import sql_string
 
 # Where a trailer of a site plays, by its key (TMDb's ``site`` values); other sites get no url.

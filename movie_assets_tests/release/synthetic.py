@@ -12,8 +12,7 @@ import pyarrow as pa
 from movie_assets.harvest.records import movies_table
 from movie_assets.harvest.year_build import write_year_partition
 from movie_assets.lake import Lake, write_parquet_atomic
-from movie_assets.lake.languages import column_suffix
-from movie_assets.lake.schema import movies_schema
+from movie_assets.lake.schema import column_suffix, movies_schema
 from movie_assets.warehouse.build import read_movies
 
 YEARS = {2019: 5, 2020: 40, 2021: 120, 2022: 35}
