@@ -71,6 +71,12 @@ def build_fingerprint(languages: tuple[str, ...]) -> str:
     return f"{TYPED_FINGERPRINT};{','.join(languages)}"
 
 
+def built_languages(schema: pa.Schema) -> tuple[str, ...]:
+    """The translated languages a year file was built for, from its `BUILD_KEY` (none for a file without)."""
+    _, _, languages = (schema.metadata or {}).get(BUILD_KEY.encode(), b"").decode().partition(";")
+    return tuple(tag for tag in languages.split(",") if tag)
+
+
 def build_years(lake: Lake, years: list[int | None], view: StoreView, **sizes: str) -> None:
     """Rebuild ``years`` (None: the undated partition) from one view of the store, together: under the
     partitions lock, so a movie that moved leaves its old year and joins its new one at once. Years are read

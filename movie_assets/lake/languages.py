@@ -17,11 +17,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-import pyarrow as pa
-
 from movie_assets.lake.files import write_json_atomic
 from movie_assets.lake.paths import Lake
-from movie_assets.lake.schema import movies_schema
 
 PRIMARY_LANGUAGE = "en"
 LANGUAGES_ENV = "MOVIE_ASSETS_LANGUAGES"
@@ -67,7 +64,3 @@ def record_languages(lake: Lake, languages: tuple[str, ...]) -> bool:
 def languages_file(lake: Lake) -> Path:
     return lake.state_dir / "languages.json"
 
-
-def lake_movies_schema(lake: Lake) -> pa.Schema:
-    """The `movies` schema of ``lake``: `MOVIES_SCHEMA` plus the columns of its translated languages."""
-    return movies_schema(translated(lake_languages(lake)))

@@ -15,12 +15,14 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from movie_assets.harvest.tombstones import tombstones
+from movie_assets.harvest.year_build import built_languages
 from movie_assets.lake import Lake, LakeError, atomic_path, generations, write_parquet_atomic
-from movie_assets.lake.languages import lake_movies_schema
 from movie_assets.lake.locks import migrate_to_generations, partitions_lock
 from movie_assets.lake.readers import LakeInputError, read_parquet
+from movie_assets.lake.schema import MOVIES_SCHEMA, movies_schema
 from movie_assets.warehouse.history import create_history_views
 from movie_assets.warehouse.list_views import create_list_views
 from movie_assets.warehouse.sql import path_literal
@@ -28,12 +30,10 @@ from movie_assets.warehouse.sql import path_literal
 
 def movie_year_tables(lake: Lake, snapshot: Path | None = None) -> Iterator[pa.Table]:
     """Each materialized year of one generation (``snapshot``, default the current one, resolved once) as a
-    table of the lake's `movies` schema, oldest first — so, concatenated, they are sorted by (release_date, movie_id)
+    table of its `dataset_schema`, oldest first — so, concatenated, they are sorted by (release_date, movie_id)
     like each year file."""
-    files = lake.movies_year_files(snapshot or generations.snapshot_dir(lake))
-    schema = lake_movies_schema(lake)
-    if not files:
-        raise LakeInputError(f"no materialized years under {lake.movies_dataset_dir}; materialize `movies` first")
+    files = _year_files(lake, snapshot)
+    schema = dataset_schema(lake, snapshot)
     for year, path in files:
         try:
             part = read_parquet(path)
@@ -41,11 +41,25 @@ def movie_year_tables(lake: Lake, snapshot: Path | None = None) -> Iterator[pa.T
             raise LakeInputError(str(exc).replace(str(path), str(lake.movies_year_dir(year) / path.name))) from None
         with_year = part.append_column("year", pa.array([year] * part.num_rows, pa.int16()))
         lacking = [name for name in schema.names if name not in with_year.column_names]
-        if lacking:
-            raise LakeInputError(f"{lake.movies_year_dir(year)} lacks {', '.join(lacking[:5])}: it was built by an "
-                                 "older release or for other MOVIE_ASSETS_LANGUAGES; materialize `movies` (or run "
-                                 "`movie-assets sync`) to rebuild it")
+        if lacking or movies_schema(built_languages(part.schema)) != schema:
+            raise LakeInputError(f"{lake.movies_year_dir(year)} was built by an older release or for other "
+                                 f"MOVIE_ASSETS_LANGUAGES than the other years (lacking {', '.join(lacking[:5])}); "
+                                 "materialize `movies` (or run `movie-assets sync`) to rebuild the years")
         yield with_year.select(schema.names).cast(schema)
+
+
+def dataset_schema(lake: Lake, snapshot: Path | None = None) -> pa.Schema:
+    """The `movies` schema of one generation: with the translated columns its year files were built for (a
+    changed ``MOVIE_ASSETS_LANGUAGES`` shows once the years are rebuilt, which happens together)."""
+    files = _year_files(lake, snapshot)
+    return movies_schema(built_languages(pq.read_schema(files[0][1])))
+
+
+def _year_files(lake: Lake, snapshot: Path | None) -> list[tuple[int | None, Path]]:
+    files = lake.movies_year_files(snapshot or generations.snapshot_dir(lake))
+    if not files:
+        raise LakeInputError(f"no materialized years under {lake.movies_dataset_dir}; materialize `movies` first")
+    return files
 
 
 def read_movies(lake: Lake) -> pa.Table:
@@ -77,8 +91,7 @@ def build_movies_db(lake: Lake, database: str | os.PathLike | None = None) -> Mo
             raise LakeError(f"DuckDB cannot use a path that holds {character!r} ({lake.root}); set "
                             "MOVIE_ASSETS_DATA_DIR (or the duckdb resource's database) to a path without "
                             f"{character!r}")
-    schema = lake_movies_schema(lake)
-    summary = MoviesDbSummary(rows=0, head=schema.empty_table(), per_year=[])
+    summary = MoviesDbSummary(rows=0, head=MOVIES_SCHEMA.empty_table(), per_year=[])
 
     def counted(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
         for table in tables:
@@ -92,6 +105,8 @@ def build_movies_db(lake: Lake, database: str | os.PathLike | None = None) -> Mo
     # Shared: no writer publishes (or prunes) a generation until the database naming this one is in place.
     with partitions_lock(lake, shared=True):
         snapshot = generations.snapshot_dir(lake)
+        schema = dataset_schema(lake, snapshot)
+        summary.head = schema.empty_table()
         write_parquet_atomic(counted(movie_year_tables(lake, snapshot)), lake.movies_file, schema=schema)
         with generations.pinned(lake, target.name, snapshot), atomic_path(target) as tmp:
             tmp.unlink()  # DuckDB creates its own file; an empty one is not a database

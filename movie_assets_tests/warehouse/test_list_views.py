@@ -9,10 +9,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from movie_assets.harvest.year_build import write_year_partition
+from movie_assets.harvest.year_build import build_fingerprint, write_year_partition
 from movie_assets.lake import Lake
 from movie_assets.lake.languages import record_languages
-from movie_assets.lake.schema import movies_schema
+from movie_assets.lake.schema import BUILD_KEY, movies_schema
 from movie_assets.warehouse import build as warehouse
 
 from ..release.synthetic import rich_row, write_lake
@@ -55,7 +55,8 @@ ROWS = [
 def views_lake(tmp_path, languages=("en", *LANGUAGES)) -> Lake:
     lake = Lake.at(tmp_path / "data")
     record_languages(lake, languages)
-    table = pa.Table.from_pylist(ROWS, schema=SCHEMA)
+    table = pa.Table.from_pylist(ROWS, schema=SCHEMA).replace_schema_metadata(
+        {BUILD_KEY: build_fingerprint(LANGUAGES)})  # as the year build records it
     for year in (2020, 2021):
         write_year_partition(lake, year, table.filter(pa.compute.equal(table.column("year"), year)))
     warehouse.build_movies_db(lake)
