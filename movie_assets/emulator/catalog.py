@@ -25,7 +25,8 @@ changes feed, the daily exports) answers for the clock's day. On the base day no
 unadvanced emulator serves exactly the static catalog.
 
 The random streams are salted per purpose so they stay independent: 101 year arrays, 102 text, 103 details
-and credits, 104 changes, 105 people, 107 year-size jitter, 108 January-1 share.
+and credits, 104 changes, 105 people, 107 year-size jitter, 108 January-1 share, 120-127 the other appends
+and odd cases of the details (`appends`).
 """
 
 from __future__ import annotations
@@ -391,17 +392,20 @@ class Catalog:
         return records.discover_item(s, self._text(movie_id), popularity)
 
     def details(self, movie_id: int, as_of: dt.date | None = None) -> dict[str, Any] | None:
-        """Full ``/movie/{id}`` payload plus ``credits``/``keywords``/``external_ids``/``release_dates``.
+        """Full ``/movie/{id}`` payload plus every appendable sub-object (`records.details`).
 
         With ``as_of``, vote_count / vote_average / popularity reflect the movie's revision at that date.
         The appendable sub-objects are returned under their keys (without ``id``); the server strips the
-        ones not requested.
+        ones not requested. Videos are published by the catalog's base day at the latest, so a payload does
+        not change as the clock moves unless the movie itself changes.
         """
         s = self.summary(movie_id)
         if s is None:
             return None
         revision = self.revision(movie_id, as_of) if as_of is not None else 0
-        return records.details(self.seed, s, self._text(movie_id), revision, self._people, self._company_pool)
+        return records.details(
+            self.seed, s, self._text(movie_id), revision, self._people, self._company_pool, self.churn_start
+        )
 
     def _text(self, movie_id: int) -> dict[str, Any]:
         """A live movie's text record today (its overview as edited so far)."""

@@ -36,7 +36,17 @@ from .state import STATE_KEY
 PAGE_SIZE = 20
 CHANGES_PAGE_SIZE = 100
 MAX_APPENDS = 20
-APPENDABLE = ("credits", "keywords", "external_ids", "release_dates")
+# The appendable sub-resources (also served alone, with ``id``, at ``/movie/{id}/{name}``); other names in
+# ``append_to_response`` are ignored, as by TMDb.
+APPENDABLE = (
+    "credits",
+    "keywords",
+    "release_dates",
+    "external_ids",
+    "videos",
+    "alternative_titles",
+    "translations",
+)
 DETAIL_KEYS = (
     "adult",
     "backdrop_path",
@@ -236,7 +246,7 @@ async def movie_details(request: web.Request) -> web.Response:
 
 
 async def movie_sub_resource(request: web.Request) -> web.Response:
-    """``GET /3/movie/{movie_id}/{credits|keywords|external_ids|release_dates}`` (with ``id``)."""
+    """``GET /3/movie/{movie_id}/{resource}`` for each resource of `APPENDABLE` (with ``id``)."""
     details = _details(request)
     if details is None:
         return tmdb_error(request, ERR_NOT_FOUND)

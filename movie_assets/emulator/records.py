@@ -1,7 +1,9 @@
 """Per-movie payloads: the static text record of a movie, its discover item and its full details.
 
 All are pure functions of the seed and a movie's summary: the record draws from a per-movie text RNG, the
-details (budget, runtime, companies, credits, keywords, …) from a per-movie details RNG, in a fixed order.
+details (budget, runtime, companies, credits, keywords, …) from a per-movie details RNG, in a fixed order. The
+other appends (release dates, external ids, videos, alternative titles, translations) come from `appends`,
+each from a stream of its own.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import itertools
 import random
 from typing import Any
 
-from . import vocab
+from . import appends, vocab
 from .hashing import mix64
 from .images import PATH_BACKDROP, PATH_COLLECTION, PATH_LOGO, PATH_POSTER, image_path
 from .people import PersonPool
@@ -84,12 +86,19 @@ def discover_item(s: MovieSummary, r: dict[str, Any], popularity: float | None =
 
 
 def details(
-    seed: int, s: MovieSummary, r: dict[str, Any], revision: int, people: PersonPool, company_pool: int
+    seed: int,
+    s: MovieSummary,
+    r: dict[str, Any],
+    revision: int,
+    people: PersonPool,
+    company_pool: int,
+    horizon: dt.date | None = None,
 ) -> dict[str, Any]:
-    """Full ``/movie/{id}`` payload plus ``credits``/``keywords``/``external_ids``/``release_dates``.
+    """Full ``/movie/{id}`` payload plus every appendable sub-object: ``credits``, ``keywords``,
+    ``release_dates``, ``external_ids``, ``videos``, ``alternative_titles``, ``translations``.
 
     A nonzero ``revision`` shifts vote_count / vote_average / popularity; ``company_pool`` is the number of
-    distinct production companies.
+    distinct production companies; ``horizon`` is the last day a video can have been published on.
     """
     movie_id = s.id
     rng = random.Random(mix64(seed, _S_CREDITS, movie_id))
@@ -123,7 +132,7 @@ def details(
             "id": cid,
             "name": f"{r['title']} Collection",
             "poster_path": image_path(seed, PATH_COLLECTION, cid),
-            "backdrop_path": None,
+            "backdrop_path": appends.collection_backdrop(seed, cid),
         }
     companies = []
     for _ in range(rng.choice([0, 1, 1, 2, 3])):
@@ -134,10 +143,11 @@ def details(
                 "id": 100 + 13 * k,
                 "logo_path": image_path(seed, PATH_LOGO, k, "png") if crng.random() < 0.5 else None,
                 "name": f"{crng.choice(vocab.COMPANY_WORDS)} {crng.choice(vocab.COMPANY_SUFFIXES)}",
-                "origin_country": crng.choice(vocab.LANGUAGE_COUNTRIES.get(lang, ["US"])),
+                "origin_country": appends.company_country(
+                    seed, k, crng.choice(vocab.LANGUAGE_COUNTRIES.get(lang, ["US"]))
+                ),
             }
         )
-    english, native = vocab.LANGUAGE_NAMES.get(lang, ("English", "English"))
     imdb_id = f"tt{(movie_id * 7919) % 9_000_000 + 100_000:07d}" if rng.random() < 0.75 else None
     slug = "".join(c for c in r["title"].lower() if c.isalnum())[:24] or "movie"
     payload: dict[str, Any] = {
@@ -160,7 +170,7 @@ def details(
         "release_date": s.release_date.isoformat() if s.release_date else "",
         "revenue": revenue,
         "runtime": runtime,
-        "spoken_languages": [{"english_name": english, "iso_639_1": lang, "name": native}],
+        "spoken_languages": appends.spoken_languages(seed, movie_id, lang),
         "status": status,
         "tagline": r["tagline"],
         "title": r["title"],
@@ -170,28 +180,5 @@ def details(
     }
     payload["credits"] = people.credits(movie_id, rng, r["genre_ids"])
     payload["keywords"] = {"keywords": make_keywords(rng, r["genre_ids"])}
-    payload["external_ids"] = {
-        "imdb_id": imdb_id,
-        "wikidata_id": None,
-        "facebook_id": None,
-        "instagram_id": None,
-        "twitter_id": None,
-    }
-    payload["release_dates"] = {"results": []} if s.release_date is None else {
-        "results": [
-            {
-                "iso_3166_1": countries[0],
-                "release_dates": [
-                    {
-                        "certification": "",
-                        "descriptors": [],
-                        "iso_639_1": "",
-                        "note": "",
-                        "release_date": f"{s.release_date.isoformat()}T00:00:00.000Z",
-                        "type": 3,
-                    }
-                ],
-            }
-        ]
-    }
+    payload.update(appends.build(seed, s, r, payload, horizon))
     return payload

@@ -29,9 +29,7 @@ def build_app(catalog: Catalog | None = None, options: EmulatorOptions | None = 
     r.add_get("/3/movie/popular", ep.movie_popular)
     r.add_get("/3/movie/changes", ep.movie_changes)
     r.add_get("/3/movie/{movie_id}", ep.movie_details)
-    r.add_get(
-        "/3/movie/{movie_id}/{resource:credits|keywords|external_ids|release_dates}", ep.movie_sub_resource
-    )
+    r.add_get(f"/3/movie/{{movie_id}}/{{resource:{'|'.join(ep.APPENDABLE)}}}", ep.movie_sub_resource)
     r.add_get("/3/configuration", ep.configuration)
     r.add_get("/3/genre/movie/list", ep.genre_movie_list)
     r.add_get("/3/authentication", ep.authentication)

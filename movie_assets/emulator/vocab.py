@@ -718,3 +718,95 @@ GENERIC_KEYWORDS = [
     "new york city",
     "london, england",
 ]
+
+# ------------------------------------------------------------------ appends (see `appends`)
+# Certifications by country, from the mildest to the strictest of five rating levels (TMDb's systems).
+CERTIFICATIONS: dict[str, tuple[str, str, str, str, str]] = {
+    "US": ("G", "PG", "PG-13", "R", "NC-17"),
+    "GB": ("U", "PG", "12A", "15", "18"),
+    "DE": ("0", "6", "12", "16", "18"),
+    "FR": ("U", "10", "12", "16", "18"),
+    "ES": ("A", "7", "12", "16", "18"),
+    "IT": ("T", "6+", "14+", "14+", "18+"),
+    "JP": ("G", "G", "PG12", "R15+", "R18+"),
+    "BR": ("L", "10", "12", "16", "18"),
+    "MX": ("AA", "A", "B", "B15", "C"),
+    "AU": ("G", "PG", "M", "MA15+", "R18+"),
+    "CA": ("G", "PG", "14A", "18A", "R"),
+    "NL": ("AL", "6", "12", "16", "18"),
+    "KR": ("All", "12", "12", "15", "18"),
+    "RU": ("0+", "6+", "12+", "16+", "18+"),
+    "SE": ("Btl", "7", "11", "15", "15"),
+    "DK": ("A", "7", "11", "15", "15"),
+    "FI": ("S", "7", "12", "16", "18"),
+    "PT": ("M/3", "M/6", "M/12", "M/16", "M/18"),
+    "IN": ("U", "U", "UA", "A", "A"),
+    "TR": ("Genel İzleyici Kitlesi", "7+", "13+", "15+", "18+"),
+}
+BR_DESCRIPTORS = ["Violência", "Drogas", "Linguagem Imprópria", "Conteúdo Sexual", "Nudez", "Drogas Lícitas"]
+# Countries a popular film is released in beyond its production countries.
+RELEASE_MARKETS = [
+    "US", "GB", "DE", "FR", "ES", "IT", "JP", "BR", "MX", "AU", "NL", "KR", "RU", "SE", "CA", "PT", "AR", "TR",
+    "PL", "DK", "FI", "IN", "HK", "TW", "CZ", "GR", "BE", "AT", "CH", "HU", "NO", "NZ", "SG", "IE",
+]
+FESTIVALS: dict[str, list[str]] = {
+    "US": ["Sundance Film Festival", "Tribeca Film Festival", "SXSW", "Telluride Film Festival"],
+    "FR": ["Cannes Film Festival", "Annecy International Animation Film Festival"],
+    "DE": ["Berlin International Film Festival", "Filmfest München"],
+    "IT": ["Venice Film Festival", "Rome Film Festival"],
+    "CA": ["Toronto International Film Festival", "Fantasia International Film Festival"],
+    "ES": ["San Sebastián International Film Festival", "Sitges Film Festival"],
+    "GB": ["BFI London Film Festival", "Edinburgh International Film Festival"],
+    "KR": ["Busan International Film Festival"],
+    "JP": ["Tokyo International Film Festival"],
+    "CZ": ["Karlovy Vary International Film Festival"],
+    "NL": ["International Film Festival Rotterdam"],
+    "CH": ["Locarno Film Festival"],
+    "AU": ["Sydney Film Festival", "Melbourne International Film Festival"],
+}
+DIGITAL_NOTES = ["Netflix", "Amazon Prime Video", "Disney+", "Apple TV+", "iTunes", "Max", "VOD", "MUBI"]
+RERELEASE_NOTES = ["Re-release", "4K restoration", "IMAX", "3D", "Anniversary re-release"]
+VIDEO_TYPE_WEIGHTS: dict[str, float] = {
+    "Trailer": 0.45, "Teaser": 0.15, "Clip": 0.15, "Featurette": 0.12, "Behind the Scenes": 0.08, "Bloopers": 0.05,
+}
+VIDEO_NAMES: dict[str, list[str]] = {
+    "Trailer": ["Official Trailer", "Official Trailer 2", "Trailer", "Final Trailer", "International Trailer",
+                "Main Trailer", "{title} | Official Trailer", "Official Trailer [Subtitled]"],
+    "Teaser": ["Teaser", "Official Teaser", "Teaser Trailer", "{title} - Teaser"],
+    "Clip": ["Clip", "'{title}' Clip", "Opening Scene", "Exclusive Clip"],
+    "Featurette": ["Featurette", "Meet the Cast", "A Look Inside", "Making of {title}"],
+    "Behind the Scenes": ["Behind the Scenes", "On Set with the Cast", "Filmmaker Commentary"],
+    "Bloopers": ["Bloopers", "Gag Reel"],
+}
+ALT_TITLE_TYPES = ["working title", "short title", "informal title", "alternative spelling", "Dubbed", "3D version",
+                   "festival title", "DVD title"]
+# Locales a movie may be translated into, with the share of (middling) movies that have each.
+TRANSLATION_LOCALES: dict[tuple[str, str], float] = {
+    ("de", "DE"): 0.5, ("fr", "FR"): 0.45, ("es", "ES"): 0.35, ("es", "MX"): 0.25, ("pt", "BR"): 0.4,
+    ("pt", "PT"): 0.15, ("it", "IT"): 0.3, ("ja", "JP"): 0.2, ("ru", "RU"): 0.3, ("zh", "CN"): 0.2,
+    ("ko", "KR"): 0.15, ("nl", "NL"): 0.15, ("pl", "PL"): 0.15, ("sv", "SE"): 0.1, ("tr", "TR"): 0.1,
+    ("da", "DK"): 0.08, ("fi", "FI"): 0.08, ("cs", "CZ"): 0.1, ("el", "GR"): 0.08, ("fr", "CA"): 0.08,
+    ("zh", "TW"): 0.1, ("hi", "IN"): 0.03, ("ar", "SA"): 0.05,
+}
+# Small words mixed with `NATIVE_TITLE_WORDS` into the synthetic translated overviews and taglines.
+TRANSLATION_WORDS: dict[str, list[str]] = {
+    "de": ["und", "ein", "die", "mit", "nach", "findet", "sucht", "gegen", "seine", "wird"],
+    "fr": ["et", "un", "la", "avec", "après", "trouve", "cherche", "contre", "son", "devient"],
+    "es": ["y", "un", "la", "con", "tras", "encuentra", "busca", "contra", "su", "llega"],
+    "pt": ["e", "um", "a", "com", "após", "encontra", "procura", "contra", "seu", "chega"],
+    "it": ["e", "un", "la", "con", "dopo", "trova", "cerca", "contro", "suo", "diventa"],
+    "sv": ["och", "en", "med", "efter", "hittar", "söker", "mot", "sin"],
+    "da": ["og", "en", "med", "efter", "finder", "søger", "mod", "sin"],
+    "nl": ["en", "een", "de", "met", "na", "vindt", "zoekt", "tegen", "zijn"],
+    "pl": ["i", "z", "po", "znajduje", "szuka", "przeciw", "jego"],
+    "cs": ["a", "s", "po", "najde", "hledá", "proti", "jeho"],
+    "fi": ["ja", "kanssa", "jälkeen", "löytää", "etsii", "vastaan", "hänen"],
+    "tr": ["ve", "bir", "ile", "sonra", "bulur", "arar", "karşı", "onun"],
+    "el": ["και", "ένα", "με", "μετά", "βρίσκει", "ψάχνει", "ενάντια"],
+    "ru": ["и", "с", "после", "находит", "ищет", "против", "его"],
+    "ja": ["は", "を", "と", "が", "見つける", "探す", "そして"],
+    "zh": ["和", "在", "的", "找到", "寻找", "之后", "对抗"],
+    "ko": ["그리고", "와", "후에", "찾는다", "만난다", "맞서"],
+    "hi": ["और", "के साथ", "बाद", "खोजता है", "ढूंढता है", "खिलाफ"],
+    "ar": ["و", "مع", "بعد", "يجد", "يبحث", "ضد"],
+}

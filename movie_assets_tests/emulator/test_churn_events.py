@@ -96,6 +96,10 @@ def test_an_edit_rewrites_the_overview_and_nothing_else():
         after = catalog.details(movie_id, day)
         assert movie_id in catalog.changed_ids(day, day)
         assert after["overview"] and after["overview"] != before[movie_id]["overview"]
+        # The English translation is the overview itself, so it follows; nothing else changes.
+        english = after["translations"]["translations"][0]
+        assert english["iso_639_1"] == "en" and english["data"]["overview"] == after["overview"]
+        english["data"]["overview"] = before[movie_id]["overview"]
         assert {k: v for k, v in after.items() if k != "overview"} == {
             k: v for k, v in before[movie_id].items() if k != "overview"}
         assert catalog.discover_item(movie_id)["overview"] == after["overview"]
