@@ -8,7 +8,7 @@ import pytest
 from movie_assets.cli import main
 from movie_assets.harvest.refetch import parse_appends
 from movie_assets.lake import Lake
-from movie_assets.lake.languages import LANGUAGES_ENV, languages_file, lake_languages, parse_languages
+from movie_assets.lake.languages import LANGUAGES_ENV, lake_languages, languages_file, parse_languages
 from movie_assets.settings import languages_from_env
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings

@@ -51,10 +51,15 @@ def release_year(payload: str | dict[str, Any]) -> int | None:
         return None
 
 
-def ordered_time(record: DetailsRecord,
-                 stored: tuple[dt.datetime, dt.datetime | None] | None) -> tuple[dt.datetime, str]:
+def ordered_time(record: DetailsRecord, stored: tuple[dt.datetime, dt.datetime | None] | None, *,
+                 changed: bool = False) -> tuple[dt.datetime, str]:
     """``record``'s observation time and clock under the clock rule of `DetailsStore.append`, given the stored
-    latest version's (observed, fetched) times."""
+    latest version's (observed, fetched) times and whether its content differs from that version's."""
+    if changed and stored is not None and record.harvested_at == stored[0] and (
+            stored[1] is None or record.fetched_at is None or record.fetched_at >= stored[1]):
+        # New content in the same second (a refetch right after a fetch): later, so every reader that compares
+        # observation times — the reconciliation included — sees the change.
+        return stored[0] + TICK, ADJUSTED_CLOCK
     if stored is None or record.harvested_at >= stored[0] or record.fetched_at is None:  # a tie: later append wins
         return record.harvested_at, record.clock
     if stored[1] is None or record.fetched_at > stored[1]:
@@ -71,9 +76,10 @@ def version_row(record: DetailsRecord, known_hashes: dict[int, str],
                 times: dict[int, tuple[dt.datetime, dt.datetime | None]]) -> dict[str, Any]:
     """The store's row for ``record`` (its payload kept only when its content is new for the movie), updating
     ``known_hashes`` and ``times`` (see `DetailsStore.append`)."""
-    observed, clock = ordered_time(record, times.get(record.movie_id))
-    times[record.movie_id] = (observed, record.fetched_at)
     digest = content_hash(record.payload) if record.payload else None
+    changed = known_hashes.get(record.movie_id) not in (None, digest)
+    observed, clock = ordered_time(record, times.get(record.movie_id), changed=changed)
+    times[record.movie_id] = (observed, record.fetched_at)
     stored = digest is not None and known_hashes.get(record.movie_id) != digest
     details = json.loads(record.payload) if record.payload else None
     if digest is not None:
