@@ -7,7 +7,7 @@ import pytest
 
 from movie_assets.cli import main
 from movie_assets.harvest.refetch import parse_appends
-from movie_assets.lake import Lake
+from movie_assets.lake import Lake, LakeError
 from movie_assets.lake.languages import LANGUAGES_ENV, lake_languages, languages_file, parse_languages
 from movie_assets.settings import languages_from_env
 from movie_assets.tmdb.client import TMDbClient
@@ -31,7 +31,7 @@ def test_a_corrupt_languages_file_names_the_file_and_the_fix(tmp_path, text):
     lake = Lake.at(tmp_path / "data")
     languages_file(lake).parent.mkdir(parents=True)
     languages_file(lake).write_text(text)
-    with pytest.raises(ValueError, match="languages.json") as caught:
+    with pytest.raises(LakeError, match="languages.json") as caught:
         lake_languages(lake)
     assert LANGUAGES_ENV in str(caught.value)
 
@@ -61,6 +61,28 @@ def test_refetch_with_bad_languages_exits_2_naming_the_variable(tmp_path, capsys
     monkeypatch.setenv(LANGUAGES_ENV, "deutsch")
     code = main(["refetch", "--missing", "videos", "--data-dir", str(tmp_path / "data")])
     assert code == 2 and LANGUAGES_ENV in capsys.readouterr().err
+
+
+def test_refetching_translations_without_other_languages_is_refused_naming_the_variable(tmp_path, capsys,
+                                                                                        monkeypatch):
+    monkeypatch.delenv(LANGUAGES_ENV, raising=False)
+    lake = Lake.at(tmp_path / "data")
+    lake.details_store_dir.mkdir(parents=True)
+    code = main(["refetch", "--missing", "translations", "--data-dir", str(lake.root)])
+    err = capsys.readouterr().err
+    assert code == 2 and "translations: this lake does not keep them" in err and LANGUAGES_ENV in err
+
+
+def test_a_corrupt_languages_file_stops_the_cli_with_exit_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv(LANGUAGES_ENV, raising=False)
+    lake = Lake.at(tmp_path / "data")
+    lake.details_store_dir.mkdir(parents=True)
+    languages_file(lake).parent.mkdir(parents=True)
+    languages_file(lake).write_text("{")
+    for command in (["refetch", "--missing", "videos"], ["sync"]):
+        assert main([*command, "--data-dir", str(lake.root)]) == 2
+        assert "languages.json is unreadable" in capsys.readouterr().err
+    assert languages_file(lake).read_text() == "{"  # left for the user to look at
 
 
 async def test_more_than_twenty_appends_are_refused_without_a_request():

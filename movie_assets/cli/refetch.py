@@ -15,10 +15,10 @@ import sys
 from movie_assets.emulator.connect import open_client
 from movie_assets.harvest.enrich import BatchProgress
 from movie_assets.harvest.payload_fields import ALL_APPENDS
-from movie_assets.harvest.refetch import RefetchReport, duration, parse_appends, refetch_missing
+from movie_assets.harvest.refetch import RefetchReport, duration, parse_appends, refetch_missing, refetchable
 from movie_assets.harvest.store import StoreError
 from movie_assets.lake import Lake, LakeError
-from movie_assets.lake.languages import record_languages
+from movie_assets.lake.languages import LANGUAGES_ENV, record_languages
 from movie_assets.lake.readers import LakeInputError
 from movie_assets.settings import DATA_DIR_ENV, data_dir_from_env, languages_from_env, tmdb_settings_from_env
 from movie_assets.tmdb.config import SettingsError, TMDbSettings
@@ -57,7 +57,14 @@ def run_refetch(args: argparse.Namespace) -> int:
               "--data-dir to the lake)", file=sys.stderr)
         return EXIT_USAGE
     try:
-        record_languages(lake, languages)
+        if record_languages(lake, languages):
+            print(f"languages: {', '.join(languages)} ({LANGUAGES_ENV}; every year is rebuilt with their columns)",
+                  flush=True)
+        refetchable(lake, appends)
+    except (LakeError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
         report = asyncio.run(_run(args, lake, settings, appends))
         rows = build_movies_db(lake).rows if report.years_rebuilt else None
     except (LakeError, StoreError, SettingsError) as exc:
@@ -69,6 +76,9 @@ def run_refetch(args: argparse.Namespace) -> int:
     print(report.describe())
     if rows is not None:
         print(f"movies_db: {rows:,} movies in {lake.movies_file}")
+    if report.still_lacking:
+        print(f"warning: {report.still_lacking:,} movies were answered without {','.join(appends)}: the server "
+              "does not serve it for them; running this again asks again", file=sys.stderr)
     if report.failed:
         print(f"error: {len(report.failed)} movies failed (e.g. {report.failed[:10]}); their old version stays: "
               "run the command again", file=sys.stderr)

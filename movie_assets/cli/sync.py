@@ -71,6 +71,10 @@ def run_sync(args: argparse.Namespace) -> int:
     try:
         if record_languages(lake, languages):
             print(f"languages: {', '.join(languages)} (every year is rebuilt with their columns)", flush=True)
+    except LakeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
         report = asyncio.run(_run(args, lake))
         rows = build_movies_db(lake).rows
     except (LakeError, StoreError, SettingsError) as exc:

@@ -14,8 +14,8 @@ The details store keeps each payload's typed reading (`TYPED_TYPE`) beside it, s
 `TYPED_FINGERPRINT`: a hash of `TYPED_TYPE`, `PAYLOAD_SCHEMA` and `RULES_VERSION`. A stored reading of another
 fingerprint is derived again from its payload when read, so a new column is filled for every stored movie
 whose payload has the field. Adding or changing a field changes the fingerprint by itself; **bump
-`RULES_VERSION` by hand whenever a parsing rule changes** (here or in `records.movie_row`) without changing a
-type, e.g. what counts as blank.
+`RULES_VERSION` by hand whenever a parsing rule changes** (here, in `columnar_fields`, `arrow_rules`,
+`payload_fields` or `records.movie_row`) without changing a type, e.g. what counts as blank.
 """
 
 from __future__ import annotations
@@ -139,8 +139,10 @@ def _row_by_row(payloads: pa.StringArray, unreadable_as_null: bool) -> pa.Struct
             row = movie_row({"movie_id": 0}, details, status="", harvested_at=None, genre_names={},
                             image_base_url=None)
             row.update(rich_fields(details))  # the typed reading: every translation, every missing append
-            rows.append({name: row[name] for name in TYPED_TYPE.names})
-        except (ValueError, TypeError, KeyError, AttributeError, pa.ArrowException):
+            typed = {name: row[name] for name in TYPED_TYPE.names}
+            pa.array([typed], TYPED_TYPE)  # a value of another type (a number for a title) fails here, for this row
+            rows.append(typed)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, pa.ArrowException):
             if not unreadable_as_null:
                 raise
             rows.append(None)
@@ -148,6 +150,8 @@ def _row_by_row(payloads: pa.StringArray, unreadable_as_null: bool) -> pa.Struct
 
 
 def _columnar(payloads: pa.StringArray) -> pa.StructArray:
+    if not pc.all(pc.starts_with(payloads, "{")).as_py():  # pyarrow's JSON reader crashes on a bare `null`
+        raise Unusual("a payload that is not a JSON object")
     lines = _json_lines(payloads)
     parsed = pa_json.read_json(
         pa.BufferReader(lines),
@@ -208,7 +212,9 @@ def _release_date(values: pa.ChunkedArray) -> pa.Array:
     if pc.all(pc.match_substring_regex(text, _ISO_DATE)).as_py() not in (True, None):
         raise Unusual("a release date that is not YYYY-MM-DD")
     parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
-    if parsed.null_count != text.null_count:
+    printed = pc.strftime(parsed, format="%Y-%m-%d")  # Arrow rolls February 30 over to March 1; Python refuses it
+    if parsed.null_count != text.null_count or pc.all(pc.and_(
+            pc.equal(printed, text), pc.greater_equal(pc.year(parsed), 1))).as_py() not in (True, None):
         raise Unusual("a release date that is not a calendar date")
     return pc.cast(parsed, pa.date32())
 

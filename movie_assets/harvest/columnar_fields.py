@@ -170,7 +170,11 @@ def _dates(text: pa.Array, width: int, pattern: str, fmt: str, type_: pa.DataTyp
     ``pattern`` and are a calendar time, else null."""
     head = pc.utf8_slice_codeunits(text, 0, width)
     head = pc.if_else(pc.fill_null(pc.match_substring_regex(head, pattern), False), head, pa.scalar(None, _S))
-    parsed = pc.strptime(head, format=fmt, unit="us", error_is_null=True)
+    parsed = pc.strptime(head, format=fmt, unit="s", error_is_null=True)
+    # Arrow's strptime rolls over what Python refuses (February 30, second 60) and reads year 0: a time counts
+    # only when it prints back as its text, in Python's years.
+    same = pc.and_(pc.equal(pc.strftime(parsed, format=fmt), head), pc.greater_equal(pc.year(parsed), 1))
+    parsed = pc.cast(pc.if_else(pc.fill_null(same, False), parsed, pa.scalar(None, parsed.type)), pa.timestamp("us"))
     return pc.cast(parsed, type_) if type_ == pa.date32() else pc.assume_timezone(parsed, "UTC")
 
 

@@ -29,7 +29,7 @@ from movie_assets.harvest.observations import (
 from movie_assets.harvest.store import DetailsStore, StoreState
 from movie_assets.lake import Lake
 from movie_assets.lake.languages import lake_languages, translated
-from movie_assets.lake.schema import DETAILS_APPENDS, TRANSLATIONS
+from movie_assets.lake.schema import DETAILS_APPENDS, wanted_appends
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.errors import TMDbAuthError, TMDbError, TMDbNotFound
 
@@ -87,7 +87,7 @@ def chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
 def details_appends(lake: Lake) -> tuple[str, ...]:
     """What the details call appends for ``lake``: `DETAILS_APPENDS`, and ``translations`` when the lake
     keeps text in more languages than the primary one (`movie_assets.lake.languages`)."""
-    return DETAILS_APPENDS + ((TRANSLATIONS,) if translated(lake_languages(lake)) else ())
+    return wanted_appends(with_translations=bool(translated(lake_languages(lake))))
 
 
 async def fetch_one(client: TMDbClient, movie_id: int, appends: tuple[str, ...] = DETAILS_APPENDS) -> DetailsRecord:
@@ -102,6 +102,8 @@ async def fetch_one(client: TMDbClient, movie_id: int, appends: tuple[str, ...] 
         raise
     except TMDbError as exc:
         return DetailsRecord(movie_id, FAILED, None, None, str(exc)[:500])
+    if not isinstance(response.data, dict):  # e.g. a body of `null`: never stored as a movie
+        return DetailsRecord(movie_id, FAILED, None, None, f"the answer is not a JSON object but {response.data!r:.80}")
     payload = json.dumps(response.data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     when, clock = _observed_at(response.server_time)
     return DetailsRecord(movie_id, OK, when, payload, clock=clock, fetched_at=_now())

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from movie_assets.lake.schema import DETAILS_APPENDS, RELEASE_TYPES, TRANSLATIONS
+from movie_assets.lake.schema import RELEASE_TYPES, wanted_appends
 
 # The crew jobs `crew` keeps (beside `directors`): writing, producing, music, camera, editing, casting.
 KEY_JOBS = ("Screenplay", "Writer", "Story", "Novel", "Producer", "Executive Producer", "Original Music Composer",
@@ -24,7 +24,7 @@ TRAILER_TYPES = ("Trailer", "Teaser")  # in the order `trailers` lists them, aft
 THEATRICAL, DIGITAL = 3, 4
 EXTERNAL_IDS = ("wikidata_id", "facebook_id", "instagram_id", "twitter_id")
 # Every append `missing_appends` can name (translations only matter when more languages are wanted).
-ALL_APPENDS = (*DETAILS_APPENDS, TRANSLATIONS)
+ALL_APPENDS = wanted_appends(with_translations=True)
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")
 
@@ -42,6 +42,10 @@ def optional_int(value: Any) -> int | None:
 
 def _mappings(value: Any) -> list[Mapping[str, Any]]:
     return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _block(details: Mapping[str, Any], append: str, key: str) -> list[Mapping[str, Any]] | None:
@@ -192,7 +196,7 @@ def rich_fields(details: Mapping[str, Any]) -> dict[str, Any]:
             ("production_countries", "production_countries", "iso_3166_1"),
             ("spoken_languages", "spoken_languages", "iso_639_1"))},
         "origin_country": None if details.get("origin_country") is None else [
-            c for c in (blank_to_none(c) for c in details["origin_country"] if isinstance(c, str)) if c is not None],
+            c for c in (blank_to_none(c) for c in _strings(details["origin_country"])) if c is not None],
         "crew": None if not isinstance(details.get("credits"), Mapping) else key_crew(details["credits"]),
         "certifications": certifications(events),
         "release_events": events,

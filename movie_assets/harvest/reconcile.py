@@ -16,12 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from movie_assets.harvest.store import OK
 from movie_assets.lake import Lake
 from movie_assets.lake.policy import CatalogPolicy
-from movie_assets.lake.readers import read_parquet
+from movie_assets.lake.readers import read_parquet, read_parquet_schema
 from movie_assets.lake.schema import BUILD_KEY
 
 # The partition key of the undated movies in the comparison (Arrow joins need a non-null key).
@@ -47,10 +46,20 @@ def lake_rows(lake: Lake, build_fingerprint: str) -> pa.Table:
         table = read_parquet(path, columns=["movie_id", "harvested_at"])
         key = pa.array(np.full(table.num_rows, UNDATED_KEY if year is None else year, np.int32))
         observed = table.column("harvested_at")
-        if (pq.read_schema(path).metadata or {}).get(BUILD_KEY.encode()) != build_fingerprint.encode():
+        if not built_by(path, build_fingerprint):
             observed = pa.nulls(table.num_rows, observed.type)
         parts.append(pa.table([table.column("movie_id"), key, observed], schema=_ROWS_SCHEMA))
     return pa.concat_tables(parts) if parts else _ROWS_SCHEMA.empty_table()
+
+
+def built_by(path, build_fingerprint: str) -> bool:
+    """Whether the year file at ``path`` records ``build_fingerprint`` (`movie_assets.harvest.year_build`)."""
+    return (read_parquet_schema(path).metadata or {}).get(BUILD_KEY.encode()) == build_fingerprint.encode()
+
+
+def years_built_otherwise(lake: Lake, build_fingerprint: str) -> list[int | None]:
+    """The partitions whose file was built by other rules or for other languages than ``build_fingerprint``."""
+    return [year for year, path in lake.movies_year_files() if not built_by(path, build_fingerprint)]
 
 
 @dataclass

@@ -23,6 +23,7 @@ from movie_assets.harvest.payload_fields import ALL_APPENDS
 from movie_assets.harvest.store import DetailsStore
 from movie_assets.harvest.year_build import reconcile_years
 from movie_assets.lake import Lake
+from movie_assets.lake.languages import LANGUAGES_ENV
 from movie_assets.tmdb.client import TMDbClient
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,17 @@ def parse_appends(names: str | Iterable[str], setting: str = "--missing") -> tup
         raise ValueError(f"{setting}: {', '.join(unknown) or 'nothing'} is not an append of the details call; "
                          f"use some of {','.join(ALL_APPENDS)}")
     return appends
+
+
+def refetchable(lake: Lake, appends: tuple[str, ...]) -> tuple[str, ...]:
+    """What the details call of ``lake`` asks for (`details_appends`), which must include ``appends``: a lake
+    without translated languages has no use for ``translations``, and its next refetch would drop them."""
+    asked = details_appends(lake)
+    unwanted = [name for name in appends if name not in asked]
+    if unwanted:
+        raise ValueError(f"{','.join(unwanted)}: this lake does not keep them; set {LANGUAGES_ENV} to the languages "
+                         "wanted besides English (e.g. de,fr) to keep translations")
+    return asked
 
 
 def movies_missing(store: DetailsStore, appends: tuple[str, ...], ids: pa.Array | None = None) -> pa.Array:
@@ -100,11 +112,11 @@ async def refetch_missing(
     """Fetch again every movie whose stored payload lacks any of ``appends`` (``announce`` hears how many
     before the first request), then rebuild the years whose rows changed. A failed call keeps the old version
     (retried by running this again); what succeeded is stored."""
+    asked = refetchable(lake, appends)
     store = DetailsStore(lake.details_store_dir)
     ids = movies_missing(store, appends).to_pylist()
     if announce is not None:
         announce(len(ids))
-    asked = tuple(dict.fromkeys(details_appends(lake) + appends))  # translations too, if named
     result = await enrich(client, ids, store, batch_size=batch_size, concurrency=concurrency, refetch=ids,
                           progress=progress, appends=asked)
     store.compact_unless_busy()

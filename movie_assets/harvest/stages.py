@@ -18,12 +18,12 @@ import pyarrow.compute as pc
 
 from movie_assets.harvest.cursor import SyncCursor
 from movie_assets.harvest.discover import DiscoverHarvester, DiscoverSnapshot
-from movie_assets.harvest.enrich import BatchProgress, EnrichResult, details_appends, enrich
+from movie_assets.harvest.enrich import BatchProgress, EnrichResult, enrich
 from movie_assets.harvest.errors import IngestError
 from movie_assets.harvest.exports import listed_ids
 from movie_assets.harvest.records import discover_row
 from movie_assets.harvest.reference import read_reference
-from movie_assets.harvest.refetch import movies_missing
+from movie_assets.harvest.refetch import movies_missing, refetchable
 from movie_assets.harvest.store import NOT_FOUND, OK, DetailsStore
 from movie_assets.harvest.year_build import StoreView, build_year_and_moves
 from movie_assets.lake import Lake, write_json_atomic, write_parquet_atomic
@@ -174,7 +174,7 @@ async def run_details(
                              ",".join(refetch_missing))
         again |= set(lacking)
     # Each flushed batch takes the store's lock for its append only, so other years' runs write meanwhile.
-    appends = tuple(dict.fromkeys(details_appends(lake) + refetch_missing))
+    appends = refetchable(lake, refetch_missing)
     result = await enrich(client, set(ids) | again, store, batch_size=batch_size, concurrency=concurrency,
                           refetch=again, progress=progress, appends=appends)
     vanished = [] if result.failed else [i for i in vanished_since_discover(lake, year, result) if i not in gone]

@@ -21,7 +21,13 @@ from movie_assets.harvest.columnar import (
     typed_fields,
 )
 from movie_assets.harvest.errors import IngestError
-from movie_assets.harvest.reconcile import Difference, differing_years, expected_rows, lake_rows
+from movie_assets.harvest.reconcile import (
+    Difference,
+    differing_years,
+    expected_rows,
+    lake_rows,
+    years_built_otherwise,
+)
 from movie_assets.harvest.records import MOVIES_ORDER
 from movie_assets.harvest.store import OK, DetailsStore
 from movie_assets.lake import Lake, generations
@@ -200,9 +206,14 @@ def build_movies_undated(
     lake: Lake, *, view: StoreView | None = None, poster_size: str = "w500", backdrop_size: str = "w780"
 ) -> pa.Table:
     """Build the undated partition (``year=__HIVE_DEFAULT_PARTITION__/``, read as a NULL year) from the latest
-    good version of every stored movie that has no release date, and replace it atomically."""
+    good version of every stored movie that has no release date, and replace it atomically — together with
+    every year whose file was built by other rules or languages, so a generation is never built two ways."""
     with partitions_lock(lake):
-        return _build_partition(lake, None, view or StoreView.load(lake), poster_size, backdrop_size)
+        view = view or StoreView.load(lake)
+        others = [y for y in years_built_otherwise(lake, view.build_fingerprint) if y is not None]
+        table = _build_partition(lake, None, view, poster_size, backdrop_size)
+        build_years(lake, others, view, poster_size=poster_size, backdrop_size=backdrop_size)
+        return table
 
 
 def _build_partition(

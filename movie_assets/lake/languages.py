@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from movie_assets.lake.files import write_json_atomic
-from movie_assets.lake.paths import Lake
+from movie_assets.lake.paths import Lake, LakeError
 
 PRIMARY_LANGUAGE = "en"
 LANGUAGES_ENV = "MOVIE_ASSETS_LANGUAGES"
@@ -49,7 +49,7 @@ def lake_languages(lake: Lake) -> tuple[str, ...]:
     try:
         return parse_languages(",".join(json.loads(path.read_text())["languages"]), str(path))
     except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path} is unreadable ({exc}); delete it and set {LANGUAGES_ENV} again") from None
+        raise LakeError(f"{path} is unreadable ({exc}); delete it and set {LANGUAGES_ENV} again") from None
 
 
 def record_languages(lake: Lake, languages: tuple[str, ...]) -> bool:

@@ -4,6 +4,7 @@ reported as "delete it and re-materialize", never as an Arrow traceback."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,17 @@ class LakeInputError(RuntimeError):
 def read_parquet(path: Path, **kwargs: Any) -> pa.Table:
     """Read one lake file; one whose content is corrupt is a `LakeInputError` that says how to rebuild it (an
     error of the machine — too many open files, a failing disk — propagates as it is: deleting would not help)."""
+    return _readable(path, lambda: pq.read_table(path, **kwargs))
+
+
+def read_parquet_schema(path: Path) -> pa.Schema:
+    """The schema (and key-value metadata) of one lake file, with `read_parquet`'s errors."""
+    return _readable(path, lambda: pq.read_schema(path))
+
+
+def _readable(path: Path, read: Callable[[], Any]) -> Any:
     try:
-        return pq.read_table(path, **kwargs)
+        return read()
     except (OSError, pa.ArrowException) as exc:
         if not is_corrupt_parquet_error(exc):
             raise

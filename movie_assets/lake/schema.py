@@ -39,6 +39,11 @@ DETAILS_APPENDS = ("credits", "keywords", "release_dates", "external_ids", "vide
 BUILD_KEY = "movie_assets.build"
 TRANSLATIONS = "translations"  # asked for too when MOVIE_ASSETS_LANGUAGES names more than the primary language
 
+
+def wanted_appends(with_translations: bool) -> tuple[str, ...]:
+    """The appends `movies` is read from: `DETAILS_APPENDS`, and `TRANSLATIONS` for a lake with translated text."""
+    return (*DETAILS_APPENDS, TRANSLATIONS) if with_translations else DETAILS_APPENDS
+
 MOVIES_SCHEMA = pa.schema(
     [
         ("movie_id", pa.int64()),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,13 +125,18 @@ def csv_row(row: dict[str, Any]) -> list[str]:
     return out
 
 
+_LINE_BREAK = re.compile(r"\r\n?")
+
+
 def write_csv(rows: Iterable[Sequence[str]], header: Sequence[str], target: Path) -> Path:
     """Write a CSV atomically (temp file + rename), ``\\n`` line endings, minimal quoting."""
     with atomic_path(target) as tmp:
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(header)
-            writer.writerows(rows)
+            # A line break inside a cell is written as "\n": the csv module leaves a cell holding a lone "\r"
+            # unquoted, which breaks the row.
+            writer.writerows([_LINE_BREAK.sub("\n", cell) for cell in row] for row in rows)
     return target
 
 

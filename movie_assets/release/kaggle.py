@@ -20,9 +20,9 @@ from .iso_names import country_name, language_name
 KAGGLE_COLUMNS = (
     "id", "title", "vote_average", "vote_count", "status", "release_date", "revenue", "runtime", "adult",
     "backdrop_path", "budget", "homepage", "imdb_id", "original_language", "original_title", "overview",
-    "popularity", "tagline", "genres", "production_companies", "production_countries", "spoken_languages",
-    "keywords", "poster_path",
-)
+    "popularity", "poster_path", "tagline", "genres", "production_companies", "production_countries",
+    "spoken_languages", "keywords",
+)  # the header of TMDB_movie_dataset_v11.csv, in its order
 SOURCE_COLUMNS = tuple("movie_id" if c == "id" else c for c in KAGGLE_COLUMNS)
 ZERO_WHEN_UNKNOWN = ("revenue", "budget", "runtime")
 

@@ -25,11 +25,11 @@ import pyarrow.compute as pc
 
 from movie_assets.common.arrow import list_lengths
 from movie_assets.lake import Lake, write_json_atomic
+from movie_assets.lake.schema import wanted_appends
 from movie_assets.warehouse.appends import (
     REFETCH_COMMAND,
     has_translated_columns,
     missing_append_counts,
-    wanted_appends,
 )
 
 from .common import read_consolidated, rows_per_year

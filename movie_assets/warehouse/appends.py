@@ -14,8 +14,6 @@ from collections.abc import Iterable
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from movie_assets.lake.schema import DETAILS_APPENDS, TRANSLATIONS
-
 REFETCH_COMMAND = "movie-assets refetch --missing"
 _TRANSLATED_FLAG = re.compile(r"title_[a-z]{2}(_[a-z]{2})?_fallback")
 
@@ -23,12 +21,6 @@ _TRANSLATED_FLAG = re.compile(r"title_[a-z]{2}(_[a-z]{2})?_fallback")
 def has_translated_columns(columns: Iterable[str]) -> bool:
     """Whether a `movies` table with these ``columns`` holds translated text (``title_<l>_fallback``)."""
     return any(_TRANSLATED_FLAG.fullmatch(name) for name in columns)
-
-
-def wanted_appends(translated: bool) -> tuple[str, ...]:
-    """The appends `movies` is read from: the details appends, plus ``translations`` when it holds translated
-    text."""
-    return (*DETAILS_APPENDS, TRANSLATIONS) if translated else DETAILS_APPENDS
 
 
 def missing_append_counts(missing_appends: pa.Array | pa.ChunkedArray, appends: Iterable[str]) -> dict[str, int]:

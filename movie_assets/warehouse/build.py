@@ -15,13 +15,12 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from movie_assets.harvest.tombstones import tombstones
 from movie_assets.harvest.year_build import built_languages
 from movie_assets.lake import Lake, LakeError, atomic_path, generations, write_parquet_atomic
 from movie_assets.lake.locks import migrate_to_generations, partitions_lock
-from movie_assets.lake.readers import LakeInputError, read_parquet
+from movie_assets.lake.readers import LakeInputError, read_parquet, read_parquet_schema
 from movie_assets.lake.schema import MOVIES_SCHEMA, movies_schema
 from movie_assets.warehouse.history import create_history_views
 from movie_assets.warehouse.list_views import create_list_views
@@ -40,19 +39,22 @@ def movie_year_tables(lake: Lake, snapshot: Path | None = None) -> Iterator[pa.T
         except LakeInputError as exc:  # named as users see it: through movies_parquet/, not its generation
             raise LakeInputError(str(exc).replace(str(path), str(lake.movies_year_dir(year) / path.name))) from None
         with_year = part.append_column("year", pa.array([year] * part.num_rows, pa.int16()))
-        lacking = [name for name in schema.names if name not in with_year.column_names]
-        if lacking or movies_schema(built_languages(part.schema)) != schema:
+        if movies_schema(built_languages(part.schema)) != schema or set(schema.names) - set(with_year.column_names):
             raise LakeInputError(f"{lake.movies_year_dir(year)} was built by an older release or for other "
-                                 f"MOVIE_ASSETS_LANGUAGES than the other years (lacking {', '.join(lacking[:5])}); "
-                                 "materialize `movies` (or run `movie-assets sync`) to rebuild the years")
+                                 "MOVIE_ASSETS_LANGUAGES than the other years; materialize `movies` (or run "
+                                 "`movie-assets sync`) to rebuild the years")
         yield with_year.select(schema.names).cast(schema)
 
 
 def dataset_schema(lake: Lake, snapshot: Path | None = None) -> pa.Schema:
     """The `movies` schema of one generation: with the translated columns its year files were built for (a
     changed ``MOVIE_ASSETS_LANGUAGES`` shows once the years are rebuilt, which happens together)."""
-    files = _year_files(lake, snapshot)
-    return movies_schema(built_languages(pq.read_schema(files[0][1])))
+    year, path = _year_files(lake, snapshot)[0]
+    try:
+        schema = read_parquet_schema(path)
+    except LakeInputError as exc:  # named as users see it: through movies_parquet/, not its generation
+        raise LakeInputError(str(exc).replace(str(path), str(lake.movies_year_dir(year) / path.name))) from None
+    return movies_schema(built_languages(schema))
 
 
 def _year_files(lake: Lake, snapshot: Path | None) -> list[tuple[int | None, Path]]:

@@ -23,7 +23,7 @@ class CountingClient:
     def __init__(self) -> None:
         self.requested = 0
 
-    async def movie_details(self, movie_id: int) -> TMDbResponse:
+    async def movie_details(self, movie_id: int, append: tuple[str, ...] = ()) -> TMDbResponse:
         self.requested += 1
         await asyncio.sleep(0)
         return TMDbResponse({"id": movie_id, "title": f"movie {movie_id}"}, NOW)

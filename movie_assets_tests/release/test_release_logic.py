@@ -218,8 +218,8 @@ def test_kaggle_layout_header_and_encodings(tmp_path):
     assert tuple(header) == (
         "id", "title", "vote_average", "vote_count", "status", "release_date", "revenue", "runtime", "adult",
         "backdrop_path", "budget", "homepage", "imdb_id", "original_language", "original_title", "overview",
-        "popularity", "tagline", "genres", "production_companies", "production_countries", "spoken_languages",
-        "keywords", "poster_path")
+        "popularity", "poster_path", "tagline", "genres", "production_companies", "production_countries",
+        "spoken_languages", "keywords")
     assert dict(zip(header, rows[0], strict=True)) == {
         "id": "7", "title": "Film 7", "vote_average": "7.25", "vote_count": "12", "status": "Released",
         "release_date": "2021-05-01", "revenue": "1000", "runtime": "0", "adult": "False", "backdrop_path": "",

@@ -11,9 +11,10 @@ import pyarrow.parquet as pq
 
 from movie_assets.defs.warehouse import assets as warehouse_assets
 from movie_assets.lake.languages import lake_languages, translated
+from movie_assets.lake.schema import wanted_appends
 from movie_assets.release.common import read_consolidated
 from movie_assets.warehouse import validation
-from movie_assets.warehouse.appends import REFETCH_COMMAND, wanted_appends
+from movie_assets.warehouse.appends import REFETCH_COMMAND
 from movie_assets.warehouse.completeness import check_complete
 from movie_assets.wiring.checks import check_result, metadata_value, previous_materialization
 from movie_assets.wiring.resources import LakeResource
