@@ -41,6 +41,7 @@ from movie_assets.lake import (  # noqa: E402
     file_sha256,
     readers,  # noqa: E402
 )
+from movie_assets.lake.schema import BUILD_KEY  # noqa: E402
 from movie_assets.tmdb.client import TMDbClient  # noqa: E402
 from movie_assets.tmdb.config import TMDbSettings  # noqa: E402
 
@@ -88,7 +89,8 @@ def main() -> None:
             records = view.store.records(year.filter(pc.equal(year.column("status"), "ok")))
             rows = (movie_row({"movie_id": r.movie_id}, r.details(), status=r.status, harvested_at=r.harvested_at,
                               genre_names={}, image_base_url=reference["image_base_url"]) for r in records.values())
-            year_build.write_year_partition(lake, args.year, movies_table(rows))
+            table = movies_table(rows).replace_schema_metadata({BUILD_KEY: view.build_fingerprint})
+            year_build.write_year_partition(lake, args.year, table)
             digests.add(file_sha256(lake.movies_year_file(args.year)))
 
         bare_path = Path(tmp) / "bare.parquet"
