@@ -175,7 +175,11 @@ def export_csv(lake: Lake, table: pa.Table, window: ExportWindow,
     """Write ``<data dir>/movies_START_END.csv`` (``…_kaggle.csv`` in that layout); returns its path and the
     exported rows."""
     selected = select_rows(table, window)
-    columns = [c for c in layout.source_columns if c in selected.column_names]
+    lacking = [c for c in layout.source_columns if c not in selected.column_names]
+    if lacking:  # a movies.parquet built by an older release: never a column of blanks
+        raise ReleaseError(f"movies.parquet lacks {', '.join(lacking)} (built by an older release); materialize "
+                           "`movies` and `movies_db` (or run `movie-assets sync`) first")
+    columns = list(layout.source_columns)
     rows = (layout.row(r) for batch in selected.select(columns).to_batches(max_chunksize=5_000)
             for r in batch.to_pylist())
     target = lake.export_file(layout.file_name(window))

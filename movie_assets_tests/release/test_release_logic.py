@@ -14,7 +14,7 @@ from movie_assets.harvest.records import movies_table
 from movie_assets.lake import Lake
 from movie_assets.lake.schema import DETAILS_APPENDS, MOVIES_SCHEMA, movies_schema
 from movie_assets.release import export, sample, splits, validation
-from movie_assets.release.common import ConfigValueError, read_consolidated, rows_per_year
+from movie_assets.release.common import ConfigValueError, ReleaseError, read_consolidated, rows_per_year
 from movie_assets.release.profile import build_profile, write_profile
 from movie_assets.warehouse import validation as movies_db_validation
 
@@ -194,6 +194,16 @@ def test_csv_export_validates_dates(lake):
     default = export.resolve_window(table, None, None)
     assert (default.start, default.end) == (pc.min(table.column("release_date")).as_py(),
                                             pc.max(table.column("release_date")).as_py())
+
+
+def test_kaggle_layout_from_an_older_movies_file_is_refused_naming_the_fix(tmp_path):
+    table = pa.Table.from_pylist([rich_row(7, 2021)], schema=MOVIES_SCHEMA).drop_columns(
+        ["production_companies", "spoken_languages"])
+    lake = Lake.at(tmp_path / "data")
+    lake.root.mkdir(parents=True)
+    with pytest.raises(ReleaseError, match="lacks production_companies, spoken_languages .*movies_db"):
+        export.export_csv(lake, table, export.resolve_window(table, None, None), export.csv_layout("kaggle"))
+    assert not list(lake.root.iterdir())  # no file of blanks
 
 
 def test_kaggle_layout_header_and_encodings(tmp_path):
