@@ -55,11 +55,12 @@ def ordered_time(record: DetailsRecord, stored: tuple[dt.datetime, dt.datetime |
                  changed: bool = False) -> tuple[dt.datetime, str]:
     """``record``'s observation time and clock under the clock rule of `DetailsStore.append`, given the stored
     latest version's (observed, fetched) times and whether its content differs from that version's."""
-    if changed and stored is not None and record.harvested_at == stored[0] and (
-            stored[1] is None or record.fetched_at is None or record.fetched_at >= stored[1]):
-        # New content in the same second (a refetch right after a fetch): later, so every reader that compares
-        # observation times — the reconciliation included — sees the change.
-        return stored[0] + TICK, ADJUSTED_CLOCK
+    if changed and stored is not None and record.harvested_at == stored[0]:
+        if stored[1] is None or record.fetched_at is None or record.fetched_at >= stored[1]:
+            # New content in the same second (a refetch right after a fetch): later, so every reader that
+            # compares observation times — the reconciliation included — sees the change.
+            return stored[0] + TICK, ADJUSTED_CLOCK
+        return stored[0] - TICK, ADJUSTED_CLOCK  # received before the stored one: it stays older
     if stored is None or record.harvested_at >= stored[0] or record.fetched_at is None:  # a tie: later append wins
         return record.harvested_at, record.clock
     if stored[1] is None or record.fetched_at > stored[1]:
@@ -78,12 +79,14 @@ def version_row(record: DetailsRecord, known_hashes: dict[int, str],
     ``known_hashes`` and ``times`` (see `DetailsStore.append`)."""
     digest = content_hash(record.payload) if record.payload else None
     changed = known_hashes.get(record.movie_id) not in (None, digest)
-    observed, clock = ordered_time(record, times.get(record.movie_id), changed=changed)
-    times[record.movie_id] = (observed, record.fetched_at)
+    latest = times.get(record.movie_id)
+    observed, clock = ordered_time(record, latest, changed=changed)
     stored = digest is not None and known_hashes.get(record.movie_id) != digest
     details = json.loads(record.payload) if record.payload else None
-    if digest is not None:
-        known_hashes[record.movie_id] = digest
+    if latest is None or observed >= latest[0]:  # the new latest version: what the next record is ordered against
+        times[record.movie_id] = (observed, record.fetched_at)
+        if digest is not None:
+            known_hashes[record.movie_id] = digest
     return {
         "movie_id": record.movie_id,
         "observed_at": observed,

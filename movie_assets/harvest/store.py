@@ -171,7 +171,8 @@ class DetailsStore:
         whose server ``Date`` is earlier (the server's clock stepped back, or the stored one was stamped by
         a clock running ahead) is stamped 1 µs after the stored one and marked ``adjusted``, so an older
         observation never wins over a newer one. An answer fetched *before* the stored one (appended late, e.g.
-        a batch that waited behind a sync) keeps its time and stays older."""
+        a batch that waited behind a sync) keeps its time and stays older. Answers of one second (``Date`` has
+        one-second resolution) with different content are ordered 1 µs apart by when they were fetched."""
         known = known_hashes if known_hashes is not None else {}
         times = known_times if known_times is not None else {}
         rows = []

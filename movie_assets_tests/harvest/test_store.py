@@ -480,6 +480,38 @@ def test_an_older_observation_appended_last_does_not_supersede_a_newer_one(tmp_p
     assert DetailsStore(tmp_path).latest().column("release_year").to_pylist() == [2001]
 
 
+def test_the_clock_rule_orders_answers_of_one_second_and_out_of_order_chains_by_when_they_arrived(tmp_path):
+    """Date has one-second resolution: two answers of one second with different content are ordered by when this
+    machine received them (`fetched_at`), whatever order they are appended in; and a version appended out of
+    order never becomes what the next one is compared with."""
+    second = dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.UTC)
+    received = second + dt.timedelta(milliseconds=600)
+
+    def answer(title: str, date: str, when: dt.datetime, fetched: dt.datetime) -> DetailsRecord:
+        payload = json.dumps({"id": 7, "title": title, "release_date": date})
+        return DetailsRecord(7, OK, when, payload, fetched_at=fetched)
+
+    store, hashes, times = DetailsStore(tmp_path / "tie"), {}, {}  # what enrich passes: the store's state
+    store.append([answer("Later", "2002-01-01", second, received)], hashes, times)
+    store.append([answer("Earlier", "2001-01-01", second, received - dt.timedelta(milliseconds=500))], hashes, times)
+    assert store.latest().column("release_year").to_pylist() == [2002]  # received first: it stays older
+    store.append([answer("Refetched", "2003-01-01", second, received + dt.timedelta(milliseconds=100))],
+                 hashes, times)
+    latest = store.latest()
+    assert latest.column("release_year").to_pylist() == [2003]
+    assert latest.column("observed_at").to_pylist()[0] > second  # seen by whoever compares times
+
+    chain, hashes, times = DetailsStore(tmp_path / "chain"), {}, {}
+    at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    chain.append([answer("A", "2001-01-01", at + dt.timedelta(seconds=10), at + dt.timedelta(seconds=100))],
+                 hashes, times)
+    chain.append([answer("B", "2002-01-01", at + dt.timedelta(seconds=5), at + dt.timedelta(seconds=50))],
+                 hashes, times)  # an old answer, appended late: it stays older …
+    chain.append([answer("C", "2003-01-01", at + dt.timedelta(seconds=8), at + dt.timedelta(seconds=200))],
+                 hashes, times)  # … and C, received last but dated before A, is ordered after A, not after B
+    assert chain.latest().column("release_year").to_pylist() == [2003]
+
+
 async def test_a_details_run_waiting_for_the_store_keeps_its_event_loop_running(tmp_path):
     """Appends wait for another process's writer in a thread: the run's other workers (and its heartbeat,
     its shared-rate slots) go on meanwhile instead of freezing for as long as the wait."""
