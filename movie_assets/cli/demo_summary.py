@@ -8,7 +8,10 @@ from movie_assets.cli.similar import format_neighbours
 from movie_assets.embeddings.index import index_dir
 from movie_assets.embeddings.search import MovieSearch
 from movie_assets.lake import Lake
+from movie_assets.lake.readers import read_parquet
+from movie_assets.lake.schema import DETAILS_APPENDS
 from movie_assets.settings import data_dir_from_env
+from movie_assets.warehouse.appends import missing_append_counts, movies_missing_any, refetch_command
 
 
 def show_similar(lake: Lake) -> None:
@@ -19,6 +22,18 @@ def show_similar(lake: Lake) -> None:
     _, neighbours = search.similar(movie.title, movie.year, k=5)
     for line in format_neighbours(movie, neighbours).splitlines():
         print(f"      {line}")
+
+
+def show_missing_appends(lake: Lake) -> None:
+    """A lake harvested by an older release: how many movies lack the newer appends, and the command."""
+    if not lake.movies_file.exists():
+        return
+    missing = read_parquet(lake.movies_file, columns=["missing_appends"]).column("missing_appends")
+    counts = missing_append_counts(missing, DETAILS_APPENDS)
+    command = refetch_command(counts)
+    if command is not None:
+        print(f"   older payloads     : {movies_missing_any(missing, DETAILS_APPENDS):,} movies lack appends of "
+              f"today's details call (their columns are null until fetched): {command}")
 
 
 def main() -> None:
@@ -36,6 +51,7 @@ def main() -> None:
         print(f"   reports            : {lake.reports_dir}/ (sha256sum -c reports/checksums.txt)")
     if index_dir(lake).exists():
         show_similar(lake)
+    show_missing_appends(lake)
     print("   open the UI        : make ui   → http://127.0.0.1:3000")
     print("This product uses the TMDB API but is not endorsed or certified by TMDB.")
 
