@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 _PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
                   "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 _BLANK = "^[" + "".join(f"\\x{{{ord(c):04x}}}" for c in _PY_WHITESPACE) + "]*$"
+ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 class Unusual(Exception):
@@ -123,3 +124,16 @@ def row_minimum(parents: np.ndarray, values: np.ndarray, rows: int) -> tuple[np.
         result[rows_sorted[first]] = values[order][first]
         present[rows_sorted[first]] = True
     return result, present
+
+
+def calendar_times(text: pa.Array, width: int, pattern: str, fmt: str, type_: pa.DataType) -> pa.Array:
+    """As Python reads a date or time (`payload_fields.event_date`, `published_at`, `records.parse_date`): the
+    first ``width`` characters if they match ``pattern`` and are a calendar time (``type_``), else null."""
+    head = pc.utf8_slice_codeunits(text, 0, width)
+    head = pc.if_else(pc.fill_null(pc.match_substring_regex(head, pattern), False), head, pa.scalar(None, pa.string()))
+    parsed = pc.strptime(head, format=fmt, unit="s", error_is_null=True)
+    # Arrow's strptime rolls over what Python refuses (February 30, second 60) and reads year 0: a time counts
+    # only when it prints back as its text, in Python's years.
+    same = pc.and_(pc.equal(pc.strftime(parsed, format=fmt), head), pc.greater_equal(pc.year(parsed), 1))
+    parsed = pc.cast(pc.if_else(pc.fill_null(same, False), parsed, pa.scalar(None, parsed.type)), pa.timestamp("us"))
+    return pc.cast(parsed, type_) if type_ == pa.date32() else pc.assume_timezone(parsed, "UTC")

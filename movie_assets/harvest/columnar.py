@@ -29,10 +29,12 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from movie_assets.harvest.arrow_rules import (
+    ISO_DATE,
     Lists,
     Unusual,
     as_lists,
     blank_to_null,
+    calendar_times,
     first_of_groups,
     offsets,
     relist,
@@ -60,7 +62,6 @@ PAYLOAD_SCHEMA = pa.schema(
     ])), ("keywords", pa.struct([("keywords", pa.list_(pa.struct([("name", pa.string())])))]))]
     + RICH_PAYLOAD_FIELDS
 )
-_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 
@@ -208,15 +209,11 @@ def _zero_to_null(values: pa.ChunkedArray) -> pa.Array:
 def _release_date(values: pa.ChunkedArray) -> pa.Array:
     """`parse_date`: blank → null, else the first ten characters as an ISO date; anything else is unusual
     (Python's ``date.fromisoformat`` decides, row by row)."""
-    text = pc.utf8_slice_codeunits(blank_to_null(values), 0, 10)
-    if pc.all(pc.match_substring_regex(text, _ISO_DATE)).as_py() not in (True, None):
-        raise Unusual("a release date that is not YYYY-MM-DD")
-    parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
-    printed = pc.strftime(parsed, format="%Y-%m-%d")  # Arrow rolls February 30 over to March 1; Python refuses it
-    if parsed.null_count != text.null_count or pc.all(pc.and_(
-            pc.equal(printed, text), pc.greater_equal(pc.year(parsed), 1))).as_py() not in (True, None):
-        raise Unusual("a release date that is not a calendar date")
-    return pc.cast(parsed, pa.date32())
+    text = blank_to_null(values)
+    dates = calendar_times(text, 10, ISO_DATE, "%Y-%m-%d", pa.date32())
+    if dates.null_count != text.null_count:
+        raise Unusual("a release date that is not a YYYY-MM-DD calendar date")
+    return dates
 
 
 def _cast(lists: Lists) -> pa.Array:

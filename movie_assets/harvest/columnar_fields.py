@@ -13,9 +13,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from movie_assets.harvest.arrow_rules import (
+    ISO_DATE,
     Lists,
     as_lists,
     blank_to_null,
+    calendar_times,
     first_of_groups,
     relist,
     row_minimum,
@@ -65,7 +67,6 @@ RICH_PAYLOAD_FIELDS = [
         ("iso_639_1", _S), ("iso_3166_1", _S), ("data", pa.struct([("title", _S), ("overview", _S)]))])))])),
 ]
 # `credits.crew` also reads ``department`` for `crew` (declared with the core fields in `columnar`).
-_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$"
 _TYPE_NAMES = pa.array([None, *(RELEASE_TYPES[n] for n in sorted(RELEASE_TYPES))], _S)
 
@@ -153,7 +154,7 @@ def _release_events(values: pa.ChunkedArray) -> tuple[Lists, np.ndarray]:
     number = pc.struct_field(flat, "type")
     in_range = pc.and_(pc.greater_equal(number, 1), pc.less_equal(number, len(RELEASE_TYPES)))
     type_name = pc.if_else(in_range, _TYPE_NAMES.take(pc.if_else(in_range, number, 0)), pc.cast(number, _S))
-    date = _dates(pc.struct_field(flat, "release_date"), 10, _DATE, "%Y-%m-%d", pa.date32())
+    date = calendar_times(pc.struct_field(flat, "release_date"), 10, ISO_DATE, "%Y-%m-%d", pa.date32())
     order = sorted_positions(movie_of_event, [("country", country), ("date", date), ("type", number)])
     members = pa.StructArray.from_arrays(
         [country, type_name, date, blank_to_null(pc.struct_field(flat, "certification")),
@@ -163,19 +164,6 @@ def _release_events(values: pa.ChunkedArray) -> tuple[Lists, np.ndarray]:
         np.zeros(len(countries.counts), np.int64)
     numbers = pc.fill_null(number, 0).to_numpy(zero_copy_only=False)[order]
     return Lists(members, counts, countries.valid), numbers
-
-
-def _dates(text: pa.Array, width: int, pattern: str, fmt: str, type_: pa.DataType) -> pa.Array:
-    """`payload_fields.event_date` / `published_at`: the first ``width`` characters if they match
-    ``pattern`` and are a calendar time, else null."""
-    head = pc.utf8_slice_codeunits(text, 0, width)
-    head = pc.if_else(pc.fill_null(pc.match_substring_regex(head, pattern), False), head, pa.scalar(None, _S))
-    parsed = pc.strptime(head, format=fmt, unit="s", error_is_null=True)
-    # Arrow's strptime rolls over what Python refuses (February 30, second 60) and reads year 0: a time counts
-    # only when it prints back as its text, in Python's years.
-    same = pc.and_(pc.equal(pc.strftime(parsed, format=fmt), head), pc.greater_equal(pc.year(parsed), 1))
-    parsed = pc.cast(pc.if_else(pc.fill_null(same, False), parsed, pa.scalar(None, parsed.type)), pa.timestamp("us"))
-    return pc.cast(parsed, type_) if type_ == pa.date32() else pc.assume_timezone(parsed, "UTC")
 
 
 def _certifications(events: Lists, numbers: np.ndarray) -> pa.Array:
@@ -210,8 +198,8 @@ def _trailers(lists: Lists) -> pa.Array:
     official = pc.struct_field(videos, "official")
     official_rank = pc.if_else(pc.is_null(official), 2, pc.if_else(official, 0, 1))
     type_rank = pc.index_in(pc.struct_field(videos, "type"), value_set=pa.array(TRAILER_TYPES, _S))
-    published = _dates(pc.struct_field(videos, "published_at"), 19, _TIMESTAMP, "%Y-%m-%dT%H:%M:%S",
-                       pa.timestamp("us", tz="UTC"))
+    published = calendar_times(pc.struct_field(videos, "published_at"), 19, _TIMESTAMP, "%Y-%m-%dT%H:%M:%S",
+                               pa.timestamp("us", tz="UTC"))
     site, key = blank_to_null(pc.struct_field(videos, "site")), blank_to_null(pc.struct_field(videos, "key"))
     order = sorted_positions(lists.parents[keep], [("official", official_rank), ("type", type_rank),
                                                    ("published", published), ("site", site), ("key", key)])

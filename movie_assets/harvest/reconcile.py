@@ -46,20 +46,21 @@ def lake_rows(lake: Lake, build_fingerprint: str) -> pa.Table:
         table = read_parquet(path, columns=["movie_id", "harvested_at"])
         key = pa.array(np.full(table.num_rows, UNDATED_KEY if year is None else year, np.int32))
         observed = table.column("harvested_at")
-        if not built_by(path, build_fingerprint):
+        if not built_by(table.schema, build_fingerprint):
             observed = pa.nulls(table.num_rows, observed.type)
         parts.append(pa.table([table.column("movie_id"), key, observed], schema=_ROWS_SCHEMA))
     return pa.concat_tables(parts) if parts else _ROWS_SCHEMA.empty_table()
 
 
-def built_by(path, build_fingerprint: str) -> bool:
-    """Whether the year file at ``path`` records ``build_fingerprint`` (`movie_assets.harvest.year_build`)."""
-    return (read_parquet_schema(path).metadata or {}).get(BUILD_KEY.encode()) == build_fingerprint.encode()
+def built_by(schema: pa.Schema, build_fingerprint: str) -> bool:
+    """Whether a year file of ``schema`` records ``build_fingerprint`` (`movie_assets.harvest.year_build`)."""
+    return (schema.metadata or {}).get(BUILD_KEY.encode()) == build_fingerprint.encode()
 
 
 def years_built_otherwise(lake: Lake, build_fingerprint: str) -> list[int | None]:
     """The partitions whose file was built by other rules or for other languages than ``build_fingerprint``."""
-    return [year for year, path in lake.movies_year_files() if not built_by(path, build_fingerprint)]
+    return [year for year, path in lake.movies_year_files()
+            if not built_by(read_parquet_schema(path), build_fingerprint)]
 
 
 @dataclass

@@ -168,13 +168,13 @@ async def run_details(
     ids = discover_ids(lake, year)
     stale, gone = _stale_or_gone(store, ids, year)
     again = set(ids) if refetch_all else (refetch or set()) | stale | gone
+    appends = refetchable(lake, refetch_missing)  # refused before any work when the lake keeps no such append
     if refetch_missing:  # payloads stored before the call asked for these appends
         lacking = movies_missing(store, refetch_missing, pa.array(ids, pa.int64())).to_pylist()
         (logger or log).info("%s movies of %s lack %s: fetching them again", len(lacking), year,
                              ",".join(refetch_missing))
         again |= set(lacking)
     # Each flushed batch takes the store's lock for its append only, so other years' runs write meanwhile.
-    appends = refetchable(lake, refetch_missing)
     result = await enrich(client, set(ids) | again, store, batch_size=batch_size, concurrency=concurrency,
                           refetch=again, progress=progress, appends=appends)
     vanished = [] if result.failed else [i for i in vanished_since_discover(lake, year, result) if i not in gone]
