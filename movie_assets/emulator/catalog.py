@@ -9,7 +9,8 @@ Everything is a pure function of ``(seed, movies_per_year, day_cluster, first_ye
 * `records` (with `text` and `people`): text, details and credits, generated on demand from the movie id
   with a per-movie RNG; a small LRU keeps recently used records;
 * `changes`: which movies change on which day, and their revisions;
-* `images`: the image paths the payloads refer to.
+* `franchises`: the collections, a few movies of neighbouring years each;
+* `images`: the image paths the payloads refer to (the poster JPEGs themselves are drawn by `posters`).
 
 Movie id scheme: ``id = 2 + year_index + n_years * slot`` with ``slot = i + i // 13`` (``i`` = index of the
 movie within its year). The year is ``first_year + (id - 2) % n_years``; slots ``≡ 13 (mod 14)`` are holes,
@@ -26,7 +27,7 @@ unadvanced emulator serves exactly the static catalog.
 
 The random streams are salted per purpose so they stay independent: 101 year arrays, 102 text, 103 details
 and credits, 104 changes, 105 people, 107 year-size jitter, 108 January-1 share, 120-127 the other appends
-and odd cases of the details (`appends`).
+and odd cases of the details (`appends`), 128-129 the collections (`franchises`), 130-131 the poster art.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ from typing import Any
 
 import numpy as np
 
-from . import images, records
+from . import franchises, images, records
 from .changes import ChangeCalendar
 from .churn import Churn, ChurnRates, Overlay, edited_record, export_omitted
-from .images import PATH_BACKDROP, PATH_COLLECTION, PATH_LOGO, PATH_POSTER, PATH_PROFILE
+from .images import PATH_BACKDROP, PATH_COLLECTION, PATH_LOGO, PATH_PROFILE
 from .people import PersonPool
 from .selection import SORT_KEYS, Selection, matching, ordered
 from .years import MovieSummary, YearData, build_year, curve_count, jan1_share
@@ -98,6 +99,7 @@ class Catalog:
             base_summary=self._base_summary,
             first_id=self._max_base_id + 1,
             years=self.years,
+            changed_on=self._changes.changed_on,
         )
         self._effective: OrderedDict[tuple[int, dt.date], YearData] = OrderedDict()
 
@@ -344,15 +346,29 @@ class Catalog:
         if parsed is None:
             return False
         kind, entity_id = parsed
-        if kind in (PATH_POSTER, PATH_BACKDROP):
+        poster = images.poster_of(kind, entity_id)
+        if poster is not None:  # the movie's poster of today or of any earlier version
+            record = self._record(poster[0])
+            return record is not None and bool(record["poster_path"]) and poster[1] <= self.poster_version(poster[0])
+        if kind == PATH_BACKDROP:
             record = self._record(entity_id)
-            if record is None:
-                return False
-            return path in (record["poster_path"], record["backdrop_path"])
+            return record is not None and path == record["backdrop_path"]
         if kind == PATH_PROFILE:
             person = self.person(entity_id)
             return person is not None and person["profile_path"] == path
         return kind in (PATH_LOGO, PATH_COLLECTION)
+
+    def poster_version(self, movie_id: int) -> int:
+        """How many times the movie's poster changed between the base day and the clock's day (`churn`)."""
+        return self.overlay().posters.get(movie_id, 0)
+
+    def collection(self, movie_id: int) -> dict[str, Any] | None:
+        """The movie's ``belongs_to_collection`` (`franchises`), or None."""
+        return franchises.collection(self.seed, movie_id, self._n_years, self.decode_id)
+
+    def collection_id(self, movie_id: int) -> int | None:
+        """The id of the movie's collection (`franchises`), or None."""
+        return franchises.collection_id(self.seed, movie_id, self._n_years, self.decode_id)
 
     def person(self, person_id: int) -> dict[str, Any] | None:
         """A person of the pool (actor, director or other crew), or None."""
@@ -404,11 +420,13 @@ class Catalog:
             return None
         revision = self.revision(movie_id, as_of) if as_of is not None else 0
         return records.details(
-            self.seed, s, self._text(movie_id), revision, self._people, self._company_pool, self.churn_start
+            self.seed, s, self._text(movie_id), revision, self._people, self._company_pool, self.churn_start,
+            self.collection(movie_id),
         )
 
     def _text(self, movie_id: int) -> dict[str, Any]:
-        """A live movie's text record today (its overview as edited so far)."""
+        """A live movie's text record today (its overview as edited so far, its poster of today)."""
         r = self._record(movie_id)
         assert r is not None
-        return edited_record(self.seed, movie_id, r, self.overlay().edits.get(movie_id, 0))
+        overlay = self.overlay()
+        return edited_record(self.seed, movie_id, r, overlay.edits.get(movie_id, 0), overlay.posters.get(movie_id, 0))

@@ -12,9 +12,14 @@ On the base day (``start``) the catalog is exactly the static, seeded one. Each 
   each); a later flip may toggle it back. Details, discover, the exports (adult titles in the adult file) and
   `Catalog.live_movies` all show the movie's current flags;
 * **overview edits**: a share ``rates.edit`` of the live base movies get a new overview (generated from the
-  movie's id and its count of edits); nothing else about them changes.
+  movie's id and its count of edits); nothing else about them changes;
+* **new posters**: a share ``rates.poster`` of the day's changes of the change calendar (`changes`: the edits
+  the changes feed has always listed, ~0.1 % of the movies a day) give the movie a new poster: its version
+  goes up by one and its ``poster_path`` becomes a new file (`images.poster_path`; a movie without a poster
+  keeps none). Details, discover and the image server all read the version from the overlay.
 
-Flips and edits are in the changes feed, as moves and additions are. The daily exports can also be wrong
+Flips and edits are in the changes feed, as moves and additions are; a new poster is in it through the change
+that brought it. The daily exports can also be wrong
 (`export_omitted`, applied by `movie_assets.emulator.exports`): each day's export omits a share
 ``rates.export_omit`` of the live movies by mistake, and with probability ``rates.export_partial`` a day's
 export is partial and omits a further ``rates.export_partial_share`` of them. Omitted movies still exist
@@ -37,12 +42,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .hashing import mix64, mix_round, unit
+from .images import poster_path
 from .text import make_overview
 from .years import MovieSummary
 
 # Salts of this module's random streams (the catalog's other streams are salted 101-109).
 _S_MOVE, _S_DELETE, _S_ADD, _S_MOVE_DATE = 110, 111, 112, 113
-_S_FLIP, _S_EDIT, _S_OMIT, _S_PARTIAL, _S_EDIT_TEXT = 114, 115, 116, 117, 118
+_S_FLIP, _S_EDIT, _S_OMIT, _S_PARTIAL, _S_EDIT_TEXT, _S_POSTER = 114, 115, 116, 117, 118, 119
 ADULT, VIDEO = 1, 2  # flag bits, as in `movie_assets.emulator.years.YearData.flags`
 
 
@@ -59,13 +65,14 @@ class ChurnRates:
     add_old_year: float = 0.25  # of additions: a date in an old year (else this year or the next two)
     flip: float = 0.0  # live base movies whose adult or video flag toggles
     edit: float = 0.0  # live base movies whose overview is rewritten
+    poster: float = 0.1  # of the change calendar's changes of a day: those that bring a new poster
     export_omit: float = 0.0  # live movies each day's export leaves out by mistake
     export_partial: float = 0.0  # probability that a day's export is partial ...
     export_partial_share: float = 0.05  # ... and leaves out this further share of the movies
 
     def __post_init__(self) -> None:
         for name in ("move", "delete", "add", "move_to_undated", "move_any_year", "add_undated", "add_old_year",
-                     "flip", "edit", "export_omit", "export_partial", "export_partial_share"):
+                     "flip", "edit", "poster", "export_omit", "export_partial", "export_partial_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"churn rate {name} must be within [0, 1]")
 
@@ -85,6 +92,7 @@ class Overlay:
     next_id: int = 0
     flags: dict[int, int] = field(default_factory=dict)  # base id -> its current flags, once flipped
     edits: dict[int, int] = field(default_factory=dict)  # base id -> how many times its overview was edited
+    posters: dict[int, int] = field(default_factory=dict)  # base id -> its poster version, once it changed
 
     @property
     def empty(self) -> bool:
@@ -93,7 +101,7 @@ class Overlay:
 
     def copy(self, day: dt.date) -> Overlay:
         return Overlay(day, dict(self.deleted), dict(self.moved), dict(self.added), dict(self.events), self.next_id,
-                       dict(self.flags), dict(self.edits))
+                       dict(self.flags), dict(self.edits), dict(self.posters))
 
     def current(self, base: MovieSummary) -> MovieSummary:
         """A live base movie's summary today: its current release date and flags."""
@@ -119,10 +127,12 @@ class Churn:
         base_summary: Callable[[int], MovieSummary | None],
         first_id: int,
         years: range,
+        changed_on: Callable[[dt.date], np.ndarray] | None = None,
     ) -> None:
         self.seed, self.start, self.rates, self.years = seed, start, rates, years
         self._base_ids = base_ids
         self._base_summary = base_summary
+        self._changed_on = changed_on  # the change calendar's ids of a day, whose share `rates.poster` get a poster
         self._base_size: int | None = None
         self._overlays: dict[dt.date, Overlay] = {start: Overlay(start, next_id=first_id)}
         self._lock = threading.Lock()
@@ -161,8 +171,10 @@ class Churn:
             events.append(movie_id)
         for movie_id in self._hits(live, _S_DELETE, day, self.rates.delete):
             state.deleted[movie_id] = day
-            for changes in (state.moved, state.flags, state.edits):
+            for changes in (state.moved, state.flags, state.edits, state.posters):
                 changes.pop(movie_id, None)
+        for movie_id in self._new_posters(day, state.deleted):
+            state.posters[movie_id] = state.posters.get(movie_id, 0) + 1
         for k in range(self._additions(day)):
             summary = self._new_movie(state.next_id, day, k)
             state.added[summary.id] = summary
@@ -171,6 +183,13 @@ class Churn:
         deleted_today = {i for i, d in state.deleted.items() if d == day}
         state.events[day] = sorted(set(events) - deleted_today)
         return state
+
+    def _new_posters(self, day: dt.date, deleted: dict[int, dt.date]) -> list[int]:
+        if self.rates.poster <= 0 or self._changed_on is None:
+            return []
+        changed = self._changed_on(day)
+        hit = mix_round(mix64(self.seed, _S_POSTER, day.toordinal()), changed) < _threshold(self.rates.poster)
+        return [i for i in changed[hit].tolist() if i not in deleted]
 
     def _flags(self, movie_id: int, flags: dict[int, int]) -> int:
         if movie_id in flags:
@@ -235,12 +254,18 @@ class Churn:
         )
 
 
-def edited_record(seed: int, movie_id: int, record: dict, edits: int) -> dict:
-    """A movie's text record after ``edits`` overview edits (the record itself when there were none)."""
-    if not edits:
+def edited_record(seed: int, movie_id: int, record: dict, edits: int, poster: int = 0) -> dict:
+    """A movie's text record after ``edits`` overview edits and with its poster of version ``poster`` (the
+    record itself when neither changed)."""
+    if not edits and not (poster and record["poster_path"]):
         return record
-    rng = random.Random(mix64(seed, _S_EDIT_TEXT, movie_id, edits))
-    return {**record, "overview": make_overview(rng, record["genre_ids"] or [18])}
+    record = dict(record)
+    if edits:
+        rng = random.Random(mix64(seed, _S_EDIT_TEXT, movie_id, edits))
+        record["overview"] = make_overview(rng, record["genre_ids"] or [18])
+    if poster and record["poster_path"]:
+        record["poster_path"] = poster_path(seed, movie_id, poster)
+    return record
 
 
 def is_partial_export(seed: int, rates: ChurnRates, day: dt.date) -> bool:

@@ -34,6 +34,8 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     )
     g.add_argument("--rate-limit-burst", type=float, default=None,
                    help="requests the rate limit lets through at once (default: one second's worth)")
+    g.add_argument("--image-rate-limit", type=float, default=None,
+                   help="image requests (/t/p/) per second before 429, a bucket of its own (default: none)")
     g.add_argument("--no-retry-after", action="store_true", help="send 429 without a Retry-After header")
     g.add_argument("--latency", type=float, default=d.latency, help="seconds added to every API request")
     g.add_argument("--latency-jitter", type=float, default=d.latency_jitter)
@@ -63,6 +65,8 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     g.add_argument("--churn-add", type=float, default=rates.add, help="new movies a day, as a share of the catalog")
     g.add_argument("--churn-flip", type=float, default=rates.flip, help="share of movies whose adult/video flips a day")
     g.add_argument("--churn-edit", type=float, default=rates.edit, help="share of movies whose overview changes a day")
+    g.add_argument("--churn-poster", type=float, default=rates.poster,
+                   help="share of the changes feed's daily changes that bring a new poster (default 0.1)")
     g.add_argument("--export-omit", type=float, default=rates.export_omit,
                    help="share of movies each day's export leaves out by mistake")
     g.add_argument("--export-partial", type=float, default=rates.export_partial,
@@ -82,6 +86,7 @@ def options_from_args(args: argparse.Namespace) -> EmulatorOptions:
         seed=args.seed if args.fault_seed is None else args.fault_seed,
         rate_limit=args.rate_limit,
         rate_limit_burst=args.rate_limit_burst,
+        image_rate_limit=args.image_rate_limit,
         retry_after=not args.no_retry_after,
         latency=args.latency,
         latency_jitter=args.latency_jitter,
@@ -111,8 +116,8 @@ def catalog_from_args(args: argparse.Namespace) -> Catalog:
         last_year=args.last_year,
         day_cluster=args.day_cluster,
         churn=ChurnRates(move=args.churn_move, delete=args.churn_delete, add=args.churn_add, flip=args.churn_flip,
-                         edit=args.churn_edit, export_omit=args.export_omit, export_partial=args.export_partial,
-                         export_partial_share=args.export_partial_share),
+                         edit=args.churn_edit, poster=args.churn_poster, export_omit=args.export_omit,
+                         export_partial=args.export_partial, export_partial_share=args.export_partial_share),
         **kwargs,
     )
 

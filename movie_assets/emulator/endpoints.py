@@ -1,4 +1,5 @@
-"""The emulator's endpoint handlers: discover, popular, movie details, changes, static lists, images, stats.
+"""The emulator's endpoint handlers: discover, popular, movie details, changes, static lists, images (poster
+JPEGs, other images as PNGs), stats.
 
 Handlers read the per-app `AppState`; bad query parameters raise `BadParam` (answered by the middleware).
 """
@@ -16,7 +17,8 @@ from aiohttp import web
 
 from . import exports, vocab
 from .hashing import mix64, mix_round, unit
-from .images import PATH_BACKDROP, PATH_LOGO, PATH_PROFILE, png_for
+from .images import PATH_BACKDROP, PATH_LOGO, PATH_PROFILE, png_for, poster_of
+from .posters import poster_facts, poster_jpeg
 from .protocol import (
     ERR_APPENDS,
     ERR_DATE_RANGE,
@@ -309,17 +311,24 @@ _KIND_SHAPES = {PATH_BACKDROP: "backdrop", PATH_PROFILE: "profile", PATH_LOGO: "
 
 
 async def image(request: web.Request) -> web.Response:
-    """``GET /t/p/{size}/{file}``: a tiny deterministic PNG for any image path the catalog hands out."""
+    """``GET /t/p/{size}/{file}``: for a movie poster the catalog handed out (its poster of today or an earlier
+    one), a JPEG drawn from the movie (`posters`) at the size's pixels; for any other image it hands out, a
+    tiny deterministic PNG; else 404."""
     state = request.app[STATE_KEY]
     size, file_path = request.match_info["size"], "/" + request.match_info["file"]
     parsed = state.catalog.parse_image_path(file_path)
     if size not in IMAGE_SIZES or parsed is None or not state.catalog.image_exists(file_path):
         return web.Response(status=404, text="Not Found", headers={"Date": state.date_header})
-    body = png_for(file_path, _KIND_SHAPES.get(parsed[0], "poster"), state.catalog.seed)
+    poster = poster_of(*parsed)
+    facts = poster_facts(state.catalog, *poster) if poster is not None else None
+    if facts is not None:
+        body, content_type = poster_jpeg(facts, size=size), "image/jpeg"
+    else:
+        body, content_type = png_for(file_path, _KIND_SHAPES.get(parsed[0], "poster"), state.catalog.seed), "image/png"
     return web.Response(
         body=body,
         headers={
-            "Content-Type": "image/png",
+            "Content-Type": content_type,
             "Cache-Control": "public, max-age=31919000",
             "ETag": f'"{hashlib.md5(body).hexdigest()}"',
             "Date": state.date_header,

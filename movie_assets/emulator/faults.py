@@ -1,4 +1,5 @@
-"""The emulator's middleware: request stats, then for API paths rate limiting, auth, latency and faults.
+"""The emulator's middleware: request stats, then for API paths rate limiting, auth, latency and faults, and
+for the image host (``/t/p/``) its own rate limit (`EmulatorOptions.image_rate_limit`) and image counters.
 
 Every ``/3/...`` request gets a sequence number ``n``; all per-request fault decisions are drawn from
 ``mix64(options.seed, n, ...)``, so a given request order always yields the same faults. Order of
@@ -71,6 +72,28 @@ def _authorized(request: web.Request, options: EmulatorOptions) -> bool:
     return scheme.lower() == "bearer" and token.strip() in options.tokens
 
 
+def _rate_limited(request: web.Request, options: EmulatorOptions, wait: float) -> web.Response:
+    response = tmdb_error(request, ERR_RATE)
+    if options.retry_after:
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    return response
+
+
+async def _image_request(request: web.Request, handler: Any, state: AppState) -> web.StreamResponse:
+    rate = state.options.image_rate_limit
+    if rate is not None:
+        now = asyncio.get_running_loop().time()
+        if state.image_bucket is None:
+            state.image_bucket = TokenBucket(rate, max(1.0, rate), now)
+        wait = state.image_bucket.take(now)
+        if wait is not None:
+            state.stats.image(429)
+            return _rate_limited(request, state.options, wait)
+    response = await handler(request)
+    state.stats.image(response.status)
+    return response
+
+
 async def _api_request(request: web.Request, handler: Any, state: AppState) -> web.StreamResponse:
     options = state.options
     state.request_seq += 1
@@ -83,10 +106,7 @@ async def _api_request(request: web.Request, handler: Any, state: AppState) -> w
         wait = state.bucket.take(now)
         if wait is not None:
             state.stats.fault("rate_limited")
-            response = tmdb_error(request, ERR_RATE)
-            if options.retry_after:
-                response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
-            return response
+            return _rate_limited(request, options, wait)
     if not _authorized(request, options):
         state.stats.fault("unauthorized")
         return tmdb_error(request, ERR_INVALID_KEY)
@@ -127,6 +147,8 @@ async def emulator_middleware(request: web.Request, handler: Any) -> web.StreamR
     try:
         if request.path.startswith("/3/"):
             response = await _api_request(request, handler, state)
+        elif request.path.startswith("/t/p/"):
+            response = await _image_request(request, handler, state)
         else:
             response = await handler(request)
     except _Dropped:

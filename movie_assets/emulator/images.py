@@ -1,8 +1,12 @@
-"""Images: the TMDb-style file paths the catalog hands out, and the tiny PNGs served for them (no PIL needed).
+"""Images: the TMDb-style file paths the catalog hands out, and the tiny PNGs served for the images that are
+not movie posters (backdrops, profiles, logos, collection art; posters are JPEGs drawn by `posters`).
 
 A path is ``/<21 noise chars><6 code chars>.<ext>``: the code is a reversible base62 encoding of
 ``(kind, entity id)`` and the noise a seeded digest of the same, so the image server can tell the paths it
 handed out from any others without keeping a list.
+
+A movie's poster can change in the living catalog: its first poster is ``(PATH_POSTER, movie id)``, its later
+ones ``(PATH_POSTER_VERSION, movie id * POSTER_VERSIONS + version)`` (`poster_path`, `poster_of`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from .hashing import mix64
 
 # Image path kinds (encoded in the path so the image server can validate it).
 PATH_POSTER, PATH_BACKDROP, PATH_PROFILE, PATH_LOGO, PATH_COLLECTION = 1, 2, 3, 4, 5
+PATH_POSTER_VERSION = 6  # a movie's later poster: entity = movie id * POSTER_VERSIONS + version
+POSTER_VERSIONS = 64  # versions 1..63 get a path of their own; later ones reuse version 63's
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _B64_TO_62 = str.maketrans("+/", "xQ")
 _PATH_MOD = 62**6
@@ -54,6 +60,24 @@ def parse_image_path(seed: int, path: str) -> tuple[int, int] | None:
     if image_path(seed, kind, entity_id, ext) != path:
         return None
     return kind, entity_id
+
+
+def poster_path(seed: int, movie_id: int, version: int = 0) -> str:
+    """The path of a movie's poster of ``version`` (0: its first poster, the path the static catalog hands
+    out; each new poster of the living catalog a new path)."""
+    if version <= 0:
+        return image_path(seed, PATH_POSTER, movie_id)
+    return image_path(seed, PATH_POSTER_VERSION, movie_id * POSTER_VERSIONS + min(version, POSTER_VERSIONS - 1))
+
+
+def poster_of(kind: int, entity_id: int) -> tuple[int, int] | None:
+    """``(movie id, poster version)`` of a parsed image path (`parse_image_path`), or None when it is not a
+    movie poster."""
+    if kind == PATH_POSTER:
+        return entity_id, 0
+    if kind == PATH_POSTER_VERSION and entity_id % POSTER_VERSIONS:
+        return divmod(entity_id, POSTER_VERSIONS)
+    return None
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

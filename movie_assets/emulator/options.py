@@ -1,4 +1,4 @@
-"""`EmulatorOptions`: the emulator's behaviour knobs (frozen clock, auth, rate limit, latency, faults, drift)."""
+"""`EmulatorOptions`: the emulator's behaviour knobs (frozen clock, auth, rate limits, latency, faults, drift)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ class EmulatorOptions:
     * ``rate_limit``: requests/second of a per-server token bucket (burst ``rate_limit_burst``, default
       ``max(1, rate_limit)``); excess requests get 429 / status_code 25, with ``Retry-After`` (whole
       seconds until a token is free) only when ``retry_after`` is true. None = unlimited.
+    * ``image_rate_limit``: requests/second of a second token bucket (burst ``max(1, image_rate_limit)``) for
+      the image host (``/t/p/`` only; the API's bucket never sees an image request): excess images get 429,
+      with ``Retry-After`` as above. None = unlimited. The stats count image requests and their 429s.
     * ``latency`` (+ uniform ``latency_jitter``) seconds added to every API request.
     * ``error_rate``, ``hang_rate``, ``drop_rate``, ``truncate_rate``: disjoint fractions of API requests
       answered 500/502/503/504 (TMDb bodies), delayed ``hang_seconds`` before a normal answer, closed
@@ -32,6 +35,7 @@ class EmulatorOptions:
     as_of: dt.datetime = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     rate_limit: float | None = None
     rate_limit_burst: float | None = None
+    image_rate_limit: float | None = None
     retry_after: bool = True
     latency: float = 0.0
     latency_jitter: float = 0.0
@@ -52,6 +56,8 @@ class EmulatorOptions:
         rates = (self.error_rate, self.hang_rate, self.drop_rate, self.truncate_rate)
         if any(r < 0 for r in rates) or sum(rates) > 1:
             raise ValueError("fault rates must be >= 0 and sum to at most 1")
+        if self.image_rate_limit is not None and self.image_rate_limit <= 0:
+            raise ValueError("image_rate_limit must be > 0 (None: unlimited)")
         if self.as_of.tzinfo is None:
             self.as_of = self.as_of.replace(tzinfo=dt.UTC)
         self.api_keys = frozenset(self.api_keys)

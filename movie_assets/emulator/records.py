@@ -15,7 +15,7 @@ from typing import Any
 
 from . import appends, vocab
 from .hashing import mix64
-from .images import PATH_BACKDROP, PATH_COLLECTION, PATH_LOGO, PATH_POSTER, image_path
+from .images import PATH_BACKDROP, PATH_LOGO, PATH_POSTER, image_path
 from .people import PersonPool
 from .text import make_keywords, make_overview, make_tagline, make_title
 from .years import MovieSummary
@@ -93,12 +93,14 @@ def details(
     people: PersonPool,
     company_pool: int,
     horizon: dt.date | None = None,
+    collection: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Full ``/movie/{id}`` payload plus every appendable sub-object: ``credits``, ``keywords``,
     ``release_dates``, ``external_ids``, ``videos``, ``alternative_titles``, ``translations``.
 
     A nonzero ``revision`` shifts vote_count / vote_average / popularity; ``company_pool`` is the number of
-    distinct production companies; ``horizon`` is the last day a video can have been published on.
+    distinct production companies; ``horizon`` is the last day a video can have been published on;
+    ``collection`` is the movie's ``belongs_to_collection`` (`franchises`: shared by the movies of a franchise).
     """
     movie_id = s.id
     rng = random.Random(mix64(seed, _S_CREDITS, movie_id))
@@ -125,15 +127,7 @@ def details(
         status = "Rumored"
     elif roll < 0.015:
         status = "Canceled"
-    collection = None
-    if rng.random() < 0.08:
-        cid = 10 + movie_id * 3
-        collection = {
-            "id": cid,
-            "name": f"{r['title']} Collection",
-            "poster_path": image_path(seed, PATH_COLLECTION, cid),
-            "backdrop_path": appends.collection_backdrop(seed, cid),
-        }
+    rng.random()  # once decided a one-movie collection; still drawn so that every later draw stays as it was
     companies = []
     for _ in range(rng.choice([0, 1, 1, 2, 3])):
         k = int(company_pool * rng.random() ** 2)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .faults import TokenBucket
 
 FAULT_KINDS = ("rate_limited", "unauthorized", "error", "hang", "drop", "truncate")
+IMAGE_OUTCOMES = ("requests", "served", "not_found", "rate_limited", "other")
 PER_SECOND_KEPT = 3600  # seconds of per-second request counts kept (the oldest are dropped)
 
 
@@ -26,7 +27,8 @@ class EmulatorStats:
     """Thread-safe request counters (read from any thread via `snapshot`). ``per_second`` counts the requests
     that arrived in each wall-clock second (``int(time.time())``, the last `PER_SECOND_KEPT` seconds), and
     ``first_at`` / ``last_at`` are the arrival times of the first and the latest: the rate the server saw,
-    whoever sent it."""
+    whoever sent it. ``images`` counts the image host's requests (``/t/p/``) by outcome: served (200), not
+    found (404) and rate limited (429, `EmulatorOptions.image_rate_limit`)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -39,6 +41,7 @@ class EmulatorStats:
             self.by_path: Counter[str] = Counter()
             self.by_status: Counter[str] = Counter()
             self.faults: Counter[str] = Counter()
+            self.images: Counter[str] = Counter()
             self.per_second: Counter[int] = Counter()
             self.first_at: float | None = None  # time.time() of the first and the latest request
             self.last_at: float | None = None
@@ -62,6 +65,13 @@ class EmulatorStats:
         with self._lock:
             self.by_status[str(status)] += 1
 
+    def image(self, status: int) -> None:
+        """Count one answer of the image host."""
+        outcome = {200: "served", 404: "not_found", 429: "rate_limited"}.get(status, "other")
+        with self._lock:
+            self.images["requests"] += 1
+            self.images[outcome] += 1
+
     def fault(self, kind: str) -> None:
         """Count one injected fault."""
         with self._lock:
@@ -81,6 +91,7 @@ class EmulatorStats:
                 "by_path": dict(sorted(self.by_path.items())),
                 "by_status": dict(sorted(self.by_status.items())),
                 "faults": {k: self.faults.get(k, 0) for k in FAULT_KINDS},
+                "images": {k: self.images.get(k, 0) for k in IMAGE_OUTCOMES},
                 **extra,
             }
 
@@ -95,6 +106,7 @@ class AppState:
         self.request_seq = 0  # sequence number of the last API request (keys the fault stream)
         self.discover_epoch = 0  # number of discover pages served (keys the popularity drift)
         self.bucket: TokenBucket | None = None  # the rate limiter, created by the first API request
+        self.image_bucket: TokenBucket | None = None  # the image host's, created by the first image request
         self.changes_cache: OrderedDict[tuple[dt.date, dt.date, dt.date], list[int]] = OrderedDict()
         self.date_header = ""
         self.set_clock(options.as_of)
@@ -121,6 +133,8 @@ class AppState:
             self.set_clock(self.options.as_of)
         if {"rate_limit", "rate_limit_burst"} & set(changes):
             self.bucket = None
+        if "image_rate_limit" in changes:
+            self.image_bucket = None
         return self.options
 
 

@@ -437,10 +437,12 @@ async def test_images(emulator: RunningEmulator, catalog: Catalog) -> None:
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{emulator.root_url}/t/p/w500{poster}") as resp:
             first = await resp.read()
-            assert resp.status == 200 and resp.headers["Content-Type"] == "image/png"
-            assert first.startswith(b"\x89PNG\r\n\x1a\n")
-        async with session.get(f"{emulator.root_url}/t/p/original{poster}") as resp:
+            assert resp.status == 200 and resp.headers["Content-Type"] == "image/jpeg"
+            assert first.startswith(b"\xff\xd8\xff")
+        async with session.get(f"{emulator.root_url}/t/p/w500{poster}") as resp:
             assert await resp.read() == first
+        async with session.get(f"{emulator.root_url}/t/p/original{poster}") as resp:
+            assert resp.status == 200 and (await resp.read()) != first  # another size, other pixels
         for bad in (f"/t/p/w500/{'A' * 27}.jpg", f"/t/p/w9999{poster}"):
             async with session.get(emulator.root_url + bad) as resp:
                 assert resp.status == 404
