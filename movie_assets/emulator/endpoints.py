@@ -322,7 +322,8 @@ async def image(request: web.Request) -> web.Response:
     poster = poster_of(*parsed)
     facts = poster_facts(state.catalog, *poster) if poster is not None else None
     if facts is not None:
-        body, content_type = poster_jpeg(facts, size=size), "image/jpeg"
+        # Off the loop: a large size takes tens of milliseconds, which would stall every API answer meanwhile.
+        body, content_type = await asyncio.to_thread(poster_jpeg, facts, None, size), "image/jpeg"
     else:
         body, content_type = png_for(file_path, _KIND_SHAPES.get(parsed[0], "poster"), state.catalog.seed), "image/png"
     return web.Response(

@@ -499,9 +499,14 @@ def test_cli_arguments_build_options_and_catalog() -> None:
             "--api-key",
             "abc",
             "--no-retry-after",
+            "--image-rate-limit",
+            "15",
+            "--churn-poster",
+            "0.3",
         ]
     )
     options, catalog = options_from_args(args), catalog_from_args(args)
+    assert options.image_rate_limit == 15 and catalog.churn_rates.poster == 0.3
     assert (catalog.seed, catalog.movies_per_year, args.port) == (9, 300, 0)
     assert options.rate_limit == 40 and options.retry_after is False and options.error_rate == 0.1
     assert options.page_error_style == "documented" and options.api_keys == frozenset({"abc"})

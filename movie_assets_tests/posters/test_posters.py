@@ -15,7 +15,7 @@ from movie_assets.posters import cache, clip
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+JPEG_MAGIC = b"\xff\xd8\xff"  # the emulator serves posters as JPEGs, as image.tmdb.org does
 N_MOVIES = 12
 
 
@@ -55,7 +55,7 @@ async def test_cache_posters_downloads_then_skips(emulator, tmp_path):
         assert (second.downloaded, second.skipped_cached, second.missing, second.failed) == (0, len(movies), 0, 0)
     for _, path in movies:
         file = cache.poster_file(lake, path, "w185")
-        assert file.read_bytes().startswith(PNG_MAGIC)
+        assert file.read_bytes().startswith(JPEG_MAGIC)
     from PIL import Image
 
     with Image.open(cache.poster_file(lake, movies[0][1], "w185")) as im:
