@@ -38,11 +38,11 @@ demo: instance
 	@for year in $(DEMO_YEARS); do \
 	  $(DEMO_ENV) $(DEMO_STEP) --title "$$year: harvest (ingest_job: discover, details, typed Parquet)" -- \
 	    env $(DG) launch --job ingest_job --partition $$year || exit 1; \
-	  $(DEMO_ENV) $(DEMO_STEP) --title "$$year: text embeddings (embeddings_job)" -- \
+	  $(DEMO_ENV) $(DEMO_STEP) --title "$$year: text and poster embeddings (embeddings_job)" -- \
 	    env $(DG) launch --job embeddings_job --partition $$year || exit 1; \
 	done
-	@$(DEMO_ENV) $(DEMO_STEP) --title "movies_db, the undated movies and their embeddings, the index, the release" -- \
-	  env $(DG) launch --assets 'undated_movies,movies_db,undated_movie_embeddings,movie_index,similar_movies_preview,group:release'
+	@$(DEMO_ENV) $(DEMO_STEP) --title "movies_db, the undated movies and their embeddings, the indexes, the release" -- \
+	  env $(DG) launch --assets 'undated_movies,movies_db,undated_movie_embeddings,movie_index,similar_movies_preview,undated_movie_posters,undated_poster_embeddings,poster_index,item_modalities,group:release'
 	@$(BIN)/python -m movie_assets.cli.demo_summary
 
 ## Check that the definitions load (dg), then run the whole test suite (slow tests included; add

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 
 from movie_assets.cli.similar import format_neighbours
@@ -10,18 +12,31 @@ from movie_assets.embeddings.search import MovieSearch
 from movie_assets.lake import Lake
 from movie_assets.lake.readers import read_parquet
 from movie_assets.lake.schema import DETAILS_APPENDS
+from movie_assets.posters import similar as multimodal
+from movie_assets.posters.poster_index import INDEX_NAME
 from movie_assets.settings import data_dir_from_env
 from movie_assets.warehouse.appends import missing_append_counts, movies_missing_any, refetch_command
 
 
-def show_similar(lake: Lake) -> None:
-    """Print the neighbours of the first indexed movie, the way `movie-assets similar` does."""
-    search = MovieSearch.load(lake)
-    movie = search.movies[0]
-    print(f'   similar movies     : movie-assets similar "{movie.title}" --year {movie.year} -k 5')
-    _, neighbours = search.similar(movie.title, movie.year, k=5)
-    for line in format_neighbours(movie, neighbours).splitlines():
+def show_similar(lake: Lake, by: str) -> None:
+    """Print the neighbours by ``by`` of the first movie with a poster vector, the way `movie-assets similar`
+    does."""
+    searches = multimodal.load_searches(lake, by)
+    posters = MovieSearch.load(lake, INDEX_NAME) if index_dir(lake, INDEX_NAME).exists() else None
+    movie = (posters or next(iter(searches.values()))).movies[0]
+    print(f'   similar by {by:<7} : movie-assets similar --id {movie.movie_id} --by {by} -k 5')
+    answer = multimodal.similar(lake, searches, by=by, movie_id=movie.movie_id, k=5)
+    for line in format_neighbours(answer.movie, answer.neighbours, by).splitlines():
         print(f"      {line}")
+
+
+def show_modalities(lake: Lake) -> None:
+    """Coverage of the two modalities."""
+    report_file = lake.reports_dir / "item_modalities.json"
+    if report_file.exists():
+        overall = json.loads(report_file.read_text())["overall"]
+        print(f"   modalities         : {overall['movies']:,} movies, text {overall['text']:.1%}, poster "
+              f"{overall['poster']:.1%} (FROM item_modalities; reports/item_modalities.json)")
 
 
 def show_missing_appends(lake: Lake) -> None:
@@ -50,7 +65,10 @@ def main() -> None:
     if lake.reports_dir.exists():
         print(f"   reports            : {lake.reports_dir}/ (sha256sum -c reports/checksums.txt)")
     if index_dir(lake).exists():
-        show_similar(lake)
+        show_similar(lake, "text")
+    if index_dir(lake, INDEX_NAME).exists():
+        show_similar(lake, "poster")
+    show_modalities(lake)
     show_missing_appends(lake)
     print("   open the UI        : make ui   → http://127.0.0.1:3000")
     print("This product uses the TMDB API but is not endorsed or certified by TMDB.")

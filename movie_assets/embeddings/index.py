@@ -22,7 +22,8 @@ from movie_assets.lake import Lake, atomic_dir, json_text
 
 INDEX_SUBDIR = "movies"
 INDEX_FILE = f"{INDEX_SUBDIR}.faiss"
-ASSETS_BUILDING = {"movies": "movie_embeddings and movie_index", "posters": "movie_posters and poster_embeddings"}
+ASSETS_BUILDING = {"movies": "movie_embeddings and movie_index",
+                   "posters": "movie_posters, poster_embeddings and poster_index"}
 IDMAP_FILE = "id_map.parquet"
 MANIFEST_FILE = "manifest.json"
 FLAT = "flat_ip"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from movie_assets.embeddings.index import load_index
+from movie_assets.embeddings.index import INDEX_SUBDIR, load_index
 from movie_assets.lake import Lake
 
 DIFFLIB_FULL_SCAN_MAX = 50_000
@@ -80,9 +80,10 @@ class MovieSearch:
         self._row_of_id = {m.movie_id: row for row, m in enumerate(movies)}
 
     @classmethod
-    def load(cls, lake: Lake) -> MovieSearch:
-        """Read index, id map and manifest from ``lake`` (FileNotFoundError when there is no index)."""
-        index, idmap, manifest = load_index(lake)
+    def load(cls, lake: Lake, name: str = INDEX_SUBDIR) -> MovieSearch:
+        """Read index ``name`` (``movies``: text; ``posters``), its id map and manifest from ``lake``
+        (FileNotFoundError when there is no index)."""
+        index, idmap, manifest = load_index(lake, name)
         ids = idmap.column("movie_id").to_pylist()
         titles = idmap.column("title").to_pylist()
         years = idmap.column("year").to_pylist()

@@ -48,6 +48,7 @@ def resolved_settings(settings: TMDbSettings, logger: logging.Logger | None = No
             base_url=emulator.base_url,
             exports_base_url=settings.exports_base_url or emulator.root_url + "/p/exports",
             requests_per_second=settings.effective_rps,
+            image_requests_per_second=settings.effective_image_rps,
         )
 
 

@@ -183,11 +183,38 @@ class Lake:
 
     def embeddings_year_file(self, year: int | str | None) -> Path:
         """The embeddings of ``year``'s movies (None: the movies without a release date)."""
-        return self.embeddings_dataset_dir / f"year={UNDATED_PARTITION if year is None else year}" / "part-0.parquet"
+        return _year_file(self.embeddings_dataset_dir, year)
 
     def embeddings_year_files(self) -> list[tuple[int | None, Path]]:
         """``(year, file)`` of every embeddings partition: years oldest first, then the undated movies."""
         return _year_files(self.embeddings_dataset_dir, "year=*/*.parquet")
+
+    @property
+    def posters_dataset_dir(self) -> Path:
+        """One row per movie with its poster's outcome (cached, missing and why), partitioned by year."""
+        return self.processed_dir / "posters_parquet"
+
+    def posters_year_file(self, year: int | str | None) -> Path:
+        return _year_file(self.posters_dataset_dir, year)
+
+    def posters_year_files(self) -> list[tuple[int | None, Path]]:
+        return _year_files(self.posters_dataset_dir, "year=*/*.parquet")
+
+    @property
+    def poster_vectors_dataset_dir(self) -> Path:
+        """The poster (image) embeddings, partitioned by year like the text embeddings."""
+        return self.processed_dir / "poster_embeddings_parquet"
+
+    def poster_vectors_year_file(self, year: int | str | None) -> Path:
+        return _year_file(self.poster_vectors_dataset_dir, year)
+
+    def poster_vectors_year_files(self) -> list[tuple[int | None, Path]]:
+        return _year_files(self.poster_vectors_dataset_dir, "year=*/*.parquet")
+
+    @property
+    def item_modalities_file(self) -> Path:
+        """Which modalities each movie has (`movie_assets.posters.modalities`)."""
+        return self.processed_dir / "item_modalities.parquet"
 
     @property
     def legacy_embeddings_file(self) -> Path:
@@ -210,10 +237,6 @@ class Lake:
     def poster_file(self, size: str, name: str) -> Path:
         """The cached copy of image file ``name`` at TMDb size ``size`` (``w185``, …)."""
         return self.posters_dir / size / name
-
-    @property
-    def poster_embeddings_file(self) -> Path:
-        return self.processed_dir / "poster_embeddings.parquet"
 
     @property
     def reports_dir(self) -> Path:
@@ -247,6 +270,11 @@ class Lake:
                 f"data directory {str(self.root)!r} is not writable ({exc.strerror or exc}); "
                 "set MOVIE_ASSETS_DATA_DIR (or the lake resource's data_dir) to a writable directory"
             ) from exc
+
+
+def _year_file(root: Path, year: int | str | None) -> Path:
+    """The one file of partition ``year`` (None: the undated movies) of a dataset written by this project."""
+    return root / f"year={UNDATED_PARTITION if year is None else year}" / "part-0.parquet"
 
 
 def _year_files(root: Path, pattern: str) -> list[tuple[int | None, Path]]:

@@ -4,7 +4,8 @@ Lines are ``<sha256 hex><two spaces><path>``, with paths relative to the reposit
 data dir), sorted by path, so ``cd <repo root> && sha256sum -c reports/checksums.txt`` verifies the release.
 Covered: every file the pipeline publishes — each year's Parquet, ``movies.parquet``, the tombstones, the
 sample, the split files (and their manifest), ``reports/data_profile.json``, the CSV exports in the data
-dir, every year's movie embeddings, the poster embeddings and every file of the saved FAISS indexes; never
+dir, every year's movie embeddings, posters table and poster embeddings, the modality masks and every file of the
+saved FAISS indexes; never
 ``checksums.txt`` itself, the raw harvest, the details store or the poster image cache (inputs, not releases).
 """
 
@@ -52,9 +53,13 @@ RELEASE_GROUPS: tuple[ReleaseGroup, ...] = (
                  _present(lambda lake: lake.movies_file, lambda lake: lake.tombstones_file)),
     ReleaseGroup("the sample", ("movies_sample",), _present(lambda lake: lake.sample_file)),
     ReleaseGroup("the profile", ("data_profile",), _present(lambda lake: lake.profile_file)),
-    ReleaseGroup("the poster embeddings", ("poster_embeddings",), _present(lambda lake: lake.poster_embeddings_file)),
+    ReleaseGroup("the posters and poster embeddings by year",
+                 ("movie_posters", "undated_movie_posters", "poster_embeddings", "undated_poster_embeddings"),
+                 lambda lake: sorted(path for _, path in [*lake.posters_year_files(),
+                                                          *lake.poster_vectors_year_files()])),
+    ReleaseGroup("the modality masks", ("item_modalities",), _present(lambda lake: lake.item_modalities_file)),
     ReleaseGroup("the splits", ("movie_splits",), _tree(lambda lake: lake.splits_dir)),
-    ReleaseGroup("the FAISS indexes (movies, posters)", ("movie_index", "poster_embeddings"),
+    ReleaseGroup("the FAISS indexes (movies, posters)", ("movie_index", "poster_index"),
                  _tree(lambda lake: lake.index_dir)),
     ReleaseGroup("the CSV exports", ("movies_csv_export",), lambda lake: lake.export_files()),
 )

@@ -23,6 +23,10 @@ DEFAULT_EXPORTS_BASE_URL = "https://files.tmdb.org/p/exports"
 DEFAULT_TMDB_RPS = 35.0
 # The built-in emulator runs on loopback; it has no upstream limit worth respecting.
 DEFAULT_EMULATOR_RPS = 400.0
+# The image host (image.tmdb.org, a CDN) documents no limit; a polite default that fetches a million posters in
+# about 14 hours. Kept apart from the API's rate: image downloads never slow the harvest down.
+DEFAULT_TMDB_IMAGE_RPS = 20.0
+DEFAULT_EMULATOR_IMAGE_RPS = 400.0
 # TMDB_RATE_SHARE_FILE's value that turns the shared rate off.
 RATE_SHARE_OFF = "off"
 
@@ -64,6 +68,11 @@ class TMDbSettings:
     )
     requests_per_second: float | None = setting(
         None, "TMDB_REQUESTS_PER_SECOND", "client token bucket; default 35 for TMDb, 400 for the emulator",
+        bounds=(0.01, 10_000.0),
+    )
+    image_requests_per_second: float | None = setting(
+        None, "TMDB_IMAGE_REQUESTS_PER_SECOND",
+        "image host token bucket, separate from the API's; default 20 for TMDb, 400 for the emulator",
         bounds=(0.01, 10_000.0),
     )
     rate_share_file: str | None = setting(
@@ -161,6 +170,24 @@ class TMDbSettings:
         if self.requests_per_second is not None:
             return self.requests_per_second
         return DEFAULT_EMULATOR_RPS if self.uses_emulator else DEFAULT_TMDB_RPS
+
+    @property
+    def effective_image_rps(self) -> float:
+        if self.image_requests_per_second is not None:
+            return self.image_requests_per_second
+        return DEFAULT_EMULATOR_IMAGE_RPS if self.uses_emulator else DEFAULT_TMDB_IMAGE_RPS
+
+    def for_images(self) -> TMDbSettings:
+        """Settings of the client that downloads images: the image host's own rate (shared between processes
+        through a file beside the API's, when the API's is shared); the rest as the API's (the built-in
+        emulator serves images itself)."""
+        shared = self.shared_rate_file
+        return dataclasses.replace(
+            self,
+            requests_per_second=self.effective_image_rps,
+            image_requests_per_second=self.effective_image_rps,
+            rate_share_file=f"{shared}.images" if shared else RATE_SHARE_OFF,
+        )
 
     @property
     def shared_rate_file(self) -> str | None:

@@ -9,6 +9,7 @@ Plain Python, no Dagster; `movie_assets.defs.warehouse` wires it as the ``movies
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,3 +144,31 @@ def create_views(lake: Lake, connection: duckdb.DuckDBPyConnection, snapshot: Pa
         f"CREATE OR REPLACE VIEW tombstones AS SELECT * FROM read_parquet({path_literal(lake.tombstones_file)})"
     )
     create_history_views(lake, connection)
+    create_file_views(lake, connection)
+
+
+def file_views(lake: Lake) -> dict[str, Path]:
+    """Views over one file each that another asset writes after ``movies_db`` (present only once written)."""
+    return {"item_modalities": lake.item_modalities_file}
+
+
+def create_file_views(lake: Lake, connection: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the `file_views` whose file exists."""
+    for name, file in file_views(lake).items():
+        if file.exists():
+            connection.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({path_literal(file)})")
+
+
+def refresh_file_views(lake: Lake, database: str | os.PathLike | None = None) -> bool:
+    """Add the `file_views` to an existing ``movies.duckdb`` the way `build_movies_db` writes it: a copy changed and
+    renamed over the old file, so open readers never see it half made. False when there is no database yet (the next
+    ``movies_db`` creates the views)."""
+    target = Path(database) if database is not None else lake.duckdb_file
+    if not target.exists():
+        return False
+    with atomic_path(target) as tmp:
+        shutil.copyfile(target, tmp)
+        with duckdb.connect(str(tmp)) as connection:
+            create_file_views(lake, connection)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+    return True

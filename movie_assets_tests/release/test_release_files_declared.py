@@ -32,8 +32,12 @@ def test_every_writer_of_a_listed_file_is_a_dependency_of_release_checksums(tmp_
         _touch(lake.splits_dir / "train.parquet"): {"movie_splits"},
         _touch(lake.root / "movies_1999-01-01_1999-12-31.csv"): {"movies_csv_export"},
         _touch(lake.index_dir_for("movies") / "index.faiss"): {"movie_index"},
-        _touch(lake.poster_embeddings_file): {"poster_embeddings"},
-        _touch(lake.index_dir_for("posters") / "index.faiss"): {"poster_embeddings"},
+        _touch(lake.posters_year_file(1999)): {"movie_posters"},
+        _touch(lake.posters_year_file(None)): {"undated_movie_posters"},
+        _touch(lake.poster_vectors_year_file(1999)): {"poster_embeddings"},
+        _touch(lake.poster_vectors_year_file(None)): {"undated_poster_embeddings"},
+        _touch(lake.item_modalities_file): {"item_modalities"},
+        _touch(lake.index_dir_for("posters") / "index.faiss"): {"poster_index"},
     }
     _touch(lake.index_dir_for("movies") / ".build-1" / "partial")  # a build folder is never released
     assert sorted(checksums.release_files(lake)) == sorted(written_by)

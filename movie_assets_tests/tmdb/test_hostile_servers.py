@@ -37,8 +37,7 @@ from aiohttp import web
 
 from movie_assets.cli import main
 from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator
-from movie_assets.lake import Lake
-from movie_assets.posters import cache
+from movie_assets.posters import cache, year_posters
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import SettingsError, TMDbSettings
 from movie_assets.tmdb.errors import (
@@ -51,12 +50,12 @@ from movie_assets.tmdb.errors import (
 from movie_assets.tmdb.responses import parse_retry_after
 from movie_assets.wiring.resources import TMDbResource
 from movie_assets_tests.helpers import free_port, rate_limited_once, serve_handler
+from movie_assets_tests.posters.images import POSTER_PNG, YEAR, poster_lake
 
 SECRET = "hostileSECRETkey0123456789abcdef"
 TOKEN = "hostileSECRETtoken.eyJhbGciOi.zz"
 PASSWORD = "hostileSECRETpassword"
 USERINFO = f"alice:{PASSWORD}"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def settings(base_url: str | None, **overrides) -> TMDbSettings:
@@ -401,12 +400,13 @@ async def test_poster_200_that_is_not_an_image_is_not_cached(tmp_path):
         calls.append(request.path)
         return web.Response(text="<!doctype html><p>Please log in</p>", content_type="text/html")
 
-    lake = Lake.at(tmp_path / "data")
+    lake = poster_lake(tmp_path, {1: "/p.jpg"})
     async with serve_handler(proxy_page) as base_url, TMDbClient(settings(base_url)) as client:
-        result = await cache.cache_posters(client, lake, [(1, "/p.jpg")], concurrency=1)
-    assert (result.downloaded, result.failed) == (0, 1) and len(calls) == 1  # not retried: it will not change
-    assert_clear(result.errors[0], "not a JPEG, PNG, WebP or GIF image", "not cached")
-    assert not cache.poster_file(lake, "/p.jpg").exists() and not list(lake.posters_dir.rglob("*"))
+        result = await year_posters.fetch_year_posters(lake, YEAR, client, concurrency=1)
+    [row] = result.table.to_pylist()
+    assert row["status"] == "not_image" and len(calls) == 1  # not retried: it will not change
+    assert_clear(row["reason"], "no JPEG, PNG, GIF or WebP", "<!doctype")
+    assert not cache.poster_file(lake, "/p.jpg").exists() and not list(lake.posters_dir.rglob("*.jpg"))
 
 
 async def test_poster_fetch_uses_the_client_retry_policy_without_api_credentials(tmp_path):
@@ -414,7 +414,7 @@ async def test_poster_fetch_uses_the_client_retry_policy_without_api_credentials
                web.json_response({"status_code": 25, "status_message": "slow down"}, status=429,
                                  headers={"Retry-After": "0.1"}),
                web.Response(body=b"", content_type="image/png"),
-               web.Response(body=PNG, content_type="image/png")]
+               web.Response(body=POSTER_PNG, content_type="image/png")]
     seen = []
 
     async def flaky(request: web.Request) -> web.Response:
@@ -422,12 +422,12 @@ async def test_poster_fetch_uses_the_client_retry_policy_without_api_credentials
                      request.headers.get("Accept")))
         return answers[len(seen) - 1]
 
-    lake = Lake.at(tmp_path / "data")
+    lake = poster_lake(tmp_path, {1: "/p.png"})
     async with serve_handler(flaky) as base_url:
         async with TMDbClient(settings(base_url, read_access_token=TOKEN, max_attempts=4)) as client:
-            result = await cache.cache_posters(client, lake, [(1, "/p.png")], concurrency=1)
-    assert (result.downloaded, result.failed) == (1, 0), result.errors
-    assert cache.poster_file(lake, "/p.png").read_bytes() == PNG
+            result = await year_posters.fetch_year_posters(lake, YEAR, client, concurrency=1)
+    assert result.counts() == {"ok": 1} and result.downloaded == 1, result.table.to_pylist()
+    assert cache.poster_file(lake, "/p.png").read_bytes() == POSTER_PNG
     assert dict(client.stats.retries) == {"5xx": 1, "429": 1, "empty": 1} and client.stats.rate_limited == 1
     assert seen == [(None, None, "image/*")] * 4
 

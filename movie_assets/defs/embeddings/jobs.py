@@ -1,12 +1,15 @@
-"""``embeddings_job``: encode one year's movies; a backfill of it over the years (re)builds every partition."""
+"""``embeddings_job``: embed one year's movies, text and posters; a backfill of it over the years (re)builds every
+partition."""
 
 import dagster as dg
 
 from movie_assets.defs.embeddings import assets
+from movie_assets.defs.posters import assets as poster_assets
 
 embeddings_job = dg.define_asset_job(
     "embeddings_job",
-    selection=dg.AssetSelection.assets(assets.movie_embeddings),
-    description="Encode one year's movies into its embeddings partition (backfill it over the years to fan "
-    "the encoding out over runs and workers).",
+    selection=dg.AssetSelection.assets(assets.movie_embeddings, poster_assets.movie_posters,
+                                       poster_assets.poster_embeddings),
+    description="Embed one year's movies: their text, and their posters (fetched, then embedded) into the year's "
+    "partitions (backfill it over the years to fan the work out over runs and workers).",
 )

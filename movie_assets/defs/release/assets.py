@@ -236,7 +236,9 @@ def _release_writer_deps() -> list[dg.AssetDep]:
         for a in (ingest_assets.movies, ingest_assets.undated_movies, catalog_assets.catalog_sync,
                   warehouse_assets.movies_db, movies_sample, data_profile, movie_splits, movies_csv_export,
                   embeddings_assets.movie_embeddings, embeddings_assets.undated_movie_embeddings,
-                  embeddings_assets.movie_index, posters_assets.poster_embeddings)
+                  embeddings_assets.movie_index, posters_assets.movie_posters, posters_assets.undated_movie_posters,
+                  posters_assets.poster_embeddings, posters_assets.undated_poster_embeddings,
+                  posters_assets.poster_index_asset, posters_assets.item_modalities)
     }
     return [dg.AssetDep(assets[name], partition_mapping=dg.AllPartitionMapping() if assets[name].partitions_def
                         else None) for name in checksums_lib.release_writers()]
