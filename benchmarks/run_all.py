@@ -45,6 +45,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "sync": ("bench_sync.py", [], ["--quick"]),
     # 1M vectors derived from 20k encoded movies, HNSW/IVF grid (~20-25 min on 2 cores); quick: 100k from 5k
     "index_1m": ("bench_index_1m.py", ["--vectors", "1000000", "--base", "20000"], ["--quick"]),
+    # the poster image encoder: torch vs float32 ONNX, interleaved, plus ONNX input sizes (~3 min; quick ~1)
+    "posters": ("bench_posters.py", [], ["--quick"]),
 }
 
 

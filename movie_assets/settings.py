@@ -24,6 +24,7 @@ START_YEAR_ENV = "MOVIE_ASSETS_START_YEAR"
 INCLUDE_ADULT_ENV = "MOVIE_ASSETS_INCLUDE_ADULT"
 INCLUDE_VIDEO_ENV = "MOVIE_ASSETS_INCLUDE_VIDEO"
 EMBEDDING_BACKEND_ENV = "MOVIE_ASSETS_EMBEDDING_BACKEND"
+IMAGE_BACKEND_ENV = "MOVIE_ASSETS_IMAGE_BACKEND"
 DEFAULT_DATA_DIR = "data"  # the built-in emulator's lake (the demo's)
 # Real TMDb's lake by default: never the demo's, as movie ids are unique only within one source.
 TMDB_DATA_DIR = "data/tmdb"
@@ -119,6 +120,15 @@ def embedding_backend_from_env(env: Mapping[str, str] | None = None) -> str:
 
     return validate_backend(_env(env).get(EMBEDDING_BACKEND_ENV, ""), EMBEDDING_BACKEND_ENV)
 
+
+
+def image_backend_from_env(env: Mapping[str, str] | None = None) -> str:
+    """``MOVIE_ASSETS_IMAGE_BACKEND``: the poster image encoder, ``auto`` (default: torch on a CUDA device, else
+    onnx), ``torch``, ``onnx`` or ``clip`` (needs local CLIP weights); a bad value raises ValueError naming the
+    variable."""
+    from movie_assets.posters.image_model import validate_image_backend
+
+    return validate_image_backend(_env(env).get(IMAGE_BACKEND_ENV, ""), IMAGE_BACKEND_ENV)
 
 # -- the Dagster instance -------------------------------------------------------------------------------
 def postgres_selected(env: Mapping[str, str] | None = None) -> bool:

@@ -32,7 +32,7 @@ _BELOW = {
     "posters": {"common", "lake", "tmdb", "harvest", "warehouse", "embeddings"},
     "emulator": {"common", "lake", "tmdb"},
     "instance": {"common", "lake"},
-    "settings": {"common", "lake", "tmdb", "embeddings", "instance"},
+    "settings": {"common", "lake", "tmdb", "embeddings", "posters", "instance"},
 }
 ALLOWED: dict[str, set[str]] = {
     **_BELOW,

@@ -19,12 +19,13 @@ BACKEND_SETTING = "backend"
 CPU = "cpu"
 
 
-def validate_backend(value: str | None, setting: str = BACKEND_SETTING) -> str:
-    """``value`` lower-cased and checked against `CHOICES` (blank → ``auto``); a bad one raises ValueError
-    naming ``setting``."""
+def validate_backend(value: str | None, setting: str = BACKEND_SETTING, *, choices: tuple[str, ...] = CHOICES,
+                     what: str = "an embedding backend") -> str:
+    """``value`` lower-cased and checked against ``choices`` (blank → ``auto``); a bad one raises ValueError
+    naming ``setting``. The poster image encoder validates its own choices with it."""
     choice = (value or "").strip().lower() or AUTO
-    if choice not in CHOICES:
-        raise ValueError(f"{setting}={value!r} is not an embedding backend; choose one of {', '.join(CHOICES)}")
+    if choice not in choices:
+        raise ValueError(f"{setting}={value!r} is not {what}; choose one of {', '.join(choices)}")
     return choice
 
 
@@ -39,26 +40,31 @@ def cuda_available() -> bool:
 
 
 def resolve_backend(
-    choice: str | None = AUTO, device: str | None = None, *, has_cuda: Callable[[], bool] = cuda_available
+    choice: str | None = AUTO,
+    device: str | None = None,
+    *,
+    has_cuda: Callable[[], bool] = cuda_available,
+    cpu_backend: str = ONNX_INT8,
+    choices: tuple[str, ...] = CHOICES,
 ) -> tuple[str, str]:
     """(backend, device) for a requested backend and device (None: pick).
 
-    ``auto`` → torch on ``cuda`` when a CUDA device is present (or ``device`` names one), else onnx-int8 on
-    the CPU. ``torch`` with no device → ``cuda`` when present, else ``cpu``. ``onnx-int8`` runs on the CPU
-    only; asking for it on another device is an error.
+    ``auto`` → torch on ``cuda`` when a CUDA device is present (or ``device`` names one), else ``cpu_backend``
+    (onnx-int8 for text; the image encoder passes its own) on the CPU. ``torch`` with no device → ``cuda`` when
+    present, else ``cpu``. ``cpu_backend`` runs on the CPU only; asking for it on another device is an error.
     """
-    choice = validate_backend(choice)
+    choice = validate_backend(choice, choices=choices)
     device = (device or "").strip() or None
     if choice == AUTO:
         if device is None:
-            return (TORCH, "cuda") if has_cuda() else (ONNX_INT8, CPU)
-        return (ONNX_INT8, CPU) if device == CPU else (TORCH, device)
+            return (TORCH, "cuda") if has_cuda() else (cpu_backend, CPU)
+        return (cpu_backend, CPU) if device == CPU else (TORCH, device)
     if choice == TORCH:
         return TORCH, device or ("cuda" if has_cuda() else CPU)
     if device not in (None, CPU):
-        raise ValueError(f"backend {ONNX_INT8!r} runs on the CPU only, not on device {device!r}; use backend "
+        raise ValueError(f"backend {cpu_backend!r} runs on the CPU only, not on device {device!r}; use backend "
                          f"{TORCH!r} (or {AUTO!r}) for {device}")
-    return ONNX_INT8, CPU
+    return cpu_backend, CPU
 
 
 class EmbeddingBackend:

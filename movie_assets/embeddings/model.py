@@ -100,15 +100,28 @@ def verify_model(model_dir: Path, expected_sha256: str | None = DEFAULT_SHA256) 
 
     ``expected_sha256=None`` skips the comparison (only for deliberately unpinned local models).
     """
-    weights = model_dir / WEIGHTS_FILE
+    return verify_weights(model_dir / WEIGHTS_FILE, expected_sha256)
+
+
+def verify_weights(
+    weights: Path,
+    expected_sha256: str | None,
+    *,
+    path_setting: str = PATH_SETTING,
+    sha_setting: str = SHA_SETTING,
+    error: type[Exception] = ModelError,
+) -> str:
+    """The sha256 of the weights file ``weights``, checked against ``expected_sha256`` (None: not checked);
+    a missing file or another hash raises ``error`` naming the settings (the poster image model passes its
+    own)."""
     if not weights.is_file():
-        raise ModelError(f"model weights {str(weights)!r} are missing; check {PATH_SETTING}")
+        raise error(f"model weights {str(weights)!r} are missing; check {path_setting}")
     actual = file_sha256(weights)
     if expected_sha256 is not None and actual != expected_sha256.strip().lower():
-        raise ModelError(
+        raise error(
             f"model weights {str(weights)!r} have sha256 {actual} ({weights.stat().st_size:,} bytes) but "
-            f"{SHA_SETTING} pins {expected_sha256} — refusing to load them. Point {PATH_SETTING} at the intended "
-            f"model or set {SHA_SETTING} to the hash of the weights you mean to use"
+            f"{sha_setting} pins {expected_sha256} — refusing to load them. Point {path_setting} at the intended "
+            f"model or set {sha_setting} to the hash of the weights you mean to use"
         )
     return actual
 

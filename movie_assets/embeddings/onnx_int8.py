@@ -134,7 +134,7 @@ def cache_paths(cache_dir: Path, key: str) -> tuple[Path, Path]:
 
 
 @contextlib.contextmanager
-def _quiet_export() -> Iterator[None]:
+def quiet_export() -> Iterator[None]:
     """Silence the exporter's tracer warnings and the quantizer's "consider pre-processing" note (logged on
     the root logger), which are expected for this model and say nothing to a user."""
 
@@ -186,7 +186,7 @@ def export_int8(model_dir: Path, target: Path, max_seq_length: int = DEFAULT_MAX
     axes = {n: {0: "batch", 1: "sequence"} for n in INPUTS} | {OUTPUT: {0: "batch"}}
     target.parent.mkdir(parents=True, exist_ok=True)
     quant = RECIPE["quantize_dynamic"]
-    with _quiet_export(), tempfile.TemporaryDirectory(dir=target.parent, prefix=".onnx-export-") as scratch:
+    with quiet_export(), tempfile.TemporaryDirectory(dir=target.parent, prefix=".onnx-export-") as scratch:
         float_model = Path(scratch) / "float32.onnx"
         with torch.no_grad():
             torch.onnx.export(SentenceEmbedding(transformer), dummy, str(float_model), input_names=list(INPUTS),
@@ -198,7 +198,8 @@ def export_int8(model_dir: Path, target: Path, max_seq_length: int = DEFAULT_MAX
                              op_types_to_quantize=list(quant["op_types_to_quantize"]))
 
 
-def _session(path: Path, threads: int):
+def cpu_session(path: Path, threads: int):
+    """An onnxruntime CPU session of the model at ``path`` with ``threads`` intra-op threads."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -217,6 +218,58 @@ def _sidecar_sha(sidecar: Path) -> str | None:
         return None
 
 
+def cached_session(
+    path: Path,
+    export: Callable[[Path], None],
+    facts: dict[str, Any],
+    *,
+    threads: int,
+    log: Log | None = None,
+    what: str = f"{MODEL_NAME} to int8 ONNX",
+    done: str = "exported and quantized",
+    fallback: str = "use backend 'torch'",
+) -> tuple[Any, float | None]:
+    """(onnxruntime session of ``path``, export seconds or None when the cached file was used).
+
+    The cache rule every exported model follows: ``path`` is used when its sha256 matches the sidecar
+    (``path`` with suffix ``.json``) and onnxruntime loads it; otherwise ``export(path)`` writes it again
+    (atomically, once) and the sidecar records its sha256, its size and ``facts``. A failed export, or an
+    export that still cannot be loaded, raises `ModelError` ending in ``fallback``.
+    """
+    say = log or (lambda _msg: None)
+    sidecar = path.with_suffix(".json")
+    if path.is_file():
+        expected, actual = _sidecar_sha(sidecar), file_sha256(path)
+        if expected == actual:
+            try:
+                return cpu_session(path, threads), None
+            except Exception as exc:
+                say(f"cached ONNX model {str(path)!r} cannot be loaded ({exc}); exporting it again")
+        else:
+            say(f"cached ONNX model {str(path)!r} is corrupt or incomplete (sha256 {actual[:12]}…, sidecar says "
+                f"{(expected or 'nothing')[:12]}…); exporting it again")
+    else:
+        say(f"exporting {what} at {str(path)!r} (once per model and tool versions)")
+    started = time.perf_counter()
+    try:
+        export(path)
+    except ModelError:
+        raise
+    except Exception as exc:
+        raise ModelError(f"exporting {what} under {str(path.parent)!r} failed: {exc}; set {CACHE_SETTING} to a "
+                         f"writable folder or {fallback}") from exc
+    seconds = time.perf_counter() - started
+    digest = file_sha256(path)
+    write_json_atomic({"sha256": digest, **facts, "size_bytes": path.stat().st_size}, sidecar)
+    try:
+        session = cpu_session(path, threads)
+    except Exception as exc:
+        raise ModelError(f"the freshly exported ONNX model {str(path)!r} cannot be loaded by onnxruntime: {exc}; "
+                         f"{fallback}") from exc
+    say(f"{done} in {seconds:.1f}s: {path.stat().st_size / 1e6:.1f} MB, sha256 {digest[:12]}…")
+    return session, seconds
+
+
 def cached_model(
     model_dir: Path,
     weights_sha256: str,
@@ -225,47 +278,17 @@ def cached_model(
     threads: int,
     log: Log | None = None,
 ) -> tuple[Any, Path, str, float | None]:
-    """(onnxruntime session, ONNX file, cache key, export seconds or None when the cache was used).
-
-    A cached file is used when its sha256 matches its sidecar and onnxruntime loads it; otherwise it is
-    exported again (once). An export that still cannot be loaded raises `ModelError`.
-    """
-    say = log or (lambda _msg: None)
+    """(onnxruntime session, ONNX file, cache key, export seconds or None when the cache was used): the int8
+    text model under ``cache_dir``, exported again when missing or corrupt (see `cached_session`)."""
     pipeline = pipeline_config(model_dir)
     versions = tool_versions()
     key = cache_key(weights_sha256, pipeline, versions)
-    path, sidecar = cache_paths(cache_dir, key)
-    if path.is_file():
-        expected, actual = _sidecar_sha(sidecar), file_sha256(path)
-        if expected == actual:
-            try:
-                return _session(path, threads), path, key, None
-            except Exception as exc:
-                say(f"cached ONNX model {str(path)!r} cannot be loaded ({exc}); exporting it again")
-        else:
-            say(f"cached ONNX model {str(path)!r} is corrupt or incomplete (sha256 {actual[:12]}…, sidecar says "
-                f"{(expected or 'nothing')[:12]}…); exporting it again")
-    else:
-        say(f"exporting {MODEL_NAME} to int8 ONNX at {str(path)!r} (once per model and tool versions)")
-    started = time.perf_counter()
-    try:
-        export_int8(model_dir, path, pipeline["max_seq_length"])
-    except ModelError:
-        raise
-    except Exception as exc:
-        raise ModelError(f"exporting {MODEL_NAME} to int8 ONNX under {str(cache_dir)!r} failed: {exc}; set "
-                         f"{CACHE_SETTING} to a writable folder or use backend 'torch'") from exc
-    seconds = time.perf_counter() - started
-    digest = file_sha256(path)
-    write_json_atomic({"sha256": digest, "key": key, "weights_sha256": weights_sha256, "pipeline": pipeline,
-                       "recipe": RECIPE, "versions": versions, "size_bytes": path.stat().st_size,
-                       "model": MODEL_NAME}, sidecar)
-    try:
-        session = _session(path, threads)
-    except Exception as exc:
-        raise ModelError(f"the freshly exported ONNX model {str(path)!r} cannot be loaded by onnxruntime: {exc}; "
-                         "use backend 'torch'") from exc
-    say(f"exported and quantized in {seconds:.1f}s: {path.stat().st_size / 1e6:.1f} MB, sha256 {digest[:12]}…")
+    path, _sidecar = cache_paths(cache_dir, key)
+    facts = {"key": key, "weights_sha256": weights_sha256, "pipeline": pipeline, "recipe": RECIPE,
+             "versions": versions, "model": MODEL_NAME}
+    session, seconds = cached_session(
+        path, lambda target: export_int8(model_dir, target, pipeline["max_seq_length"]), facts, threads=threads,
+        log=log)
     return session, path, key, seconds
 
 
