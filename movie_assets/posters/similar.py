@@ -95,8 +95,8 @@ def similar(lake: Lake, searches: dict[str, MovieSearch], *, by: str, title: str
             row = search.row_of(movie.movie_id)
         except KeyError:
             if by != "both":
-                raise TitleNotFound(f"{movie.label()} [id {movie.movie_id}] has no {name} vector in the index "
-                                    f"(see item_modalities for why)", []) from None
+                raise TitleNotFound(f"{movie.label()} [id {movie.movie_id}] is not in the {name} index "
+                                    "(item_modalities says why)", []) from None
             notes.append(f"{movie.label()} has no vector in the {name} index: ranked without it")
             continue
         rankings.append(search.neighbours_of_row(row, k if by != "both" else max(k, CANDIDATES_PER_MODALITY)))
@@ -110,4 +110,5 @@ def _by_id(searches: dict[str, MovieSearch], movie_id: int) -> Movie:
             return search.movies[search.row_of(movie_id)]
         except KeyError:
             continue
-    raise TitleNotFound(f"no movie with id {movie_id} in the index", [])
+    raise TitleNotFound(f"no movie with id {movie_id} in the {' or '.join(searches)} index (item_modalities says "
+                        "which modalities each movie has, and why one is missing)", [])

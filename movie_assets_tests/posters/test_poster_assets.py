@@ -21,9 +21,8 @@ from movie_assets.defs.posters.assets import (
     undated_movie_posters,
     undated_poster_embeddings,
 )
-from movie_assets.embeddings import partitions
+from movie_assets.embeddings import index, movie_index, partitions
 from movie_assets.emulator import Catalog, running_emulator
-from movie_assets.warehouse.build import build_movies_db
 from movie_assets.wiring.resources import LakeResource, TMDbResource
 from movie_assets_tests.embeddings.conftest import FakeEncoder, catalog_rows, catalog_years, write_catalog
 
@@ -47,7 +46,9 @@ def test_posters_vectors_index_masks_and_search(tmp_path, capsys):
     lake = write_catalog(tmp_path / "data", rows)
     for year in catalog_years(rows):  # text vectors, as movie_embeddings writes them
         partitions.embed_year(lake, year, FakeEncoder(), "fake@1", dimension=384)
-    build_movies_db(lake)
+    text = movie_index.index_inputs(lake, log=print, warn=print)
+    movie_index.build_movie_index(lake, text, index.IndexParams(), log=print)
+    duckdb.connect(str(lake.duckdb_file)).close()  # movies_db's database, into which item_modalities adds its view
     with running_emulator(catalog=catalog) as emulator:
         resources = {"tmdb": TMDbResource(base_url=emulator.base_url, requests_per_second=500),
                      "lake": LakeResource(data_dir=str(lake.root))}
@@ -59,7 +60,6 @@ def test_posters_vectors_index_masks_and_search(tmp_path, capsys):
             fetched[year] = _metadata(result, assets[0].key.path[-1])
         meta = fetched[1999]
         assert meta["images/requests"].value == meta["downloaded"].value >= 1
-        assert "tmdb/requests" in meta  # the API client was opened (emulator, lake source) but not used for images
     # The index, its blocking check and preview; then the masks.
     embedding_index_deps = dg.materialize([poster_index_asset, item_modalities],
                                           resources={"lake": LakeResource(data_dir=str(lake.root))})
@@ -82,6 +82,7 @@ def test_posters_vectors_index_masks_and_search(tmp_path, capsys):
     assert set(report) >= {"by_year", "by_language", "by_popularity_decile"} and "ja" in report["by_language"]
 
     # Search across modalities, and an ambiguous title answered for the most-voted movie.
+    capsys.readouterr()
     for by in ("poster", "both", "text"):
         assert main(["similar", "Heat", "--by", by, "--json", "-k", "3", "--data-dir", str(lake.root)]) == 0
         captured = capsys.readouterr()
@@ -90,6 +91,6 @@ def test_posters_vectors_index_masks_and_search(tmp_path, capsys):
         assert 9001 not in [a["movie_id"] for a in answer]
         assert "the others: Heat (1995) [id 949]" in captured.err
     assert main(["similar", "--id", "238", "--by", "poster", "--data-dir", str(lake.root)]) == 1
-    assert "has no posters vector" in capsys.readouterr().err
+    assert "no movie with id 238 in the posters index" in capsys.readouterr().err
     assert main(["similar", "--id", "238", "--by", "both", "--data-dir", str(lake.root)]) == 0
     assert "ranked without it" in capsys.readouterr().err
