@@ -1,4 +1,11 @@
-"""Benchmark the poster stage. Encoder part: the default image encoder's backends (torch vs float32 ONNX).
+"""Benchmark the poster stage: downloads against the emulator at its image limit, and the image encoder's backends.
+
+Downloads: ``--downloads`` posters of the emulator's catalog fetched by `year_posters.fetch_year_posters` through
+a client at the image host's rate, against an emulator whose image host is limited to that same rate
+(``--image-rate``): posters per second, 429s, bytes per poster; then the year embedded (onnx) and the disk per
+100,000 posters reported (cached images + the posters table + the vectors partition).
+
+Encoder part: the default image encoder's backends (torch vs float32 ONNX).
 
     .venv/bin/python benchmarks/bench_posters.py --quick      # ~1 minute on 2 cores
     .venv/bin/python benchmarks/bench_posters.py              # more images and rounds, plus input sizes
@@ -150,6 +157,60 @@ def bench_input_sizes(sizes: list[str], batch_size: int, rounds: int) -> dict:
     return {size: round(float(np.median(v)), 1) for size, v in rates.items()}
 
 
+def bench_downloads(n: int, image_rate: float) -> dict:
+    """Fetch ``n`` emulator posters at ``image_rate`` against an emulator limited to it; embed them; disk use."""
+    import asyncio
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    from movie_assets.emulator import Catalog, EmulatorOptions, running_emulator
+    from movie_assets.lake import Lake, write_parquet_atomic
+    from movie_assets.posters import year_posters, year_vectors
+    from movie_assets.tmdb.client import TMDbClient
+    from movie_assets.tmdb.config import TMDbSettings
+
+    catalog = Catalog(seed=11, movies_per_year=max(2000, n))
+    ids, paths = [], []
+    for year in catalog.years:
+        for summary in catalog.movies_in_year(year):
+            path = catalog.details(summary.id)["poster_path"]
+            if path:
+                ids.append(summary.id)
+                paths.append(path)
+            if len(ids) == n:
+                break
+        if len(ids) == n:
+            break
+    with tempfile.TemporaryDirectory() as root, running_emulator(
+            catalog=catalog, options=EmulatorOptions(image_rate_limit=image_rate)) as emulator:
+        lake = Lake.at(Path(root) / "data")
+        write_parquet_atomic(pa.table({"movie_id": pa.array(ids, pa.int64()), "poster_path": paths}),
+                             lake.movies_year_file(2000))
+        settings = TMDbSettings(base_url=emulator.base_url, image_requests_per_second=image_rate).for_images()
+
+        async def fetch():
+            async with TMDbClient(settings) as client:
+                started = time.perf_counter()
+                result = await year_posters.fetch_year_posters(lake, 2000, client)
+                return result, time.perf_counter() - started, client.stats.as_dict()
+
+        result, seconds, stats = asyncio.run(fetch())
+        encoder = load_image_encoder("onnx", cache_dir=Path(root) / "models")
+        vectors = year_vectors.embed_year_posters(lake, 2000, encoder)
+        images = sum(p.stat().st_size for p in (lake.posters_dir / "w185").iterdir())
+        table = lake.posters_year_file(2000).stat().st_size
+        vector_file = lake.poster_vectors_year_file(2000).stat().st_size
+    per = 100_000 / max(1, len(ids))
+    return {"posters": len(ids), "image_rate_limit": image_rate, "seconds": round(seconds, 2),
+            "posters_per_s": round(len(ids) / seconds, 1), "ok": result.counts().get("ok", 0),
+            "rate_limited_429": stats.get("rate_limited", 0), "bytes_per_poster": round(images / len(ids)),
+            "embed_images_per_s": round(vectors.rate, 1),
+            "disk_per_100k_posters_mb": {"images": round(images * per / 1e6, 1),
+                                         "posters_table": round(table * per / 1e6, 1),
+                                         "vectors": round(vector_file * per / 1e6, 1)}}
+
+
 def _torch_threads() -> int:
     import torch
 
@@ -164,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds per backend")
     parser.add_argument("--onnx-cache", default=None, help="reuse the ONNX export here (default: fresh, timed)")
+    parser.add_argument("--downloads", type=int, default=None, help="posters to fetch (default 3000; 1000 quick)")
+    parser.add_argument("--image-rate", type=float, default=200.0, help="the emulator's image limit and the client's "
+                        "rate (requests/s)")
     parser.add_argument("--input-sizes", nargs="*", default=None,
                         help="WxH input sizes for the raw ONNX network (default: none with --quick)")
     args = parser.parse_args(argv)
@@ -180,6 +244,13 @@ def main(argv: list[str] | None = None) -> int:
            "load_avg_1m": round(os.getloadavg()[0], 2)}
     print(f"environment: {env}")
     figures: dict = {"benchmark": "posters", "env": env}
+    n_downloads = args.downloads or (1000 if args.quick else 3000)
+    print(f"downloads: {n_downloads} posters against the emulator at its image limit ({args.image_rate:g}/s)")
+    down = bench_downloads(n_downloads, args.image_rate)
+    figures["downloads"] = down
+    print(f"  {down['posters_per_s']}/s ({down['seconds']}s), {down['rate_limited_429']} × 429, "
+          f"{down['bytes_per_poster']} bytes per poster; embedded at {down['embed_images_per_s']}/s; disk per 100k "
+          f"posters (MB): {down['disk_per_100k_posters_mb']}", flush=True)
     print(f"encoders: torch vs onnx on {n_images} posters, batch {args.batch_size}, {rounds} interleaved rounds")
     enc = bench_encoders(n_images, args.recall_images, args.batch_size, rounds, args.onnx_cache)
     figures["encoders"] = enc

@@ -28,7 +28,11 @@ deleted or corrupted by hand and partial exports under the sync are
 policy) is `movie_assets_tests/test_bad_input_source.py` (and `movie_assets_tests/lake/test_policy.py`); part 5
 (the details call's appends and ``MOVIE_ASSETS_LANGUAGES``: bad codes, a corrupt ``languages.json``, unknown
 ``refetch --missing`` names, more than 20 appends) is `movie_assets_tests/test_bad_input_rich.py`, and an
-unknown CSV layout is in `movie_assets_tests/release/test_release_logic.py`.
+unknown CSV layout is in `movie_assets_tests/release/test_release_logic.py`. Part 6, posters (a truncated JPEG, a
+PNG with alpha, a CMYK JPEG, a 1 × 1 image, a 20,000 × 20,000 header, HTML served as ``image/jpeg``, a 404 and a 429
+from the image host, retries exhausted, a poster size TMDb does not serve, an image backend that does not exist, a
+weights file whose sha256 differs) is `movie_assets_tests/posters/test_year_posters.py` and
+`movie_assets_tests/posters/test_image_encoder.py`.
 """
 
 from __future__ import annotations

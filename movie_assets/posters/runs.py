@@ -57,18 +57,15 @@ async def fetch_posters(lake: Lake, year: int | None, api: TMDbClient, size: str
     return result, stats
 
 
-def image_encoder(lake: Lake, backend: str | None, *, model_path: str | None = None, model_sha256: str | None = None,
+def image_encoder(lake: Lake, backend: str, *, model_path: str | None = None, model_sha256: str | None = None,
                   device: str | None = None, cache_dir: str | None = None, threads: int | None = None,
                   log: Log | None = None) -> Any:
-    """The image encoder the config (or ``MOVIE_ASSETS_IMAGE_BACKEND``) names, its ONNX export cached under
-    ``<data dir>/models`` unless told otherwise."""
-    from movie_assets.settings import image_backend_from_env
-
-    choice = backend or image_backend_from_env()
+    """The image encoder ``backend`` names, its ONNX export cached under ``<data dir>/models`` unless told
+    otherwise."""
     kwargs: dict[str, Any] = {}
     if model_sha256:
         kwargs["expected_sha256"] = model_sha256
-    encoder = load_image_encoder(choice, model_path=model_path or None, device=device,
+    encoder = load_image_encoder(backend, model_path=model_path or None, device=device,
                                  cache_dir=cache_dir or (lake.root / "models"), threads=threads, log=log, **kwargs)
     if log is not None:
         log(f"image encoder: {encoder.name} on {encoder.device}, model {encoder.model_id}")

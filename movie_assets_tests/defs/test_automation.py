@@ -279,7 +279,8 @@ def test_downstream_assets_follow_their_upstreams():
         result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
         # one year updated → movies_db, and (eager, same tick) everything downstream of it, in one request
         downstream = {"movies_sample", "data_profile", "movie_splits", "movies_csv_export", "release_checksums",
-                      "movie_embeddings", "movie_index", "similar_movies_preview"}
+                      "movie_embeddings", "movie_index", "similar_movies_preview", "movie_posters",
+                      "poster_embeddings", "poster_index", "item_modalities"}
         assert _requested(result) == {"movies_db"} | downstream
 
         result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)

@@ -273,7 +273,7 @@ def test_every_setting_reaches_dagster_runs_through_the_resource(monkeypatch):
         "TMDB_READ_TIMEOUT": "21", "TMDB_BACKOFF_BASE": "0.25", "TMDB_BACKOFF_MAX": "9",
         "TMDB_RETRY_AFTER_MAX": "17", "TMDB_LANGUAGE": "fr-FR", "TMDB_EMULATOR_MOVIES_PER_YEAR": "123",
         "TMDB_EMULATOR_SEED": "5", "TMDB_MAX_RESPONSE_MB": "3", "TMDB_MAX_DOWNLOAD_MB": "99",
-        "TMDB_RATE_SHARE_FILE": "/srv/shared/tmdb-rate",
+        "TMDB_RATE_SHARE_FILE": "/srv/shared/tmdb-rate", "TMDB_IMAGE_REQUESTS_PER_SECOND": "33",
     }
     assert set(non_defaults) == {f.metadata["env"] for f in TMDbSettings.fields()}  # a new setting is listed here
     for name, value in non_defaults.items():

@@ -17,6 +17,7 @@ from movie_assets.embeddings import index
 from movie_assets.embeddings.partitions import year_label
 from movie_assets.embeddings.search import MovieSearch
 from movie_assets.posters import cache, modalities, poster_index, preview, runs, year_posters, year_vectors
+from movie_assets.settings import image_backend_from_env
 from movie_assets.wiring.metadata import column_schema, counter_metadata
 from movie_assets.wiring.policies import (
     AFTER_ANY_YEAR_UPDATED,
@@ -112,7 +113,7 @@ def _embed(context: dg.AssetExecutionContext, config: PosterEmbeddingsConfig, la
            year: int | None) -> dg.MaterializeResult:
     the_lake = lake.lake()
     with fail_fast_on_bad_input():
-        encoder = runs.image_encoder(the_lake, config.backend, model_path=config.model_path,
+        encoder = runs.image_encoder(the_lake, config.backend or image_backend_from_env(), model_path=config.model_path,
                                      model_sha256=config.model_sha256, device=config.device,
                                      cache_dir=config.onnx_cache_dir, threads=config.threads, log=context.log.info)
     result = runs.embed_posters(the_lake, year, encoder, config.batch_size, context.log.info)
