@@ -98,6 +98,14 @@ HEADLINES = [
     Headline("concurrent_years_429s", "429s of those four years (the same workers without sharing: "
              "`off.http_429` of `concurrent_years` in results.json)", "0", lambda v: v == 0, "concurrent_years",
              "shared.http_429"),
+    Headline("poster_onnx_over_torch", "poster images/s embedded, float32 ONNX ÷ torch on 2 cores (median of "
+             "interleaved rounds)", "≥ 1.5", lambda v: v >= 1.5, "posters", "encoders.ratio_median"),
+    Headline("poster_neighbour_recall_onnx_vs_torch", "poster neighbour recall@10, ONNX against torch", "≥ 0.95",
+             lambda v: v >= 0.95, "posters", "encoders.recall_at_10"),
+    Headline("poster_downloads_per_s", "posters/s downloaded against the emulator limited to 200 images/s", "report",
+             lambda v: True, "posters", "downloads.posters_per_s"),
+    Headline("poster_vectors_mb_per_100k", "poster vectors per 100k posters, MB (Parquet)", "report", lambda v: True,
+             "posters", "downloads.disk_per_100k_posters_mb.vectors"),
     Headline("full_catalog_movies", "movies harvested by the full-catalog run", "≈ 1.19M",
              lambda v: v >= 1_000_000, "scale_catalog", "movies", full_only=True),
     Headline("full_catalog_peak_rss_mb", "peak RSS of the full-catalog run, MiB", "< 1024", lambda v: v < 1024,
