@@ -35,6 +35,9 @@ def run_similar(args: argparse.Namespace) -> int:
     if (args.title is None) == (args.id is None):
         print("error: give a TITLE or --id ID (one of them)", file=sys.stderr)
         return 2
+    if args.k < 1:
+        print(f"error: -k {args.k}: ask for at least one neighbour", file=sys.stderr)
+        return 2
     lake = Lake.at(args.data_dir or data_dir_from_env())
     # One query at a time: a single OpenMP thread is several times faster than a team (and the CLI owns its
     # process, so changing the global setting here is safe).

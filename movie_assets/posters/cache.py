@@ -8,15 +8,14 @@ credentials.
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from movie_assets.lake import Lake
 
 DEFAULT_SIZE = "w185"
 DEFAULT_CONCURRENCY = 16
+MAX_NAME_BYTES = 200  # TMDb's are 31; a file name (plus the temporary prefix) must fit the filesystem's 255
 POSTER_SIZES = ("w92", "w154", "w185", "w342", "w500", "w780", "original")
 
 
@@ -30,32 +29,15 @@ def check_size(size: str, setting: str = "size") -> str:
 def poster_file(lake: Lake, poster_path: str, size: str = DEFAULT_SIZE) -> Path:
     """Where the cached copy of ``poster_path`` (``/abc.jpg``) at ``size`` lives."""
     name = poster_path.strip().lstrip("/")
-    if not name or "/" in name or name in (".", "..") or "\0" in name:
-        raise ValueError(f"not a TMDb image path: {poster_path!r}")
+    if not name or "/" in name or name in (".", "..") or "\0" in name or len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        raise ValueError(f"not a TMDb image path: {poster_path[:80]!r}")
     return lake.poster_file(size, name)
 
 
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 async def image_base_for(client: Any) -> str:
-    """Base URL of images (ends in ``/t/p/``).
-
-    A loopback base URL means the built-in emulator (or a TMDb-compatible server on this machine), which serves
-    images itself at its root (its ``/configuration`` names the real image host, unreachable offline);
-    otherwise TMDb's ``secure_base_url`` from ``/configuration``.
-    """
-    base = client.base_url.rstrip("/")
-    if _is_loopback(base):
-        root = base[: -len("/3")] if base.endswith("/3") else base
-        return root + "/t/p/"
+    """Base URL of images (ends in ``/t/p/``): the ``secure_base_url`` of the API's ``/configuration``, as TMDb
+    documents. The built-in emulator names itself there (it serves the images), so a TMDb behind a proxy on this
+    machine is never mistaken for it."""
     config = await client.configuration()
     secure = (config.get("images") or {}).get("secure_base_url") or "https://image.tmdb.org/t/p/"
     return secure if secure.endswith("/") else secure + "/"

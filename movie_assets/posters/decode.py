@@ -8,6 +8,10 @@ Every outcome but ``ok`` is recorded per movie (`movie_assets.posters.year_poste
 * ``too_small``: a side shorter than `MIN_SIDE` pixels (a 1 × 1 placeholder carries nothing to embed);
 * ``undecodable``: the decoder fails (a truncated JPEG, a corrupt PNG).
 
+(`movie_assets.posters.year_posters` adds ``not_found`` for a 404, ``refused`` for another status or an answer over
+``TMDB_MAX_RESPONSE_MB``, and ``failed`` when the retries ran out.) The picture is turned upright by its EXIF
+orientation.
+
 Colour is normalised here, once, for every encoder: a palette or greyscale image becomes RGB, transparency is
 composited onto white (how a poster with an alpha channel looks on a page), CMYK is converted by Pillow (which
 undoes Adobe's inverted CMYK JPEGs), 16-bit greyscale is scaled to 8 bits.
@@ -27,11 +31,16 @@ NOT_IMAGE = "not_image"
 TOO_LARGE = "too_large"
 TOO_SMALL = "too_small"
 UNDECODABLE = "undecodable"
+REFUSED = "refused"
 FAILED = "failed"
-# What a poster's row may say. Only ``failed`` (retries exhausted) is asked again by the next run; the others
-# are answers about that poster path and stand until the path changes (or the run is told to ask again).
-STATUSES = (OK, NO_POSTER, NOT_FOUND, NOT_IMAGE, TOO_LARGE, TOO_SMALL, UNDECODABLE, FAILED)
-UNAVAILABLE = (NOT_FOUND, NOT_IMAGE, TOO_LARGE, TOO_SMALL, UNDECODABLE)
+# What a poster's row may say. ``failed`` (retries exhausted, the host down) is asked again by the next run; the
+# others are answers about that poster path and stand until the path changes (or the run is told to ask again),
+# except those a passing fault can also give (`ASKED_AGAIN`: a cut-off body, an error page served with 200), which
+# are asked again until `ATTEMPTS` runs have given them.
+STATUSES = (OK, NO_POSTER, NOT_FOUND, NOT_IMAGE, TOO_LARGE, TOO_SMALL, UNDECODABLE, REFUSED, FAILED)
+UNAVAILABLE = (NOT_FOUND, NOT_IMAGE, TOO_LARGE, TOO_SMALL, UNDECODABLE, REFUSED)
+ASKED_AGAIN = (NOT_IMAGE, UNDECODABLE)
+ATTEMPTS = 3
 
 MAX_PIXELS = 40_000_000  # TMDb's largest originals are about 2,000 × 3,000 (6 Mpx)
 MIN_SIDE = 16
@@ -57,7 +66,7 @@ def is_image(body: bytes) -> bool:
 
 def decode_poster(body: bytes) -> DecodedPoster:
     """``body`` decoded into an RGB picture, or the reason it cannot be one (see the module docstring)."""
-    from PIL import Image
+    from PIL import Image, ImageOps
 
     if not is_image(body):
         return DecodedPoster(NOT_IMAGE, f"{len(body)} bytes that are no JPEG, PNG, GIF or WebP (they start "
@@ -74,7 +83,7 @@ def decode_poster(body: bytes) -> DecodedPoster:
                     return DecodedPoster(TOO_SMALL, f"{width}×{height} pixels, under {MIN_SIDE} on a side",
                                          width, height)
                 im.load()
-                picture = to_rgb(im)
+                picture = to_rgb(ImageOps.exif_transpose(im))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             return DecodedPoster(TOO_LARGE, f"decompression bomb: {exc}")
         except (OSError, SyntaxError, ValueError) as exc:  # what Pillow raises on truncated or corrupt data

@@ -46,8 +46,11 @@ def contact_sheet(lake: Lake, search: MovieSearch, rows: list[int], k: int = 5) 
             file = files.get(movie_id)
             if file is None:
                 continue
-            with Image.open(file) as im:
-                thumb = decode.to_rgb(im).resize(THUMB)
+            try:
+                with Image.open(file) as im:
+                    thumb = decode.to_rgb(im).resize(THUMB)
+            except OSError:  # removed or replaced since its row was written: a gap, not a failed index
+                continue
             left = GAP + x * (THUMB[0] + GAP) + (GAP if x else 0)
             sheet.paste(thumb, (left, GAP + y * (THUMB[1] + GAP)))
     out = io.BytesIO()

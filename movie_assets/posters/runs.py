@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from movie_assets.embeddings.partitions import year_label
 from movie_assets.lake import Lake, write_json_atomic, write_parquet_atomic
-from movie_assets.posters import modalities, year_posters, year_vectors
+from movie_assets.posters import cache, modalities, year_posters, year_vectors
 from movie_assets.posters.image_backends import load_image_encoder
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.warehouse.build import refresh_file_views
@@ -45,9 +45,11 @@ async def fetch_posters(lake: Lake, year: int | None, api: TMDbClient, size: str
     def progress(done: int, total: int) -> None:
         say(f"{label}: {done:,}/{total:,} posters downloaded", done == total)
 
+    image_base = await cache.image_base_for(api)  # the API's /configuration, through the API's client
     async with TMDbClient(api.settings.for_images(), logger=logger) as images:
         result = await year_posters.fetch_year_posters(lake, year, images, size=size, concurrency=concurrency,
-                                                       retry_unavailable=retry_unavailable, progress=progress)
+                                                       retry_unavailable=retry_unavailable, image_base=image_base,
+                                                       progress=progress)
         stats = images.stats.as_dict()
     counts = ", ".join(f"{n:,} {status}" for status, n in result.counts().items())
     logger.info(f"{label}: {result.table.num_rows:,} movies: {counts or 'none'} ({result.downloaded:,} downloaded, "
@@ -92,12 +94,13 @@ class WrittenModalities:
     report_file: Path
 
 
-def write_item_modalities(lake: Lake) -> WrittenModalities:
-    """Write ``item_modalities.parquet``, ``reports/item_modalities.json`` and the view in ``movies.duckdb``."""
+def write_item_modalities(lake: Lake, database: str | None = None) -> WrittenModalities:
+    """Write ``item_modalities.parquet``, ``reports/item_modalities.json`` and the view in ``database`` (default
+    ``movies.duckdb``)."""
     table, catalog = modalities.item_modalities(lake)
     report = modalities.coverage_report(table, catalog)
     write_parquet_atomic(table, lake.item_modalities_file)
     report_file = lake.reports_dir / "item_modalities.json"
     write_json_atomic(report, report_file)
-    refresh_file_views(lake)
+    refresh_file_views(lake, database)
     return WrittenModalities(table, report, report_file)

@@ -10,8 +10,9 @@ A run reads the year's movies and, per movie:
 
 * a cached file of the same path and size: kept (its bytes hashed again; a file that no longer matches the hash
   recorded for it is decoded again, and removed if it no longer decodes);
-* an earlier answer that the path is unavailable (``not_found``, ``not_image`` …): kept, unless
-  ``retry_unavailable``; a changed ``poster_path`` is a new path, so only that movie is fetched again;
+* an earlier answer that the path is unavailable (``not_found``, ``refused`` …): kept, unless
+  ``retry_unavailable``; ``not_image`` and ``undecodable``, which a passing fault can also give, are asked again
+  until three runs have said so; a changed ``poster_path`` is a new path, so only that movie is fetched again;
 * otherwise it is downloaded, decoded (`decode_poster`) and, when ok, cached atomically.
 
 Downloads whose retries are exhausted are written as ``failed`` with the error, so the table says what happened,
@@ -34,7 +35,7 @@ from movie_assets.common.concurrency import bounded_map
 from movie_assets.lake import Lake, atomic_path, write_parquet_atomic
 from movie_assets.lake.files import remove_dir_atomic, sweep_stale_temporaries
 from movie_assets.posters import cache, decode
-from movie_assets.tmdb.errors import TMDbError, display_url
+from movie_assets.tmdb.errors import TMDbError, TMDbRequestError, display_url
 
 SCHEMA = pa.schema([
     ("movie_id", pa.int64()),
@@ -46,15 +47,18 @@ SCHEMA = pa.schema([
     ("width", pa.int32()),
     ("height", pa.int32()),
     ("bytes", pa.int64()),
+    ("attempts", pa.int32()),
 ])
 COLUMN_DESCRIPTIONS = {
     "movie_id": "TMDb movie id (unique, sorted)",
     "poster_path": "TMDb poster path (null: the movie has none)",
     "size": "TMDb image size fetched (w185 by default)",
-    "status": "ok (cached), no_poster, not_found (404), not_image, too_large, too_small, undecodable, failed",
+    "status": "ok (cached), no_poster, not_found (404), not_image, too_large, too_small, undecodable, refused (another "
+              "HTTP status, too big), failed (retries exhausted: asked again)",
     "reason": "why the poster is not ok, in words (empty when ok)",
     "image_sha256": "sha256 of the cached image's bytes (null unless ok)",
     "width": "pixels", "height": "pixels", "bytes": "size of the cached file",
+    "attempts": "runs that asked for this poster path and got this answer",
 }
 Progress = Callable[[int, int], None]
 
@@ -94,10 +98,17 @@ def previous_rows(lake: Lake, year: int | None) -> dict[int, dict[str, Any]]:
     return {row["movie_id"]: row for row in pq.read_table(path).to_pylist()} if path.exists() else {}
 
 
+def _stands(row: dict[str, Any]) -> bool:
+    """Whether an earlier answer about a poster path stands (see `decode.ASKED_AGAIN`)."""
+    if row["status"] not in decode.UNAVAILABLE:
+        return False
+    return row["status"] not in decode.ASKED_AGAIN or (row.get("attempts") or 0) >= decode.ATTEMPTS
+
+
 def _row(movie_id: int, path: str | None, size: str, status: str, reason: str = "", **cached: Any) -> dict[str, Any]:
     return {"movie_id": movie_id, "poster_path": path, "size": size, "status": status, "reason": reason,
             "image_sha256": cached.get("image_sha256"), "width": cached.get("width"),
-            "height": cached.get("height"), "bytes": cached.get("bytes")}
+            "height": cached.get("height"), "bytes": cached.get("bytes"), "attempts": cached.get("attempts", 1)}
 
 
 def _cached_row(movie_id: int, path: str, size: str, body: bytes, checked: dict[str, Any] | None) -> dict[str, Any]:
@@ -138,6 +149,7 @@ async def fetch_year_posters(
     before = previous_rows(lake, year)
     rows: dict[int, dict[str, Any]] = {}
     todo: list[tuple[int, str]] = []
+    tries: dict[int, int] = {}  # earlier runs that got the same answer, for the posters asked again
     result = YearPosters(SCHEMA.empty_table())
     for movie_id, path in zip(movies.column("movie_id").to_pylist(), movies.column("poster_path").to_pylist(),
                               strict=True):
@@ -156,11 +168,12 @@ async def fetch_year_posters(
             if rows[movie_id]["status"] != decode.OK:
                 file.unlink(missing_ok=True)  # a cached file that no longer decodes is not a cached poster
             result.reused += 1
-        elif same is not None and same["status"] in decode.UNAVAILABLE and not retry_unavailable:
+        elif same is not None and _stands(same) and not retry_unavailable:
             rows[movie_id] = same
             result.reused += 1
         else:
             todo.append((movie_id, path))
+            tries[movie_id] = (same or {}).get("attempts") or 0
     if todo:
         base = image_base or await cache.image_base_for(images)
         done = [0]
@@ -170,6 +183,9 @@ async def fetch_year_posters(
             url = cache.poster_url(base, size, path)
             try:
                 body = await images.get_bytes(url, accept="image/*")
+            except TMDbRequestError as exc:  # an answer (403, 410, too big …): it stands for this path
+                rows[movie_id] = _row(movie_id, path, size, decode.REFUSED, str(exc))
+                return
             except TMDbError as exc:
                 rows[movie_id] = _row(movie_id, path, size, decode.FAILED, str(exc))
                 result.errors.append(str(exc))
@@ -184,10 +200,17 @@ async def fetch_year_posters(
                 return
             decoded = decode.decode_poster(body)
             if decoded.status != decode.OK:
-                rows[movie_id] = _row(movie_id, path, size, decoded.status, decoded.reason)
+                earlier = before.get(movie_id) or {}
+                again = tries[movie_id] + 1 if earlier.get("status") == decoded.status else 1
+                rows[movie_id] = _row(movie_id, path, size, decoded.status, decoded.reason, attempts=again)
                 return
-            with atomic_path(cache.poster_file(lake, path, size)) as tmp:
-                tmp.write_bytes(body)
+            try:
+                with atomic_path(cache.poster_file(lake, path, size)) as tmp:
+                    tmp.write_bytes(body)
+            except OSError as exc:
+                rows[movie_id] = _row(movie_id, path, size, decode.FAILED, f"cannot cache it: {exc}")
+                result.errors.append(f"cannot cache the poster of movie {movie_id}: {exc}")
+                return
             rows[movie_id] = _row(movie_id, path, size, decode.OK, image_sha256=hashlib.sha256(body).hexdigest(),
                                   width=decoded.width, height=decoded.height, bytes=len(body))
             result.downloaded += 1

@@ -10,6 +10,7 @@ model or backend re-embeds the year.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -100,11 +101,11 @@ def embed_year_posters(lake: Lake, year: int | None, encoder: Any, *, batch_size
             out[i] = reuse[key]
         else:
             todo.append(i)
-    step = max(1, batch_size) * 8  # decode a few batches at a time: memory stays bounded
+    step = max(1, batch_size)  # decode one batch at a time: memory stays bounded whatever the image size
     began = time.perf_counter()
     for start in range(0, len(todo), step):
         rows = todo[start:start + step]
-        images = [_open_cached(lake, paths[i], sizes[i], ids[i]) for i in rows]
+        images = [_open_cached(lake, paths[i], sizes[i], ids[i], shas[i]) for i in rows]
         out[rows] = encoder.encode(images, batch_size=batch_size)
         if progress is not None:
             done = start + len(rows)
@@ -119,13 +120,18 @@ def embed_year_posters(lake: Lake, year: int | None, encoder: Any, *, batch_size
     return YearVectors(table, len(todo), len(ids) - len(todo), time.perf_counter() - started)
 
 
-def _open_cached(lake: Lake, path: str, size: str, movie_id: int) -> Any:
+def _open_cached(lake: Lake, path: str, size: str, movie_id: int, sha256: str) -> Any:
+    """The cached poster, decoded, after checking that its bytes are those its row records (a vector always names
+    the image it was computed from)."""
     file = cache.poster_file(lake, path, size)
     try:
         body = file.read_bytes()
     except OSError as exc:
         raise LakeError(f"the cached poster of movie {movie_id} ({file}) cannot be read ({exc}); materialize "
                         "movie_posters for its year again") from None
+    if hashlib.sha256(body).hexdigest() != sha256:
+        raise LakeError(f"the cached poster of movie {movie_id} ({file}) is not the image its posters table records; "
+                        "materialize movie_posters for its year again")
     decoded = decode.decode_poster(body)
     if decoded.status != decode.OK:
         raise LakeError(f"the cached poster of movie {movie_id} ({file}) no longer decodes ({decoded.reason}); "

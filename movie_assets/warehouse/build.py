@@ -170,5 +170,6 @@ def refresh_file_views(lake: Lake, database: str | os.PathLike | None = None) ->
         shutil.copyfile(target, tmp)
         with duckdb.connect(str(tmp)) as connection:
             create_file_views(lake, connection)
-        Path(f"{tmp}.wal").unlink(missing_ok=True)
+        # As in the build: a write-ahead log left by a killed writer of the old file must not be replayed.
+        Path(f"{target}.wal").unlink(missing_ok=True)
     return True

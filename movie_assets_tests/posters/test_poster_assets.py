@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from dagster_duckdb import DuckDBResource
 
 from movie_assets.cli import main
 from movie_assets.defs.posters.assets import (
@@ -61,8 +62,8 @@ def test_posters_vectors_index_masks_and_search(tmp_path, capsys):
         meta = fetched[1999]
         assert meta["images/requests"].value == meta["downloaded"].value >= 1
     # The index, its blocking check and preview; then the masks.
-    embedding_index_deps = dg.materialize([poster_index_asset, item_modalities],
-                                          resources={"lake": LakeResource(data_dir=str(lake.root))})
+    embedding_index_deps = dg.materialize([poster_index_asset, item_modalities], resources={
+        "lake": LakeResource(data_dir=str(lake.root)), "duckdb": DuckDBResource(database=str(lake.duckdb_file))})
     assert embedding_index_deps.success
     [check] = embedding_index_deps.get_asset_check_evaluations()
     assert check.check_name == COVERS_CHECK and check.passed
@@ -94,3 +95,5 @@ def test_posters_vectors_index_masks_and_search(tmp_path, capsys):
     assert "no movie with id 238 in the posters index" in capsys.readouterr().err
     assert main(["similar", "--id", "238", "--by", "both", "--data-dir", str(lake.root)]) == 0
     assert "ranked without it" in capsys.readouterr().err
+    assert main(["similar", "--id", "238", "-k", "0", "--data-dir", str(lake.root)]) == 2
+    assert "at least one neighbour" in capsys.readouterr().err

@@ -402,7 +402,8 @@ async def test_poster_200_that_is_not_an_image_is_not_cached(tmp_path):
 
     lake = poster_lake(tmp_path, {1: "/p.jpg"})
     async with serve_handler(proxy_page) as base_url, TMDbClient(settings(base_url)) as client:
-        result = await year_posters.fetch_year_posters(lake, YEAR, client, concurrency=1)
+        result = await year_posters.fetch_year_posters(lake, YEAR, client, concurrency=1,
+                                                       image_base=base_url.rsplit("/3", 1)[0] + "/t/p/")
     [row] = result.table.to_pylist()
     assert row["status"] == "not_image" and len(calls) == 1  # not retried: it will not change
     assert_clear(row["reason"], "no JPEG, PNG, GIF or WebP", "<!doctype")
@@ -425,7 +426,8 @@ async def test_poster_fetch_uses_the_client_retry_policy_without_api_credentials
     lake = poster_lake(tmp_path, {1: "/p.png"})
     async with serve_handler(flaky) as base_url:
         async with TMDbClient(settings(base_url, read_access_token=TOKEN, max_attempts=4)) as client:
-            result = await year_posters.fetch_year_posters(lake, YEAR, client, concurrency=1)
+            result = await year_posters.fetch_year_posters(lake, YEAR, client, concurrency=1,
+                                                           image_base=base_url.rsplit("/3", 1)[0] + "/t/p/")
     assert result.counts() == {"ok": 1} and result.downloaded == 1, result.table.to_pylist()
     assert cache.poster_file(lake, "/p.png").read_bytes() == POSTER_PNG
     assert dict(client.stats.retries) == {"5xx": 1, "429": 1, "empty": 1} and client.stats.rate_limited == 1

@@ -7,6 +7,7 @@ indexes every year's current vectors (a blocking check: no cached poster without
 """
 
 import dagster as dg
+from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from movie_assets.defs.embeddings import assets as embedding_assets
@@ -198,10 +199,11 @@ def poster_index_asset(context: dg.AssetExecutionContext, lake: LakeResource) ->
     "item_modalities view of movies.duckdb): movie_id, year, has_text, has_poster, poster_status, text_model_id, "
     "image_model_id; and reports/item_modalities.json, the coverage by year, language and popularity decile. ",
 )
-def item_modalities(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+def item_modalities(context: dg.AssetExecutionContext, lake: LakeResource,
+                    duckdb: DuckDBResource) -> dg.MaterializeResult:
     the_lake = lake.lake()
     with fail_fast_on_bad_input():
-        written = runs.write_item_modalities(the_lake)
+        written = runs.write_item_modalities(the_lake, duckdb.database)
     overall = written.report["overall"]
     context.log.info(f"item_modalities: {written.report['movies']:,} movies, text {overall['text']:.1%}, poster "
                      f"{overall['poster']:.1%}, both {overall['both']:.1%}")
