@@ -284,10 +284,8 @@ async def movie_changes(request: web.Request) -> web.Response:
 
 # ---------------------------------------------------------------------- static endpoints
 async def configuration(request: web.Request) -> web.Response:
-    """``GET /3/configuration``: TMDb's, except that the image host is this server (it serves the images)."""
-    images = f"{request.scheme}://{request.host}/t/p/"
-    answer = {**CONFIGURATION, "images": {**CONFIGURATION["images"], "base_url": images, "secure_base_url": images}}
-    return json_response(request, answer, max_age=86400)
+    """``GET /3/configuration``."""
+    return json_response(request, CONFIGURATION, max_age=86400)
 
 
 async def genre_movie_list(request: web.Request) -> web.Response:

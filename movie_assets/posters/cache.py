@@ -8,8 +8,10 @@ credentials.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from movie_assets.lake import Lake
 
@@ -34,10 +36,27 @@ def poster_file(lake: Lake, poster_path: str, size: str = DEFAULT_SIZE) -> Path:
     return lake.poster_file(size, name)
 
 
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 async def image_base_for(client: Any) -> str:
-    """Base URL of images (ends in ``/t/p/``): the ``secure_base_url`` of the API's ``/configuration``, as TMDb
-    documents. The built-in emulator names itself there (it serves the images), so a TMDb behind a proxy on this
-    machine is never mistaken for it."""
+    """Base URL of images (ends in ``/t/p/``).
+
+    A loopback base URL means the built-in emulator, which serves images itself at its root (its
+    ``/configuration`` names the real image host, unreachable offline, and must: the lake's absolute image URLs
+    come from it); otherwise TMDb's ``secure_base_url`` from ``/configuration``.
+    """
+    base = client.base_url.rstrip("/")
+    if _is_loopback(base):
+        root = base[: -len("/3")] if base.endswith("/3") else base
+        return root + "/t/p/"
     config = await client.configuration()
     secure = (config.get("images") or {}).get("secure_base_url") or "https://image.tmdb.org/t/p/"
     return secure if secure.endswith("/") else secure + "/"
