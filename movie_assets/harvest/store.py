@@ -273,6 +273,18 @@ class DetailsStore:
         if as_of is not None:
             until = pa.scalar(as_of, VERSION_SCHEMA.field("observed_at").type)
             keep = lambda t: t.filter(pc.less_equal(t.column("observed_at"), until))  # noqa: E731
+        return self._with_flags(self._one_per_movie(keep, ids, newest=True))
+
+    def first_good(self, after: dt.datetime, ids: Iterable[int] | None = None) -> pa.Table:
+        """The earliest good (``ok``) observation of every movie observed after ``after`` (`INDEX_COLUMNS`), by id:
+        what a reader of the past falls back to for a movie the past did not know yet."""
+        since = pa.scalar(after, VERSION_SCHEMA.field("observed_at").type)
+        keep = lambda t: t.filter(pc.and_(pc.greater(t.column("observed_at"), since),  # noqa: E731
+                                          pc.equal(t.column("status"), OK)))
+        return self._with_flags(self._one_per_movie(keep, ids, newest=False))
+
+    def _one_per_movie(self, keep: Callable[[pa.Table], pa.Table] | None, ids: Iterable[int] | None,
+                       newest: bool) -> pa.Table:
         tables = self._tables(INDEX_COLUMNS, keep, ids=_id_array(ids))
         parts = [t.append_column("seq", pa.array(range(t.num_rows), pa.int64())).append_column(
             "shard", pa.array([n] * t.num_rows, pa.int64())) for n, t in enumerate(tables)]
@@ -280,12 +292,13 @@ class DetailsStore:
             return pa.schema([VERSION_SCHEMA.field(c) for c in INDEX_COLUMNS]).empty_table()
         # The newest observation wins, whichever process appended it last: a details run whose append waited
         # behind a sync (or another year's run) must not put its older reading over a newer one. Shard and
-        # row order break ties (the server's Date has whole seconds).
-        table = pa.concat_tables(parts).sort_by([("movie_id", "ascending"), ("observed_at", "descending"),
-                                                 ("shard", "descending"), ("seq", "descending")])
+        # row order break ties (the server's Date has whole seconds); the oldest is the first in that order.
+        order = "descending" if newest else "ascending"
+        table = pa.concat_tables(parts).sort_by([("movie_id", "ascending"), ("observed_at", order),
+                                                 ("shard", order), ("seq", order)])
         ids = table.column("movie_id").to_numpy()
         first = np.concatenate([[True], ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, bool)
-        return self._with_flags(table.filter(pa.array(first)).select(INDEX_COLUMNS))
+        return table.filter(pa.array(first)).select(INDEX_COLUMNS)
 
     def _with_flags(self, latest: pa.Table) -> pa.Table:
         """``latest`` with the adult/video flags of good versions recorded before shards carried them read

@@ -216,6 +216,34 @@ class Lake:
         """Which modalities each movie has (`movie_assets.posters.modalities`)."""
         return self.processed_dir / "item_modalities.parquet"
 
+    # -- recommender datasets (movie_assets.recsys) -------------------------------------------------
+    @property
+    def recsys_dir(self) -> Path:
+        """Every recommender dataset, one folder each (``data/recsys/<dataset>/``)."""
+        return self.root / "recsys"
+
+    @property
+    def recsys_sources_dir(self) -> Path:
+        """The registered interaction sources, one ``<name>.json`` each (what a dataset is built from)."""
+        return self.recsys_dir / "sources"
+
+    def recsys_source_file(self, name: str) -> Path:
+        return self.recsys_sources_dir / f"{name}.json"
+
+    def recsys_latest_file(self, name: str) -> Path:
+        """The name of the dataset last built from source ``name`` (``sources/<name>.latest``)."""
+        return self.recsys_sources_dir / f"{name}.latest"
+
+    def recsys_dataset_dir(self, dataset: str) -> Path:
+        """The folder of one dataset: ``<source>__<lake snapshot>``."""
+        return self.recsys_dir / dataset
+
+    def recsys_datasets(self) -> list[Path]:
+        """The dataset folders on disk (each with its ``manifest.json``), sorted by name."""
+        if not self.recsys_dir.exists():
+            return []
+        return sorted(p.parent for p in self.recsys_dir.glob("*/manifest.json") if not p.parent.name.startswith("."))
+
     @property
     def legacy_embeddings_file(self) -> Path:
         """The one embeddings file of lakes made before the year partitions: read as a cache of vectors

@@ -62,12 +62,22 @@ class SplitResult:
         }
 
 
+def lower_quantiles(values: pa.Array | pa.ChunkedArray, quantiles: tuple[float, ...]) -> tuple:
+    """The ``q`` quantile of the non-null ``values`` for each of ``quantiles``, as the lower element (a value that
+    occurs; ties on it go to the later split); () when there is no value. One rule for every time split."""
+    present = pc.drop_null(values)
+    n = len(present)
+    if not n:
+        return ()
+    ordered = present.take(pc.sort_indices(present))
+    return tuple(ordered[min(n - 1, int(q * n))].as_py() for q in quantiles)
+
+
 def default_cutoffs(table: pa.Table, quantiles: tuple[float, float] = DEFAULT_QUANTILES) -> tuple[dt.date, dt.date]:
-    dates = sorted(table.column(TIME_FIELD).drop_null().to_pylist())
-    if not dates:
+    found = lower_quantiles(table.column(TIME_FIELD), quantiles)
+    if not found:
         raise ReleaseError("no movie has a release_date; cannot derive split cut-offs (set val_start/test_start)")
-    n = len(dates)
-    return tuple(dates[min(n - 1, int(q * n))] for q in quantiles)  # type: ignore[return-value]
+    return found  # type: ignore[return-value]
 
 
 def resolve_cutoffs(table: pa.Table, val_start: str | None, test_start: str | None) -> tuple[dt.date, dt.date, str]:

@@ -45,6 +45,15 @@ def movies_as_of(lake: Lake, as_of: dt.datetime, policy: CatalogPolicy | None = 
     return pa.concat_tables([movies_schema(languages).empty_table(), *parts]).sort_by(MOVIES_ORDER)
 
 
+def versions_relation(store: DetailsStore) -> str:
+    """A DuckDB relation (SQL) over every stored observation, with ``shard`` and ``file_row_number``: the columns
+    of the one order of versions (observation time, then shard, then row)."""
+    shards = path_literal(store.directory, store.shard_glob.name)
+    # union_by_name: shards of a schema-1 store lack ``typed``
+    return (f"(SELECT *, CAST(regexp_extract(filename, 'versions-([0-9]+)[.]parquet$', 1) AS BIGINT) AS shard "
+            f"FROM read_parquet({shards}, filename = true, file_row_number = true, union_by_name = true))")
+
+
 def create_history_views(lake: Lake, connection: duckdb.DuckDBPyConnection) -> bool:
     """``movie_versions`` (every stored observation, without payloads, 404s included) and the table
     macro ``movie_details_as_of(ts)`` (each movie's details JSON as known at ``ts``; a movie whose latest
@@ -60,9 +69,7 @@ def create_history_views(lake: Lake, connection: duckdb.DuckDBPyConnection) -> b
                 for flag, included in (("adult", policy.include_adult), ("video", policy.include_video))
                 if not included]
     shards = path_literal(store.directory, store.shard_glob.name)
-    # union_by_name: shards of a schema-1 store lack ``typed``
-    versions = (f"(SELECT *, CAST(regexp_extract(filename, 'versions-([0-9]+)[.]parquet$', 1) AS BIGINT) AS shard "
-                f"FROM read_parquet({shards}, filename = true, file_row_number = true, union_by_name = true))")
+    versions = versions_relation(store)
     connection.execute(
         "CREATE OR REPLACE VIEW movie_versions AS SELECT movie_id, observed_at, status, content_hash, "
         f"release_year FROM {versions} ORDER BY movie_id, observed_at, shard, file_row_number"
