@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "movie_assets"
-LIBRARIES = ("common", "lake", "tmdb", "harvest", "warehouse", "release", "embeddings", "posters")
+LIBRARIES = ("common", "lake", "tmdb", "harvest", "warehouse", "release", "embeddings", "posters", "recsys")
 
 # Each part of the package and the parts it may import (its own modules always). The libraries follow the
-# data: lake ← tmdb ← harvest ← warehouse ← {release, embeddings, posters}. posters builds its FAISS index
+# data: lake ← tmdb ← harvest ← warehouse ← {release, embeddings, posters} ← recsys. posters builds its FAISS index
 # with the text index's builder, so it may import embeddings. The emulator serves what the client reads and
 # depends on it, never the reverse. settings reads the environment for every part it configures.
 _BELOW = {
@@ -30,6 +30,7 @@ _BELOW = {
     "release": {"common", "lake", "tmdb", "harvest", "warehouse"},
     "embeddings": {"common", "lake", "tmdb", "harvest", "warehouse"},
     "posters": {"common", "lake", "tmdb", "harvest", "warehouse", "embeddings"},
+    "recsys": {"common", "lake", "tmdb", "harvest", "warehouse", "release", "embeddings", "posters"},
     "emulator": {"common", "lake", "tmdb"},
     "instance": {"common", "lake"},
     "settings": {"common", "lake", "tmdb", "embeddings", "posters", "instance"},

@@ -1,5 +1,5 @@
 """``movie-assets`` console script: TMDb smoke check, catalog sync, refetching missing appends, the emulator,
-similar movies, credit backfill, the Dagster instance.
+similar movies, credit backfill, the Dagster instance, interaction sources and their recommender datasets.
 
 Each subcommand lives in its own module of this package; this one only assembles the parser.
 """
@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from movie_assets.cli import backfill_credits, emulator, instance, refetch, similar, sync, tmdb_check
+from movie_assets.cli import backfill_credits, emulator, instance, interactions, refetch, similar, sync, tmdb_check
 from movie_assets.settings import load_env_file
 
 
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.register_cli(commands)
     refetch.register_cli(commands)
     instance.register_cli(commands)
+    interactions.register_cli(commands)
     return parser
 
 

@@ -32,7 +32,7 @@ LOG = logging.getLogger(__name__)
 ASOF_FILES = {"train": "val_start", "val": "val_start", "test": "test_start"}  # features of a split: as of …
 
 
-class DatasetError(RuntimeError):
+class DatasetError(ValueError):
     """A dataset cannot be built from its inputs as they are; the message says what to fix."""
 
 

@@ -27,6 +27,34 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     return json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
 
 
+def dataset_schemas(directory: Path) -> dict[str, pa.Schema]:
+    """The schema of each Parquet table of a dataset, by file stem (``interactions``, ``item_index``, …)."""
+    return {path.stem: pq.read_schema(path) for path in sorted(directory.rglob("*.parquet"))}
+
+
+def check_bridge(directory: Path) -> CheckOutcome:
+    """The bridge's events per reason add up to the events the source read, and its kept events to the
+    interactions written plus the exact repeats dropped (a source without a bridge passes)."""
+    if not (directory / "bridge.parquet").exists():
+        return CheckOutcome(True, "no bridge: the source's events are on the lake's movies already", {})
+    manifest = read_manifest(directory)
+    bridge = pq.read_table(directory / "bridge.parquet", columns=["kept", "events"])
+    report = json.loads((directory / "reports" / "bridge_coverage.json").read_text(encoding="utf-8"))
+    counts = manifest["counts"]
+    kept = int(pc.sum(bridge.filter(bridge.column("kept")).column("events")).as_py() or 0)
+    total = int(pc.sum(bridge.column("events")).as_py() or 0)
+    written = counts["interactions"] + counts["exact_repeats_dropped"]
+    read = report.get("events_read")
+    problems = []
+    if read is not None and total + report.get("events_without_bridge_row", 0) != read:
+        problems.append(f"the bridge accounts for {total:,} events, the source read {read:,}")
+    if kept != written:
+        problems.append(f"the bridge keeps {kept:,} events, the dataset holds {written:,} "
+                        f"({counts['interactions']:,} interactions and {counts['exact_repeats_dropped']:,} repeats)")
+    return CheckOutcome(not problems, "; ".join(problems) or f"{kept:,} of {total:,} events kept; counts reconcile",
+                        {"events_read": read, "events_kept": kept, "interactions": counts["interactions"]})
+
+
 def _dense(values: np.ndarray) -> bool:
     return bool(np.array_equal(values, np.arange(len(values))))
 

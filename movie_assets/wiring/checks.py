@@ -6,12 +6,15 @@ import dagster as dg
 from movie_assets.warehouse.validation import CheckOutcome
 
 
-def check_result(outcome: CheckOutcome, severity=dg.AssetCheckSeverity.ERROR) -> dg.AssetCheckResult:
+def check_result(outcome: CheckOutcome, severity=dg.AssetCheckSeverity.ERROR, *,
+                 asset_key: dg.AssetKey | None = None, check_name: str | None = None) -> dg.AssetCheckResult:
+    """``outcome`` as a check result (``asset_key``/``check_name``: for a step that checks several assets)."""
     metadata = {
         k: dg.MetadataValue.json(v) if isinstance(v, dict | list) else v for k, v in outcome.metadata.items()
     }
     return dg.AssetCheckResult(
-        passed=outcome.passed, severity=severity, description=outcome.description, metadata=metadata
+        passed=outcome.passed, severity=severity, description=outcome.description, metadata=metadata,
+        asset_key=asset_key, check_name=check_name,
     )
 
 
