@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from movie_assets.lake import Lake, atomic_dir, write_json_atomic, write_parquet_atomic, write_text_atomic
 from movie_assets.recsys import asof, features, indexes, reports, timeline, versions
-from movie_assets.recsys.events import EVENTS_SCHEMA, SourceError
+from movie_assets.recsys.events import EVENTS_SCHEMA, SourceEvents
 from movie_assets.recsys.snapshot import lake_snapshot
 from movie_assets.recsys.sources import SourceSpec, read_source
 from movie_assets.recsys.timeline import SplitPolicy
@@ -93,12 +93,18 @@ def _user_table(indexed: indexes.Indexed, cutoffs: timeline.Cutoffs) -> pa.Table
 
 def build_dataset(lake: Lake, spec: SourceSpec, config: DatasetConfig = DatasetConfig()) -> DatasetResult:
     """Build the dataset of ``spec`` over the lake as it is now (module docstring)."""
-    source = read_source(lake, spec)
+    return build_from_events(lake, spec, read_source(lake, spec), config)
+
+
+def build_from_events(lake: Lake, spec: SourceSpec, source: SourceEvents, config: DatasetConfig = DatasetConfig()
+                      ) -> DatasetResult:
+    """Build the dataset of ``spec`` from its events as read (`build_dataset` reads them)."""
     if source.errors:
-        raise DatasetError(f"source {spec.name!r}: " + "; ".join(source.errors))
+        raise DatasetError(f"source {spec.name!r}: " + "; ".join(source.errors) + "; nothing was written")
     events = source.events.select(EVENTS_SCHEMA.names).cast(EVENTS_SCHEMA)
     if not events.num_rows:
-        raise SourceError(f"source {spec.name!r} has no interaction on a movie of the lake; see its bridge report")
+        raise DatasetError(f"source {spec.name!r} has no interaction on a movie of the lake (see its bridge "
+                           "report); nothing was written")
     snapshot = lake_snapshot(lake)
     name = dataset_name(spec.name, snapshot["id"])
     cutoffs = timeline.resolve_cutoffs(events.column("timestamp"), config.split)
