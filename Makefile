@@ -11,6 +11,8 @@ DEMO_YEARS ?= 1925 1975 2024
 # The demo embeds every movie it harvested, text and poster, one partition per year, with the default backends:
 # int8 ONNX (text) and float32 ONNX (posters) on a CPU, torch on a CUDA device.
 DEMO_ENV := TMDB_EMULATOR_MOVIES_PER_YEAR=$${TMDB_EMULATOR_MOVIES_PER_YEAR:-6000}
+# The demo's synthetic interaction source: this many users over the demo lake's movies.
+DEMO_RECSYS_USERS ?= 5000
 PYTEST_ARGS ?=
 # dg finds the project from pyproject.toml ([tool.dg]); VIRTUAL_ENV tells it which environment to use.
 DG := VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg
@@ -45,6 +47,9 @@ demo: instance
 	done
 	@$(DEMO_ENV) $(DEMO_STEP) --title "movies_db, the undated movies and their embeddings, the indexes, the release" -- \
 	  env $(DG) launch --assets 'undated_movies,movies_db,undated_movie_embeddings,movie_index,similar_movies_preview,undated_movie_posters,undated_poster_embeddings,poster_index,item_modalities,group:release'
+	@$(DEMO_ENV) $(DEMO_STEP) --title "a synthetic recommender dataset over the demo lake (recsys_job), then fresh checksums" -- \
+	  bash -c '$(BIN)/movie-assets interactions synth --users $(DEMO_RECSYS_USERS) --seed 7 --register-only && \
+	    $(DG) launch --job recsys_job --partition synth && $(DG) launch --assets release_checksums'
 	@$(BIN)/python -m movie_assets.cli.demo_summary
 
 ## Check that the definitions load (dg), then run the whole test suite (slow tests included; add

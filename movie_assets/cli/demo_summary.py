@@ -14,6 +14,7 @@ from movie_assets.lake.readers import read_parquet
 from movie_assets.lake.schema import DETAILS_APPENDS
 from movie_assets.posters import similar as multimodal
 from movie_assets.posters.poster_index import INDEX_NAME
+from movie_assets.recsys import summary
 from movie_assets.settings import data_dir_from_env
 from movie_assets.warehouse.appends import missing_append_counts, movies_missing_any, refetch_command
 
@@ -37,6 +38,16 @@ def show_modalities(lake: Lake) -> None:
         overall = json.loads(report_file.read_text())["overall"]
         print(f"   modalities         : {overall['movies']:,} movies, text {overall['text']:.1%}, poster "
               f"{overall['poster']:.1%} (FROM item_modalities; reports/item_modalities.json)")
+
+
+def show_recsys(lake: Lake, source: str = "synth") -> None:
+    """The demo's synthetic recommender dataset: counts, cut-offs, cold items, coverage."""
+    latest = lake.recsys_latest_file(source)
+    if not latest.exists():
+        return
+    folder = lake.recsys_dataset_dir(latest.read_text(encoding="utf-8").strip())
+    if (folder / "manifest.json").exists():
+        print("   recommender data   : " + summary.describe(folder).replace("\n", "\n      "))
 
 
 def show_missing_appends(lake: Lake) -> None:
@@ -69,6 +80,7 @@ def main() -> None:
     if index_dir(lake, INDEX_NAME).exists():
         show_similar(lake, "poster")
     show_modalities(lake)
+    show_recsys(lake)
     show_missing_appends(lake)
     print("   open the UI        : make ui   → http://127.0.0.1:3000")
     print("This product uses the TMDB API but is not endorsed or certified by TMDB.")

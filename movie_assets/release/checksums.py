@@ -4,8 +4,8 @@ Lines are ``<sha256 hex><two spaces><path>``, with paths relative to the reposit
 data dir), sorted by path, so ``cd <repo root> && sha256sum -c reports/checksums.txt`` verifies the release.
 Covered: every file the pipeline publishes — each year's Parquet, ``movies.parquet``, the tombstones, the
 sample, the split files (and their manifest), ``reports/data_profile.json``, the CSV exports in the data
-dir, every year's movie embeddings, posters table and poster embeddings, the modality masks and every file of the
-saved FAISS indexes; never
+dir, every year's movie embeddings, posters table and poster embeddings, the modality masks, every file of the
+saved FAISS indexes and of each recommender dataset under ``data/recsys/``; never
 ``checksums.txt`` itself, the raw harvest, the details store or the poster image cache (inputs, not releases).
 """
 
@@ -33,13 +33,14 @@ def _present(*paths: Callable[[Lake], Path]) -> Callable[[Lake], list[Path]]:
     return lambda lake: [p for p in (path(lake) for path in paths) if p.exists()]
 
 
+def _files_under(root: Path) -> list[Path]:
+    if not root.exists():
+        return []
+    return sorted(p for p in root.rglob("*") if p.is_file() and not _hidden(p.relative_to(root)))
+
+
 def _tree(folder: Callable[[Lake], Path]) -> Callable[[Lake], list[Path]]:
-    def files(lake: Lake) -> list[Path]:
-        root = folder(lake)
-        if not root.exists():
-            return []
-        return sorted(p for p in root.rglob("*") if p.is_file() and not _hidden(p.relative_to(root)))
-    return files
+    return lambda lake: _files_under(folder(lake))
 
 
 # The release's file list, declared once: `release_files` lists these groups, and `release_checksums` depends
@@ -62,6 +63,9 @@ RELEASE_GROUPS: tuple[ReleaseGroup, ...] = (
     ReleaseGroup("the FAISS indexes (movies, posters)", ("movie_index", "poster_index"),
                  _tree(lambda lake: lake.index_dir)),
     ReleaseGroup("the CSV exports", ("movies_csv_export",), lambda lake: lake.export_files()),
+    ReleaseGroup("the recommender datasets (not their source registrations)",
+                 ("interactions", "item_index", "item_features_asof"),
+                 lambda lake: [path for folder in lake.recsys_datasets() for path in _files_under(folder)]),
 )
 
 

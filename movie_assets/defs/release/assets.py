@@ -14,6 +14,7 @@ from movie_assets.defs.catalog import assets as catalog_assets
 from movie_assets.defs.embeddings import assets as embeddings_assets
 from movie_assets.defs.ingest import assets as ingest_assets
 from movie_assets.defs.posters import assets as posters_assets
+from movie_assets.defs.recsys import assets as recsys_assets
 from movie_assets.defs.warehouse import assets as warehouse_assets
 from movie_assets.lake.schema import COLUMN_DESCRIPTIONS
 from movie_assets.release import checksums as checksums_lib
@@ -231,17 +232,16 @@ def movies_csv_export(
 def _release_writer_deps() -> list[dg.AssetDep]:
     """A dependency on every asset `checksums_lib.RELEASE_GROUPS` names as writing a release file (every
     partition of a partitioned one); a name that is no asset fails the definitions' load."""
-    assets = {
-        a.key.to_user_string(): a
-        for a in (ingest_assets.movies, ingest_assets.undated_movies, catalog_assets.catalog_sync,
-                  warehouse_assets.movies_db, movies_sample, data_profile, movie_splits, movies_csv_export,
-                  embeddings_assets.movie_embeddings, embeddings_assets.undated_movie_embeddings,
-                  embeddings_assets.movie_index, posters_assets.movie_posters, posters_assets.undated_movie_posters,
-                  posters_assets.poster_embeddings, posters_assets.undated_poster_embeddings,
-                  posters_assets.poster_index_asset, posters_assets.item_modalities)
-    }
-    return [dg.AssetDep(assets[name], partition_mapping=dg.AllPartitionMapping() if assets[name].partitions_def
-                        else None) for name in checksums_lib.release_writers()]
+    definitions = (ingest_assets.movies, ingest_assets.undated_movies, catalog_assets.catalog_sync,
+                   warehouse_assets.movies_db, movies_sample, data_profile, movie_splits, movies_csv_export,
+                   embeddings_assets.movie_embeddings, embeddings_assets.undated_movie_embeddings,
+                   embeddings_assets.movie_index, posters_assets.movie_posters, posters_assets.undated_movie_posters,
+                   posters_assets.poster_embeddings, posters_assets.undated_poster_embeddings,
+                   posters_assets.poster_index_asset, posters_assets.item_modalities, recsys_assets.recsys_dataset)
+    assets = {key.to_user_string(): a for a in definitions for key in a.keys}
+    return [dg.AssetDep(dg.AssetKey.from_user_string(name),
+                        partition_mapping=dg.AllPartitionMapping() if assets[name].partitions_def else None)
+            for name in checksums_lib.release_writers()]
 
 
 @dg.asset(
