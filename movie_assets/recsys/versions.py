@@ -93,9 +93,13 @@ def interaction_versions(lake: Lake, interactions_file: Path, items: pa.Table, t
     if not rows.num_rows:
         return SCHEMA.empty_table(), pa.table({"text_content_hash": pa.array([], pa.string())})
     hashes = _text_hashes(lake, rows, text.model_id) if text.model_id else {}
-    text_hash = pa.array([hashes.get((m, h)) for m, h in zip(
-        rows.column("movie_id").to_pylist(), rows.column("details_content_hash").to_pylist(), strict=True)],
-        pa.string())
+    known = pa.table({"movie_id": pa.array([m for m, _ in hashes], pa.int64()),
+                      "details_content_hash": pa.array([h for _, h in hashes], pa.string()),
+                      "text_content_hash": pa.array(list(hashes.values()), pa.string())})
+    rows = rows.join(known, keys=["movie_id", "details_content_hash"], join_type="left outer",
+                     use_threads=False).sort_by("row")
+    text_hash = rows.column("text_content_hash").combine_chunks()
+    rows = rows.drop_columns(["text_content_hash"])
     keys = text.table.column("key") if text.table.num_rows else pa.array([], pa.string())
     has_vector = pc.fill_null(pc.is_in(text_hash, value_set=keys), False)
     table = rows.append_column("text_content_hash", text_hash).append_column("has_text_vector", has_vector)
