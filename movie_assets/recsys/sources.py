@@ -16,6 +16,8 @@ from typing import Any
 
 from movie_assets.lake import Lake, write_json_atomic
 from movie_assets.recsys.events import FILE, KINDS, MOVIELENS, SYNTHETIC, SourceError, SourceEvents
+from movie_assets.recsys.log_file import read_log_file
+from movie_assets.recsys.movielens import read_movielens
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 DEFAULT_FLOOR = 0.5  # below this share of events kept, a bridge fails the build
@@ -85,12 +87,8 @@ def load_spec(lake: Lake, name: str) -> SourceSpec:
 def read_source(lake: Lake, spec: SourceSpec) -> SourceEvents:
     """Read ``spec``'s events, bridged to the lake's movies."""
     if spec.kind == MOVIELENS:
-        from movie_assets.recsys.movielens import read_movielens
-
         return read_movielens(lake, Path(spec.path), Path(spec.links) if spec.links else None, floor=spec.floor)
     if spec.kind == FILE:
-        from movie_assets.recsys.log_file import read_log_file
-
         return read_log_file(lake, Path(spec.path), Path(spec.links) if spec.links else None, floor=spec.floor)
     assert spec.kind == SYNTHETIC
     from movie_assets.recsys.synthetic import generate
