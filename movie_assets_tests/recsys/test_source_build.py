@@ -70,3 +70,25 @@ def test_a_bridged_source_builds_a_dataset_that_passes_the_bridge_check(harveste
     outcome = checks.check_bridge(result.directory)
     assert outcome.passed, outcome.description
     assert pq.read_table(result.directory / "bridge.parquet").num_rows == source.bridge.num_rows
+
+
+def test_the_cli_registers_builds_checks_and_prints_a_summary(harvested, tmp_path, capsys, monkeypatch):
+    from movie_assets.cli import main
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    lake, movies = harvested
+    spec, _ = movielens_source(lake, movies, tmp_path)
+    window = ["--val-start", (CLOCK + dt.timedelta(days=5)).isoformat(),
+              "--test-start", (CLOCK + dt.timedelta(days=15)).isoformat()]
+    argv = ["interactions", "import", "--movielens", spec.path, "--data-dir", str(lake.root), "--name", "ml-cli"]
+    assert main([*argv, *window]) == 0
+    out = capsys.readouterr().out
+    assert "registered source 'ml-cli'" in out and "dataset ml-cli__lake-" in out and "bridge:" in out
+    assert sources.load_spec(lake, "ml-cli").path == spec.path
+    latest = lake.recsys_latest_file("ml-cli").read_text().strip()
+    assert (lake.recsys_dataset_dir(latest) / "manifest.json").exists()
+    assert main([*argv, "--floor", "0.99", *window]) == 2  # 40 of 900 events dropped: under the floor
+    assert "floor" in capsys.readouterr().err
+    assert main(["interactions", "import", "--movielens", str(tmp_path / "nope.zip"), "--data-dir",
+                 str(lake.root)]) == 2
+    assert "nope.zip: no such file" in capsys.readouterr().err
