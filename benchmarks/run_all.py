@@ -47,6 +47,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "index_1m": ("bench_index_1m.py", ["--vectors", "1000000", "--base", "20000"], ["--quick"]),
     # the poster image encoder: torch vs float32 ONNX, interleaved, plus ONNX input sizes (~3 min; quick ~1)
     "posters": ("bench_posters.py", [], ["--quick"]),
+    # 25M synthetic interactions over a 60k-movie lake (ml-25m's size): the dataset build (~15 min); quick: 1M / 6k
+    "recsys": ("bench_recsys.py", [], ["--quick"]),
 }
 
 
@@ -106,6 +108,11 @@ HEADLINES = [
              lambda v: True, "posters", "downloads.posters_per_s"),
     Headline("poster_vectors_mb_per_100k", "poster vectors per 100k posters, MB (Parquet)", "report", lambda v: True,
              "posters", "downloads.disk_per_100k_posters_mb.vectors"),
+    Headline("recsys_build_seconds_25m", "recommender dataset build, 25M interactions over 60k movies (indexes, "
+             "split, aligned arrays, as-of features, atomic write), seconds on 2 cores", "≤ 120", lambda v: v <= 120,
+             "recsys_build", "build_seconds", full_only=True),
+    Headline("recsys_build_peak_rss_mb_25m", "peak RSS of that build, MiB", "≤ 4096", lambda v: v <= 4096,
+             "recsys_build", "build_peak_rss_mb", full_only=True),
     Headline("full_catalog_movies", "movies harvested by the full-catalog run", "≈ 1.19M",
              lambda v: v >= 1_000_000, "scale_catalog", "movies", full_only=True),
     Headline("full_catalog_peak_rss_mb", "peak RSS of the full-catalog run, MiB", "< 1024", lambda v: v < 1024,

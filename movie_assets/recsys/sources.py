@@ -18,6 +18,7 @@ from movie_assets.lake import Lake, write_json_atomic
 from movie_assets.recsys.events import FILE, KINDS, MOVIELENS, SYNTHETIC, SourceError, SourceEvents
 from movie_assets.recsys.log_file import read_log_file
 from movie_assets.recsys.movielens import read_movielens
+from movie_assets.recsys.synthetic import generate
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 DEFAULT_FLOOR = 0.5  # below this share of events kept, a bridge fails the build
@@ -91,6 +92,4 @@ def read_source(lake: Lake, spec: SourceSpec) -> SourceEvents:
     if spec.kind == FILE:
         return read_log_file(lake, Path(spec.path), Path(spec.links) if spec.links else None, floor=spec.floor)
     assert spec.kind == SYNTHETIC
-    from movie_assets.recsys.synthetic import generate
-
     return generate(lake, **spec.synthetic)
