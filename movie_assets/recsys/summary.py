@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from movie_assets.recsys.timeline import LABELS, SPLITS
+
 
 def _read(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
@@ -21,7 +23,7 @@ def describe(directory: Path) -> str:
              f"  {counts['interactions']:,} interactions of {counts['users']:,} users on {counts['items']:,} items "
              f"(publishable: {'yes' if manifest['publishable'] else 'no'})",
              f"  cut-offs: val_start {cut['val_start']}, test_start {cut['test_start']}",
-             "  per split: " + ", ".join(f"{k} {v:,}" for k, v in counts["per_split"].items())]
+             "  per split: " + ", ".join(f"{k} {counts['per_split'].get(k, 0):,}" for k in LABELS)]
     if bridge:
         lines.append(f"  bridge: {bridge.get('events_kept_share', 0):.1%} of the source's events kept")
     for name in ("val", "test"):
@@ -34,7 +36,10 @@ def describe(directory: Path) -> str:
     if coverage:
         lines.append(f"  modality coverage of the items: text {coverage['text'] or 0:.1%}, "
                      f"poster {coverage['poster'] or 0:.1%}")
-    for name, found in asof.get("splits", {}).items():
+    for name in SPLITS:
+        found = asof.get("splits", {}).get(name)
+        if found is None:
+            continue
         lines.append(f"  features as of {found['as_of'][:10]} ({name}): {found['items_observed_by_cutoff']:,} of "
                      f"{found['items']:,} items observed by then, {found['items_from_after_cutoff']:,} editorial "
                      "from later (flagged)")
