@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from movie_assets.lake import Lake, atomic_dir, write_json_atomic, write_parquet_atomic, write_text_atomic
+from movie_assets.lake import Lake, atomic_dir, file_sha256, write_json_atomic, write_parquet_atomic, write_text_atomic
 from movie_assets.recsys import asof, features, indexes, reports, timeline, versions
 from movie_assets.recsys.events import EVENTS_SCHEMA, SourceEvents
 from movie_assets.recsys.snapshot import lake_snapshot
@@ -29,6 +29,7 @@ from movie_assets.recsys.timeline import SplitPolicy
 from movie_assets.warehouse.history import movies_as_of
 
 LOG = logging.getLogger(__name__)
+CHECKSUMS = "reports/checksums.txt"
 ASOF_FILES = {"train": "val_start", "val": "val_start", "test": "test_start"}  # features of a split: as of …
 
 
@@ -105,6 +106,8 @@ def build_from_events(lake: Lake, spec: SourceSpec, source: SourceEvents, config
     if not events.num_rows:
         raise DatasetError(f"source {spec.name!r} has no interaction on a movie of the lake (see its bridge "
                            "report); nothing was written")
+    lake_ids = _catalog_ids(lake)
+    _refuse_bad_events(spec.name, events, lake_ids)
     snapshot = lake_snapshot(lake)
     name = dataset_name(spec.name, snapshot["id"])
     cutoffs = timeline.resolve_cutoffs(events.column("timestamp"), config.split)
@@ -112,7 +115,7 @@ def build_from_events(lake: Lake, spec: SourceSpec, source: SourceEvents, config
     dates = asof.current_movies(lake, pa.array(interacted), ["release_date"])
     held = timeline.held_out_items(interacted, asof.values_for(dates, interacted, "release_date", pa.date32()),
                                    config.split, cutoffs)
-    catalog = _catalog_ids(lake) if config.include_catalog_items else None
+    catalog = lake_ids if config.include_catalog_items else None
     indexed = indexes.index_events(events, cutoffs, held, catalog)
     del events
     counts = indexes.per_index_counts(indexed.interactions, indexed.codes, "item_index", indexed.items.num_rows)
@@ -154,10 +157,40 @@ def build_from_events(lake: Lake, spec: SourceSpec, source: SourceEvents, config
             "features": arrays, "warnings": source.warnings,
         }
         write_json_atomic(manifest, build / "manifest.json")
+        _write_checksums(build)
     write_text_atomic(name + "\n", lake.recsys_latest_file(spec.name))
     LOG.info("recsys dataset %s: %d interactions, %d users, %d items", name, manifest["counts"]["interactions"],
              users.num_rows, items.num_rows)
     return DatasetResult(name, target, manifest)
+
+
+def _refuse_bad_events(name: str, events: pa.Table, lake_ids: np.ndarray) -> None:
+    """`DatasetError` when an event is not whole (no user, movie, time, event or weight; a NaN rating or weight; a
+    negative weight) or names a movie the lake does not hold: the sources refuse such rows naming their line, so
+    one reaching the builder is a source's bug, and it would become a bogus item or a silent train event."""
+    where = f"source {name!r}: "
+    for column in ("user_id", "movie_id", "timestamp", "event", "weight"):
+        if events.column(column).null_count:
+            raise DatasetError(f"{where}{events.column(column).null_count:,} events have no {column}; every event "
+                               "needs one; nothing was written")
+    for column, bad in (("rating", pc.is_nan(events.column("rating"))),
+                        ("weight", pc.or_(pc.is_nan(events.column("weight")), pc.less(events.column("weight"), 0)))):
+        count = int(pc.sum(bad).as_py() or 0)
+        if count:
+            raise DatasetError(f"{where}{count:,} events have a {column} that is NaN or negative; a rating is a number "
+                               "or null (implicit), a weight 0 or more; nothing was written")
+    unknown = np.setdiff1d(events.column("movie_id").to_numpy(), lake_ids)
+    if len(unknown):
+        raise DatasetError(f"{where}{len(unknown):,} movies of its events are not in the lake (movie_id "
+                           f"{unknown[:5].tolist()}); build the lake's years first or bridge the source again; "
+                           "nothing was written")
+
+
+def _write_checksums(build: Path) -> None:
+    """``reports/checksums.txt``: ``<sha256>  <path>`` of every other file of the dataset, by path."""
+    lines = [f"{file_sha256(p)}  {p.relative_to(build).as_posix()}" for p in sorted(build.rglob("*"))
+             if p.is_file() and p.relative_to(build).as_posix() != CHECKSUMS]
+    write_text_atomic("".join(line + "\n" for line in lines), build / CHECKSUMS)
 
 
 def _catalog_ids(lake: Lake) -> np.ndarray:

@@ -33,10 +33,15 @@ class Indexed:
     held_out_items: int
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts ``²``, which ``int`` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def _user_order(dictionary: pa.Array) -> np.ndarray:
     """Positions of ``dictionary``'s user ids in index order: numeric when all are integers, else by text."""
     texts = dictionary.to_pylist()
-    if all(t.isdigit() and len(t) < 19 for t in texts):
+    if all(_digits(t) and len(t) < 19 for t in texts):
         return np.argsort(np.array([int(t) for t in texts], np.int64), kind="stable")
     return np.asarray(pc.sort_indices(dictionary).to_numpy())
 
@@ -51,7 +56,7 @@ def _source_ids(events: pa.Table, movie_ids: np.ndarray) -> pa.Array:
         grouped.setdefault(movie_id, []).append(source)
 
     def key(text: str) -> tuple:
-        return (0, int(text), "") if text.isdigit() else (1, 0, text)
+        return (0, int(text), "") if _digits(text) else (1, 0, text)
 
     return pa.array([",".join(sorted(grouped.get(int(m), [str(int(m))]), key=key)) for m in movie_ids], pa.string())
 

@@ -31,7 +31,16 @@ from movie_assets.lake import Lake
 from movie_assets.recsys.bridge import ITEMS_SCHEMA, bridge_items, lake_items
 from movie_assets.recsys.coverage import bridged_source, check_floor
 from movie_assets.recsys.events import EVENTS_SCHEMA, MOVIELENS, SourceError, SourceEvents
-from movie_assets.recsys.reading import Rows, convert, input_file, normalize_imdb, refuse_where, require
+from movie_assets.recsys.reading import (
+    FIRST_SECOND,
+    LAST_SECOND,
+    Rows,
+    convert,
+    input_file,
+    normalize_imdb,
+    refuse_where,
+    require,
+)
 
 LICENCE_TERMS = "research use only; no redistribution of the data or anything derived from it"
 CITATION = ('F. Maxwell Harper and Joseph A. Konstan. 2015. "The MovieLens Datasets: History and Context". '
@@ -172,8 +181,9 @@ def _block_is_bad(block: pa.RecordBatch) -> bool:
     if any(column.null_count for column in block.columns):
         return True
     low, high = RATING_RANGE
-    rating, movie = block.column(2), pc.min_max(block.column(1))
+    rating, movie, time = block.column(2), pc.min_max(block.column(1)), pc.min_max(block.column(3))
     return bool(pc.min(block.column(0)).as_py() < 1 or movie["min"].as_py() < 1 or movie["max"].as_py() > MAX_ID
+                or time["min"].as_py() < FIRST_SECOND or time["max"].as_py() > LAST_SECOND
                 or not pc.all(pc.and_(pc.greater_equal(rating, low), pc.less_equal(rating, high))).as_py())
 
 
@@ -192,6 +202,8 @@ def _line_problem(line: str, dat: bool) -> str | None:
         return f"userId must be positive and movieId between 1 and {MAX_ID}"
     if not RATING_RANGE[0] <= values[2] <= RATING_RANGE[1]:
         return f"rating {values[2]} is outside {RATING_RANGE[0]}–{RATING_RANGE[1]}"
+    if not FIRST_SECOND <= values[3] <= LAST_SECOND:
+        return f"timestamp {values[3]} is not epoch seconds of a year 1-9999"
     return None
 
 

@@ -24,6 +24,7 @@ _IMDB = r"^(tt)?[0-9]{1,10}$"
 _EPOCH = r"^[+-]?[0-9]+$"
 # A time of day followed by a zone (Z or an offset): parsed as zoned; any other ISO-8601 text is naive (UTC).
 _ZONED = r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+FIRST_SECOND, LAST_SECOND = -62_135_596_800, 253_402_300_799  # 0001-01-01T00:00:00Z, 9999-12-31T23:59:59Z
 _CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
 
 
@@ -111,7 +112,16 @@ def _seconds_of_text(text: pa.Array, zoned: bool) -> np.ndarray:
 
 
 def parse_timestamps(values: pa.Array, rows: Rows, column: str) -> pa.Array:
-    """``values`` as UTC seconds: epoch seconds (integers, or text of digits), ISO-8601 text with a zone or
+    """`_parse_timestamps`, refusing a time outside years 1–9999 (no datetime holds it; epoch milliseconds given
+    as seconds are one) instead of letting it crash or sort after every real event downstream."""
+    seconds = _parse_timestamps(values, rows, column)
+    refuse_where(pc.or_(pc.less(seconds, FIRST_SECOND), pc.greater(seconds, LAST_SECOND)), values, rows, column,
+                 "a time in years 1-9999 as epoch seconds (milliseconds? divide by 1000) or ISO-8601")
+    return seconds.cast(UTC_SECONDS)
+
+
+def _parse_timestamps(values: pa.Array, rows: Rows, column: str) -> pa.Array:
+    """``values`` as UTC seconds (int64): epoch seconds (integers, or text of digits), ISO-8601 text with a zone or
     without one (naive: UTC), or Arrow timestamps and dates (naive: UTC). `SourceError` names the first
     value that is none of these."""
     require(values, rows, column)
@@ -120,9 +130,9 @@ def parse_timestamps(values: pa.Array, rows: Rows, column: str) -> pa.Array:
     if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
         micros = pc.cast(values, pa.timestamp("us", tz=getattr(kind, "tz", None)))
         seconds = pc.cast(micros, pa.int64()).to_numpy(zero_copy_only=False) // 1_000_000
-        return pa.array(seconds, pa.int64()).cast(UTC_SECONDS)
+        return pa.array(seconds, pa.int64())
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
-        return convert(values, pa.int64(), rows, column, f"whole {what}").cast(UTC_SECONDS)
+        return convert(values, pa.int64(), rows, column, f"whole {what}")
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         raise SourceError(f"{rows.where}: column {column} holds {kind}, not {what}")
     text = pc.utf8_trim_whitespace(values)
@@ -140,4 +150,4 @@ def parse_timestamps(values: pa.Array, rows: Rows, column: str) -> pa.Array:
             seconds[where] = parse(part)
         except _CONVERSION_ERRORS:
             raise _refused(text, int(where[first_failure(part, parse)]), rows, column, what) from None
-    return pa.array(seconds, pa.int64()).cast(UTC_SECONDS)
+    return pa.array(seconds, pa.int64())

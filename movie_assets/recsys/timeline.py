@@ -59,7 +59,8 @@ class SplitPolicy:
 
 
 def parse_time(value: str | None, setting: str) -> dt.datetime | None:
-    """``"2024-01-31"`` (midnight UTC) or an ISO time (naive: UTC) → aware datetime; blank → None."""
+    """``"2024-01-31"`` (midnight UTC) or an ISO time (naive: UTC) → aware datetime, up to the whole second;
+    blank → None."""
     if value is None or not str(value).strip():
         return None
     try:
@@ -67,7 +68,10 @@ def parse_time(value: str | None, setting: str) -> dt.datetime | None:
     except ValueError:
         raise SplitConfigError(f"{setting}={value!r} is not an ISO date or time (2024-01-31 or "
                                "2024-01-31T12:00:00+00:00)") from None
-    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+    parsed = parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+    # Interactions are whole seconds: a cut-off inside a second splits them as the next whole second does, and
+    # that is the cut-off recorded (truncating it would put an event before the cut-off on its later side).
+    return parsed.replace(microsecond=0) + dt.timedelta(seconds=1) if parsed.microsecond else parsed
 
 
 @dataclass(frozen=True)

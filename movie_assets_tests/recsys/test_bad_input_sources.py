@@ -1,14 +1,14 @@
 """Bad-input catalogue, part 7: interaction sources. Each bad input is a `SourceError` whose one-line message
 names the file (or the setting) and what to fix; nothing is half-read.
 
-MovieLens zips: a path that is no file, bytes that are no zip, a zip cut short, a member whose bytes are
-damaged, a zip of something else, a release missing a member, two releases in one zip, ml-1m without
-``--links``, a ratings line that is no number, has too few fields, an empty value or a rating out of range,
-a header that is not MovieLens', a links.csv with a bad IMDb id or a movie listed twice, a floor outside 0–1.
+MovieLens zips: a path that is no file, bytes that are no zip, a zip cut short, a member whose bytes are damaged, a
+zip of something else, a release missing a member, two releases in one zip, ml-1m without ``--links``, a ratings
+line that is no number, has too few fields, an empty value, a rating out of range or a timestamp in milliseconds, a
+header that is not MovieLens', a links.csv with a bad IMDb id or a movie listed twice, a floor outside 0–1.
 The lake: no movies to bridge to, a year file turned corrupt (`LakeInputError`, naming what to materialize).
-Log files: empty, a header and no rows, neither CSV nor Parquet, no user_id, no timestamp, no item id
-column, two item id columns, movielens_id without ``--links``, a timestamp that is no time, a negative
-weight, a rating that is no number, an empty user, an item id that is no id.
+Log files: empty, a header and no rows, neither CSV nor Parquet, no user_id, no timestamp, no item id column, two
+item id columns, movielens_id without ``--links``, a timestamp that is no time (or epoch milliseconds: no year
+1-9999), a negative weight, a rating that is no number, an empty user, an item id that is no id.
 """
 
 from __future__ import annotations
@@ -122,6 +122,7 @@ def test_ml_1m_without_links(lake, tmp_path):
     ("5,1,,1000", "rating '' is not a number"),
     ("5,1,7.5,1000", "rating 7.5 is outside"),
     ("5,0,4.0,1000", "movieId"),
+    ("5,1,4.0,1714564800000", "timestamp 1714564800000 is not epoch seconds"),  # milliseconds: was a crash later
 ])
 def test_a_bad_ratings_line_is_named_by_its_number(lake, tmp_path, line, problem):
     path = movielens_zip(tmp_path / "ml.zip", ratings=with_line(20, line))
@@ -227,6 +228,14 @@ def test_a_timestamp_that_is_no_time_is_named_by_its_first_bad_row(lake, tmp_pat
     path = log(tmp_path, "user_id,tmdb_id,timestamp\nu,862,2024-05-01T12:00:00Z\nu,603,last tuesday\n"
                          "u,949,31/12/2024\n")
     refused(lambda: read_log_file(lake, path), path, "line 3", "column timestamp", "'last tuesday'")
+
+
+@pytest.mark.parametrize("value", ["1714564800000", "-99999999999999"])
+def test_a_timestamp_outside_the_years_a_datetime_holds(lake, tmp_path, value):
+    # Epoch milliseconds given as seconds: was read as the year 56000, then an OverflowError traceback from the
+    # builder (or, with configured cut-offs, every event silently in test).
+    path = log(tmp_path, f"user_id,tmdb_id,timestamp\nu,862,0\nu,603,{value}\n")
+    refused(lambda: read_log_file(lake, path), path, "line 3", "column timestamp", value, "milliseconds")
 
 
 def test_a_negative_weight(lake, tmp_path):
