@@ -83,7 +83,7 @@ def run_interactions(args: argparse.Namespace) -> int:
     print(summary.describe(result.directory))
     outcomes = [checks.check_bridge(result.directory), checks.check_split(result.directory),
                 checks.check_indexes(result.directory), checks.check_feature_arrays(lake, result.directory),
-                checks.check_no_future_features(result.directory)]
+                checks.check_no_future_features(result.directory, lake)]
     failed = [o for o in outcomes if not o.passed]
     for outcome in failed:
         print(f"CHECK FAILED: {outcome.description}", file=sys.stderr)

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from movie_assets.lake import Lake
 from movie_assets.recsys import asof, features, timeline
+from movie_assets.warehouse.history import movies_as_of
 from movie_assets.warehouse.validation import CheckOutcome
 
 SAMPLE_ROWS = 256
@@ -163,11 +164,30 @@ def check_split(directory: Path) -> CheckOutcome:
                         {"wrong_side": wrong, "repeats": repeats, "cold_without_text": len(cold_without_text)})
 
 
-def check_no_future_features(directory: Path) -> CheckOutcome:
+def _dynamic_differing(lake: Lake, table: pa.Table, cutoff: dt.datetime, past: dict[dt.datetime, pa.Table]) -> int:
+    """Rows whose dynamic values differ from the lake's history read again at ``cutoff`` (`movies_as_of`)."""
+    if cutoff not in past:
+        known = movies_as_of(lake, cutoff)
+        past[cutoff] = known.select(["movie_id", *asof.DYNAMIC]).sort_by("movie_id")
+    ids = table.column("movie_id").to_numpy()
+    differing = np.zeros(table.num_rows, bool)
+    for column in asof.DYNAMIC:
+        expected = asof.values_for(past[cutoff], ids, column, table.schema.field(column).type)
+        same = pc.fill_null(pc.equal(table.column(column), expected),
+                            False).to_numpy(zero_copy_only=False) if len(ids) else np.zeros(0, bool)
+        both_null = (pc.is_null(table.column(column)).to_numpy(zero_copy_only=False)
+                     & pc.is_null(expected).to_numpy(zero_copy_only=False))
+        differing |= ~(same | both_null)
+    return int(differing.sum())
+
+
+def check_no_future_features(directory: Path, lake: Lake | None = None) -> CheckOutcome:
     """In every ``item_features_asof_*`` file: no dynamic value without a version observed by the cut-off, no
-    such version after it, editorial values from after it flagged, train counts recounted from train only."""
+    such version after it, editorial values from after it flagged, train counts recounted from train only; with
+    ``lake``, every dynamic value equal to the one the details store's history gives at the cut-off (read again)."""
     interactions = pq.read_table(directory / "interactions.parquet", columns=["item_index", "split"])
     problems, files = [], 0
+    past: dict[dt.datetime, pa.Table] = {}
     for path in sorted((directory / "features").glob("item_features_asof_*.parquet")):
         files += 1
         table = pq.read_table(path)
@@ -188,6 +208,11 @@ def check_no_future_features(directory: Path) -> CheckOutcome:
                 problems.append(f"{path.name}: {count} rows with {what}")
         if not np.array_equal(recount, table.column("train_count").to_numpy()):
             problems.append(f"{path.name}: train_count differs from the train interactions")
+        if lake is not None and table.num_rows:
+            differing = _dynamic_differing(lake, table, as_of[0].as_py(), past)
+            if differing:
+                problems.append(f"{path.name}: {differing} rows whose dynamic values are not the lake's as of the "
+                                "cut-off")
     if not files:
         problems.append("no item_features_asof_* file")
     return CheckOutcome(not problems, "; ".join(problems) or f"no future value in {files} as-of feature files",

@@ -220,7 +220,9 @@ def test_check_split_fails_on_a_row_past_its_cutoff_a_repeat_or_a_cold_item_with
     assert "no text vector" in checks.check_split(folder).description
 
 
-def test_check_no_future_features_fails_on_a_later_value(built, tmp_path):
+def test_check_no_future_features_fails_on_a_later_value(lake_and_history, built, tmp_path):
+    lake = lake_and_history[0]
+    now = warehouse.read_movies(lake)
     folder = _copy(built[0], tmp_path)
     path = folder / "features" / "item_features_asof_train.parquet"
     table = pq.read_table(path)
@@ -230,6 +232,14 @@ def test_check_no_future_features_fails_on_a_later_value(built, tmp_path):
     nulls = pa.nulls(table.num_rows, pa.timestamp("us", tz="UTC"))
     pq.write_table(table.set_column(table.column_names.index("source_observed_at"), "source_observed_at", nulls), path)
     assert "without a version observed" in checks.check_no_future_features(folder).description
+    pq.write_table(table, path)
+    assert checks.check_no_future_features(folder, lake).passed
+    # Today's vote count under a past observation time: only reading the history again catches it.
+    today = dict(zip(now.column("movie_id").to_pylist(), now.column("vote_count").to_pylist(), strict=True))
+    votes = pa.array([today[m] for m in table.column("movie_id").to_pylist()], pa.int64())
+    pq.write_table(table.set_column(table.column_names.index("vote_count"), "vote_count", votes), path)
+    assert checks.check_no_future_features(folder).passed  # the flags alone are consistent
+    assert "not the lake's as of the cut-off" in checks.check_no_future_features(folder, lake).description
     counts = pc.add(table.column("train_count"), 1)
     pq.write_table(table.set_column(table.column_names.index("train_count"), "train_count", counts), path)
     assert "train_count differs" in checks.check_no_future_features(folder).description

@@ -94,7 +94,7 @@ def recsys_dataset(context: dg.AssetExecutionContext, config: RecsysConfig, lake
         "split_respects_cutoffs": checks.check_split(folder),
         "item_index_dense_unique": checks.check_indexes(folder),
         "feature_arrays_match_lake": checks.check_feature_arrays(the_lake, folder),
-        "no_future_item_features": checks.check_no_future_features(folder),
+        "no_future_item_features": checks.check_no_future_features(folder, the_lake),
     }
     for name, outcome in outcomes.items():
         yield check_result(outcome, asset_key=CHECKS[name][0], check_name=name)
