@@ -32,7 +32,13 @@ unknown CSV layout is in `movie_assets_tests/release/test_release_logic.py`. Par
 PNG with alpha, a CMYK JPEG, a 1 × 1 image, a 20,000 × 20,000 header, HTML served as ``image/jpeg``, a 404 and a 429
 from the image host, retries exhausted, a poster size TMDb does not serve, an image backend that does not exist, a
 weights file whose sha256 differs) is `movie_assets_tests/posters/test_year_posters.py` and
-`movie_assets_tests/posters/test_image_encoder.py`.
+`movie_assets_tests/posters/test_image_encoder.py`. Part 7, interaction sources and recommender datasets (a
+MovieLens zip of an unknown layout, missing or corrupt, ml-1m without ``--links``, bad ratings lines, epoch
+milliseconds given as seconds, a log file without a column or with two id columns, unparseable times, negative
+weights; events without a user, movie or time, NaN ratings, movies outside the lake; a bridge under its floor; bad
+cut-offs, hold-outs and fills; synthetic parameters out of range) is
+`movie_assets_tests/recsys/test_bad_input_sources.py`, `movie_assets_tests/recsys/test_review.py`,
+`movie_assets_tests/recsys/test_synthetic.py` and `movie_assets_tests/recsys/test_timeline.py`.
 """
 
 from __future__ import annotations
