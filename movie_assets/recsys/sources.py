@@ -19,6 +19,7 @@ from movie_assets.recsys.events import FILE, KINDS, MOVIELENS, SYNTHETIC, Source
 from movie_assets.recsys.log_file import read_log_file
 from movie_assets.recsys.movielens import read_movielens
 from movie_assets.recsys.synthetic import generate
+from movie_assets.recsys.timeline import parse_time
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 DEFAULT_FLOOR = 0.5  # below this share of events kept, a bridge fails the build
@@ -92,4 +93,8 @@ def read_source(lake: Lake, spec: SourceSpec) -> SourceEvents:
     if spec.kind == FILE:
         return read_log_file(lake, Path(spec.path), Path(spec.links) if spec.links else None, floor=spec.floor)
     assert spec.kind == SYNTHETIC
-    return generate(lake, **spec.synthetic)
+    settings = dict(spec.synthetic)
+    for moment in ("start", "end"):  # JSON holds times as ISO text
+        if isinstance(settings.get(moment), str):
+            settings[moment] = parse_time(settings[moment], f"synthetic {moment}")
+    return generate(lake, **settings)
