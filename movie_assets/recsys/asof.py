@@ -29,6 +29,7 @@ from movie_assets.harvest.columnar import movies_from_typed
 from movie_assets.harvest.store import DetailsStore
 from movie_assets.lake import Lake
 from movie_assets.lake.languages import lake_languages, translated
+from movie_assets.lake.policy import resolve_policy
 from movie_assets.lake.readers import load_reference
 from movie_assets.warehouse.history import movies_as_of
 
@@ -64,6 +65,7 @@ def _first_versions_after(lake: Lake, cutoff: dt.datetime, ids: pa.Array) -> pa.
     """Each of ``ids``' earliest good version observed after ``cutoff``, in the lake's movies schema."""
     store = DetailsStore(lake.details_store_dir)
     first = store.first_good(cutoff, ids=ids)
+    first = first.filter(resolve_policy(lake, record=False).mask(first))  # a version the lake's policy excludes
     reference = load_reference(lake)
     languages = translated(lake_languages(lake))
     parts = store.latest_versions(first, "typed", lambda v: movies_from_typed(

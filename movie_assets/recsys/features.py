@@ -130,6 +130,8 @@ def vectors_by_key(lake: Lake, modality: str, wanted: dict[int, str]) -> dict[in
     """Read again, from the lake's year files, the vector of each movie of ``wanted`` under the key recorded for
     it (text content hash, poster sha256): what a check compares an array's rows with, independently of the build."""
     files = lake.embeddings_year_files() if modality == TEXT else lake.poster_vectors_year_files()
+    if modality == TEXT and lake.legacy_embeddings_file.exists():  # a lake migrating to the year partitions
+        files = [*files, (None, lake.legacy_embeddings_file)]
     key_column = "content_hash" if modality == TEXT else "image_sha256"
     ids = pa.array(sorted(wanted), pa.int64())
     found: dict[int, np.ndarray] = {}
