@@ -170,11 +170,17 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 
 
 def window(params: SynthParams, catalog: Catalog | None) -> tuple[int, int]:
-    """The global window in seconds since the epoch: ``start`` to ``end`` (default: the lake's snapshot)."""
+    """The global window in seconds since the epoch: ``start`` to ``end`` (default: the lake's snapshot), starting
+    no earlier than the lake's first release (less the preview days): before it nobody can meet anything, and
+    users active only then would be drawn again and again for nothing."""
     end = params.end if params.end is not None else catalog.snapshot if catalog is not None else None
     if end is None:
         raise SourceError("the lake's movies record no harvested_at, so there is no snapshot to end at; pass end")
     first, last = _utc(params.start), _utc(end)
+    if catalog is not None and catalog.size:
+        earliest = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(
+            days=int(catalog.release_day.min()) - params.preview_days)
+        first = max(first, earliest)
     if first >= last:
         source = "end" if params.end is not None else "end (the lake's snapshot, its latest harvested_at)"
         raise SourceError(f"synthetic parameter start ({first.isoformat()}) must be before {source} "
