@@ -88,9 +88,8 @@ from movie_assets.recsys import build, sources
 from movie_assets.recsys.events import SYNTHETIC, SourceEvents
 lake = Lake.at(sys.argv[1])
 started = time.perf_counter()
-events = pq.read_table(sys.argv[2])
 result = build.build_from_events(lake, sources.SourceSpec(name="bench", kind=SYNTHETIC),
-                                 SourceEvents(kind=SYNTHETIC, events=events))
+                                 SourceEvents(kind=SYNTHETIC, events=pq.read_table(sys.argv[2])))
 counts = result.manifest["counts"]
 print(json.dumps({"build_seconds": round(time.perf_counter() - started, 1),
                   "build_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

@@ -46,31 +46,63 @@ def _user_order(dictionary: pa.Array) -> np.ndarray:
     return np.asarray(pc.sort_indices(dictionary).to_numpy())
 
 
-def _source_ids(events: pa.Table, movie_ids: np.ndarray) -> pa.Array:
-    """The source item ids of each movie, joined by ',' when several map to one (a MovieLens duplicate)."""
-    pairs = events.select(["movie_id", "source_item_id"]).group_by(["movie_id", "source_item_id"],
-                                                                   use_threads=False).aggregate([])
+def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """(int32 codes, dictionary) of a text column (dictionary-encoded or not); one dictionary for all chunks."""
+    encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
+    combined = encoded.combine_chunks() if isinstance(encoded, pa.ChunkedArray) else encoded
+    indices = pc.fill_null(combined.indices, len(combined.dictionary))  # a null: one past the dictionary
+    return indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False), combined.dictionary
+
+
+def _ranks(order: np.ndarray) -> np.ndarray:
+    rank = np.empty(len(order), np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    return rank
+
+
+def _source_ids(item_index: np.ndarray, sources: pa.ChunkedArray, items: int) -> pa.Array:
+    """The source item ids of each item, joined by ',' when several map to one (a MovieLens duplicate); the
+    item's own number where a source gave none."""
+    codes, dictionary = _codes(sources)
+    width = len(dictionary) + 1
+    pairs = np.unique(item_index.astype(np.int64) * width + codes)
+    texts = dictionary.to_pylist()
     grouped: dict[int, list[str]] = {}
-    for movie_id, source in zip(pairs.column("movie_id").to_pylist(), pairs.column("source_item_id").to_pylist(),
-                                strict=True):
-        grouped.setdefault(movie_id, []).append(source)
+    for pair in pairs.tolist():
+        if pair % width < len(texts):  # not a null
+            grouped.setdefault(pair // width, []).append(texts[pair % width])
 
     def key(text: str) -> tuple:
         return (0, int(text), "") if _digits(text) else (1, 0, text)
 
-    return pa.array([",".join(sorted(grouped.get(int(m), [str(int(m))]), key=key)) for m in movie_ids], pa.string())
+    return pa.array([",".join(sorted(grouped[i], key=key)) if i in grouped else None for i in range(items)],
+                    pa.string())
+
+
+def _sorted_unique(seconds: np.ndarray, user: np.ndarray, item: np.ndarray, event: np.ndarray,
+                   rating: np.ndarray) -> tuple[np.ndarray, int]:
+    """The positions of the events in (time, user, item, event, rating) order, an exact repeat (same time, user,
+    item and event) kept once, and how many repeats were dropped. The sorted keys are compared one at a time, so
+    a 25M-event build holds one sorted copy at a time, not five."""
+    order = np.lexsort((rating, event, item, user, seconds))
+    repeat = np.ones(max(len(order) - 1, 0), bool)
+    for key in (seconds, user, item, event):
+        ordered = key[order]
+        repeat &= ordered[1:] == ordered[:-1]
+        del ordered
+    keep = order[np.concatenate([[True], ~repeat])] if len(order) else order
+    return keep, int(repeat.sum())
 
 
 def index_events(events: pa.Table, cutoffs: Cutoffs, held_out: np.ndarray, catalog_ids: np.ndarray | None
                  ) -> Indexed:
-    """Indexes and split interactions from source events (`events.EVENTS_SCHEMA`). ``held_out``: movie ids whose
-    train-time interactions are labelled ``held_out``; ``catalog_ids``: the lake's movies to index after the
-    interacted ones (None: interacted items only)."""
-    encoded = pc.dictionary_encode(events.column("user_id")).combine_chunks()
-    user_order = _user_order(encoded.dictionary)
-    rank = np.empty(len(user_order), np.int32)
-    rank[user_order] = np.arange(len(user_order), dtype=np.int32)
-    user_index = rank[encoded.indices.to_numpy()]
+    """Indexes and split interactions from source events (`events.EVENTS_SCHEMA`; its text columns may be
+    dictionary-encoded). ``held_out``: movie ids whose train-time interactions are labelled ``held_out``;
+    ``catalog_ids``: the lake's movies to index after the interacted ones (None: interacted items only)."""
+    user_codes, users = _codes(events.column("user_id"))
+    user_order = _user_order(users)
+    user_index = _ranks(user_order)[user_codes]
+    del user_codes
 
     movie_ids = events.column("movie_id").to_numpy()
     interacted = np.unique(movie_ids)
@@ -81,40 +113,36 @@ def index_events(events: pa.Table, cutoffs: Cutoffs, held_out: np.ndarray, catal
     codes = timeline.split_codes(events.column("timestamp"), cutoffs)
     if len(held_out):
         codes[np.isin(movie_ids, held_out) & (codes == LABELS.index(TRAIN))] = LABELS.index(HELD_OUT)
+    del movie_ids
 
+    event_codes, event_names = _codes(events.column("event"))
+    event_index = _ranks(np.argsort(np.asarray(event_names.to_pylist(), dtype=object)))[event_codes]
     seconds = timeline.epoch_seconds(events.column("timestamp"))
-    event_codes = pc.dictionary_encode(events.column("event")).combine_chunks()
-    event_order = np.argsort(np.asarray(event_codes.dictionary.to_pylist(), dtype=object))
-    event_rank = np.empty(len(event_order), np.int32)
-    event_rank[event_order] = np.arange(len(event_order), dtype=np.int32)
-    event_index = event_rank[event_codes.indices.to_numpy()]
     rating = pc.fill_null(events.column("rating"), np.nan).to_numpy(zero_copy_only=False)
-    order = np.lexsort((rating, event_index, item_index, user_index, seconds))
-    s, u, i, e = seconds[order], user_index[order], item_index[order], event_index[order]
-    repeat = np.zeros(len(order), bool)
-    repeat[1:] = (s[1:] == s[:-1]) & (u[1:] == u[:-1]) & (i[1:] == i[:-1]) & (e[1:] == e[:-1])
-    keep = order[~repeat]
+    keep, repeats = _sorted_unique(seconds, user_index, item_index, event_index, rating)
+    del seconds, rating, event_index
     take = pa.array(keep)
     interactions = pa.table({
         "user_index": pa.array(user_index[keep], pa.int32()),
         "item_index": pa.array(item_index[keep], pa.int32()),
         "rating": events.column("rating").take(take),
         "weight": events.column("weight").take(take),
-        "timestamp": events.column("timestamp").take(take),
-        "event": events.column("event").take(take),
+        "timestamp": pc.cast(events.column("timestamp").take(take), INTERACTIONS_SCHEMA.field("timestamp").type),
+        "event": pc.cast(pa.DictionaryArray.from_arrays(pa.array(event_codes[keep]), event_names), pa.string()),
         "split": pa.DictionaryArray.from_arrays(pa.array(codes[keep], pa.int8()),
                                                 pa.array(LABELS)).cast(pa.string()),
     }, schema=INTERACTIONS_SCHEMA)
-    users = pa.table({"user_index": pa.array(np.arange(len(user_order), dtype=np.int32)),
-                      "user_id": encoded.dictionary.take(pa.array(user_order))})
+    source_ids = _source_ids(item_index, events.column("source_item_id"), len(all_items))
+    fallback = pa.array([str(m) for m in all_items.tolist()], pa.string())
     items = pa.table({
         "item_index": pa.array(np.arange(len(all_items), dtype=np.int32)),
         "movie_id": pa.array(all_items, pa.int64()),
-        "source_item_id": _source_ids(events, all_items),
+        "source_item_id": pc.if_else(pc.is_valid(source_ids), source_ids, fallback),
         "has_interactions": pa.array(np.arange(len(all_items)) < len(interacted)),
     })
-    return Indexed(interactions, users, items, codes[keep], int(repeat.sum()),
-                   int(np.isin(interacted, held_out).sum()))
+    users_table = pa.table({"user_index": pa.array(np.arange(len(user_order), dtype=np.int32)),
+                            "user_id": pc.cast(users.take(pa.array(user_order)), pa.string())})
+    return Indexed(interactions, users_table, items, codes[keep], repeats, int(np.isin(interacted, held_out).sum()))
 
 
 def per_index_counts(interactions: pa.Table, codes: np.ndarray, column: str, size: int) -> dict[str, np.ndarray]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
@@ -37,7 +38,7 @@ def built(lake_and_history):
     lake, first, changed = lake_and_history
     source = events_over(warehouse.read_movies(lake), users=40, per_user=30, start=CLOCK - dt.timedelta(days=60),
                          end=CLOCK + dt.timedelta(days=25))
-    return build.build_from_events(lake, SPEC, source, CONFIG), source
+    return build.build_from_events(lake, SPEC, replace(source), CONFIG), source
 
 
 def _read(result, name):
@@ -99,7 +100,7 @@ def test_before_the_first_observation_dynamic_features_are_null_and_editorial_on
     _, source = built
     early = build.DatasetConfig(split=SplitPolicy(val_start=(CLOCK - dt.timedelta(days=20)).isoformat(),
                                                   test_start=(CLOCK - dt.timedelta(days=10)).isoformat()))
-    result = build.build_from_events(lake, sources.SourceSpec(name="early", kind=SYNTHETIC), source, early)
+    result = build.build_from_events(lake, sources.SourceSpec(name="early", kind=SYNTHETIC), replace(source), early)
     table = _read(result, "features/item_features_asof_train.parquet")
     for column in ("vote_count", "vote_average", "popularity", "revenue", "source_observed_at"):
         assert table.column(column).null_count == table.num_rows, column
@@ -108,7 +109,7 @@ def test_before_the_first_observation_dynamic_features_are_null_and_editorial_on
     report = json.loads((result.directory / "reports" / "feature_asof_coverage.json").read_text())
     assert report["splits"]["train"]["items_observed_by_cutoff"] == 0
     strict = build.DatasetConfig(split=early.split, strict_features=True)
-    result = build.build_from_events(lake, sources.SourceSpec(name="strict", kind=SYNTHETIC), source, strict)
+    result = build.build_from_events(lake, sources.SourceSpec(name="strict", kind=SYNTHETIC), replace(source), strict)
     table = _read(result, "features/item_features_asof_train.parquet")
     assert table.column("title").null_count == table.num_rows and not pc.any(table.column("observed_after_cutoff")
                                                                               ).as_py()
@@ -135,7 +136,7 @@ def test_a_rebuild_is_byte_identical(lake_and_history, built):
     lake, _, _ = lake_and_history
     result, source = built
     before = {p.relative_to(result.directory): file_sha256(p) for p in result.directory.rglob("*") if p.is_file()}
-    again = build.build_from_events(lake, SPEC, source, CONFIG)
+    again = build.build_from_events(lake, SPEC, replace(source), CONFIG)
     after = {p.relative_to(again.directory): file_sha256(p) for p in again.directory.rglob("*") if p.is_file()}
     assert again.directory == result.directory and before == after
 
@@ -159,7 +160,7 @@ def test_a_strict_item_holdout_makes_its_items_cold(lake_and_history, built):
     config = build.DatasetConfig(split=SplitPolicy(val_start=VAL_START.isoformat(), test_start=TEST_START.isoformat(),
                                                    holdout="items", holdout_share=0.3),
                                  include_catalog_items=True, fill="mean")
-    result = build.build_from_events(lake, sources.SourceSpec(name="holdout", kind=SYNTHETIC), source, config)
+    result = build.build_from_events(lake, sources.SourceSpec(name="holdout", kind=SYNTHETIC), replace(source), config)
     items = _read(result, "item_index.parquet")
     held = items.filter(pc.greater(items.column("n_held_out"), 0))
     assert held.num_rows and all(n == 0 for n in held.column("n_train").to_pylist())
