@@ -173,12 +173,12 @@ def _compact(events: pa.Table) -> pa.Table:
     every one of a user's events is held once)."""
     events = events.select(EVENTS_SCHEMA.names)
     columns = []
-    for field in EVENTS_SCHEMA:
-        column = events.column(field.name)
-        if pa.types.is_string(field.type):
-            column = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column.cast(field.type))
+    for wanted in EVENTS_SCHEMA:
+        column = events.column(wanted.name)
+        if pa.types.is_string(wanted.type):
+            column = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column.cast(wanted.type))
         else:
-            column = column.cast(field.type)
+            column = column.cast(wanted.type)
         columns.append(column)
     return pa.table(columns, names=EVENTS_SCHEMA.names)
 
