@@ -8,13 +8,13 @@ assets, so a dataset is rebuilt from the UI, a schedule or the shell the same wa
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from movie_assets.lake import Lake, write_json_atomic
+from movie_assets.lake.state import StateFileError, read_state_json
 from movie_assets.recsys.events import FILE, KINDS, MOVIELENS, SYNTHETIC, SourceError, SourceEvents
 from movie_assets.recsys.log_file import read_log_file
 from movie_assets.recsys.movielens import read_movielens
@@ -77,13 +77,12 @@ def load_spec(lake: Lake, name: str) -> SourceSpec:
         known = ", ".join(registered(lake)) or "none"
         raise SourceError(f"no interaction source named {name!r} (registered: {known}); register one with "
                           "`movie-assets interactions import` or `movie-assets interactions synth`")
+    fix = "register the source again (movie-assets interactions import|synth)"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SourceError(f"{path}: not a readable source file ({exc}); register the source again") from None
-    if not isinstance(data, dict):
-        raise SourceError(f"{path}: expected a JSON object; register the source again")
-    return SourceSpec.from_dict(data, str(path))
+        return read_state_json(path, "an interaction source", fix=fix, shape=dict,
+                               parse=lambda data: SourceSpec.from_dict(data, str(path)))
+    except (StateFileError, OSError) as exc:
+        raise SourceError(str(exc) if isinstance(exc, StateFileError) else f"{path}: {exc}; {fix}") from None
 
 
 def read_source(lake: Lake, spec: SourceSpec) -> SourceEvents:

@@ -14,7 +14,6 @@ item id columns, movielens_id without ``--links``, a timestamp that is no time (
 from __future__ import annotations
 
 import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -32,19 +31,8 @@ from .bridge_lake import (
     movies_csv,
     ratings_csv,
     ratings_rows,
-    write_lake,
     write_zip,
 )
-
-
-@pytest.fixture
-def lake(tmp_path) -> Lake:
-    return write_lake(tmp_path / "data")
-
-
-@pytest.fixture
-def ml_zip(tmp_path) -> Path:
-    return movielens_zip(tmp_path / "ml-latest-small.zip")
 
 
 def refused(read, *names: str) -> str:

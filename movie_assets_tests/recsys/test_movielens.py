@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from movie_assets.lake import Lake, file_sha256
+from movie_assets.lake import file_sha256
 from movie_assets.recsys.bridge import LakeItems, bridge_items, lake_items, reconcile_bridge
 from movie_assets.recsys.events import EVENTS_SCHEMA, MOVIELENS
 from movie_assets.recsys.movielens import read_movielens
@@ -21,23 +20,11 @@ from .bridge_lake import (
     UNLISTED,
     links_csv,
     ml1m_zip,
-    movielens_zip,
     parquet_bytes,
     ratings_rows,
-    write_lake,
 )
 
 EXPECTED_MOVIE = {1: 862, 2: 949, 3: 603, 4: 100, 5: 200, 6: 201, 13: 862}
-
-
-@pytest.fixture
-def lake(tmp_path) -> Lake:
-    return write_lake(tmp_path / "data")
-
-
-@pytest.fixture
-def ml_zip(tmp_path) -> Path:
-    return movielens_zip(tmp_path / "ml-latest-small.zip")
 
 
 def test_every_bridge_row_has_its_reason(lake, ml_zip):

@@ -92,3 +92,25 @@ def test_bad_source_registrations_name_the_field(spec, message):
 
     with pytest.raises(SourceError, match=message):
         SourceSpec(**spec)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"{not json", "not valid JSON"),
+    (b"\xff\xfe", "not UTF-8"),
+    (b"[1, 2]", "wrong shape"),
+    (b'{"name": "x", "kind": "synthetic", "colour": 1}', "unknown keys"),
+    (b'{"name": "x", "kind": "kaggle"}', "source kind 'kaggle'"),
+])
+def test_a_damaged_source_registration_names_the_file_and_the_fix(tmp_path, content, message):
+    from movie_assets.lake import Lake
+    from movie_assets.recsys import sources
+    from movie_assets.recsys.events import SourceError
+
+    lake = Lake.at(tmp_path / "data")
+    lake.recsys_sources_dir.mkdir(parents=True)
+    lake.recsys_source_file("x").write_bytes(content)
+    with pytest.raises(SourceError, match=message) as raised:
+        sources.load_spec(lake, "x")
+    assert "x.json" in str(raised.value) and "register the source again" in str(raised.value)
+    with pytest.raises(SourceError, match="no interaction source named 'y' \\(registered: x\\)"):
+        sources.load_spec(lake, "y")
