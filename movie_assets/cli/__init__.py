@@ -11,7 +11,17 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from movie_assets.cli import backfill_credits, emulator, instance, interactions, refetch, similar, sync, tmdb_check
+from movie_assets.cli import (
+    backfill_credits,
+    emulator,
+    export,
+    instance,
+    interactions,
+    refetch,
+    similar,
+    sync,
+    tmdb_check,
+)
 from movie_assets.settings import load_env_file
 
 
@@ -27,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     refetch.register_cli(commands)
     instance.register_cli(commands)
     interactions.register_cli(commands)
+    export.register_cli(commands)
     return parser
 
 

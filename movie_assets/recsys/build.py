@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from movie_assets.lake import Lake, atomic_dir, file_sha256, write_json_atomic, write_parquet_atomic, write_text_atomic
-from movie_assets.recsys import asof, features, indexes, reports, timeline, versions
+from movie_assets.recsys import asof, card, features, indexes, reports, timeline, versions
 from movie_assets.recsys.events import EVENTS_SCHEMA, SourceEvents
 from movie_assets.recsys.snapshot import lake_snapshot
 from movie_assets.recsys.sources import SourceSpec, read_source
@@ -152,7 +152,8 @@ def build_from_events(lake: Lake, spec: SourceSpec, source: SourceEvents, config
                                         "inputs": [i.as_dict() for i in source.inputs],
                                         "policies": source.policies},
             "lake_snapshot": snapshot, "policies": {**asdict(config), "asof_files": ASOF_FILES},
-            "cutoffs": cutoffs.as_dict(), "publishable": source.publishable, "licence": source.licence,
+            "cutoffs": cutoffs.as_dict(), "publishable": source.publishable,
+            "licence": card.licence_block(source.kind, source.licence, source.publishable),
             "counts": {"interactions": indexed.interactions.num_rows, "users": users.num_rows,
                        "items": items.num_rows, "items_with_interactions": int(len(interacted)),
                        "exact_repeats_dropped": indexed.duplicates, "held_out_items": indexed.held_out_items,
@@ -161,6 +162,7 @@ def build_from_events(lake: Lake, spec: SourceSpec, source: SourceEvents, config
             "features": arrays, "warnings": source.warnings,
         }
         write_json_atomic(manifest, build / "manifest.json")
+        write_text_atomic(card.dataset_card(manifest), build / "DATASET_CARD.md")
         _write_checksums(build)
     write_text_atomic(name + "\n", lake.recsys_latest_file(spec.name))
     LOG.info("recsys dataset %s: %d interactions, %d users, %d items", name, manifest["counts"]["interactions"],

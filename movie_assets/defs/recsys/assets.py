@@ -14,6 +14,8 @@ from movie_assets.defs.posters import assets as poster_assets
 from movie_assets.defs.recsys.partitions import recsys_sources
 from movie_assets.defs.warehouse import assets as warehouse_assets
 from movie_assets.recsys import build, checks, sources
+from movie_assets.recsys.exports.inputs import ExportOptions
+from movie_assets.recsys.exports.run import FRAMEWORKS, run_export
 from movie_assets.recsys.timeline import SplitPolicy
 from movie_assets.wiring.checks import check_result
 from movie_assets.wiring.metadata import column_schema
@@ -111,3 +113,32 @@ def recsys_dataset(context: dg.AssetExecutionContext, config: RecsysConfig, lake
     yield dg.MaterializeResult(asset_key=ASOF, metadata={
         **common, "dagster/row_count": counts["items"],
         "dagster/column_schema": column_schema(tables["item_features_asof_train"])})
+
+
+class ExportsConfig(dg.Config):
+    """Which frameworks `recsys_exports` writes, with which vectors."""
+
+    frameworks: list[str] = Field(default=list(FRAMEWORKS), description=f"any of {', '.join(FRAMEWORKS)}")
+    text_model: str | None = Field(default=None, description="text model id (default: the dataset's only one)")
+    image_model: str | None = Field(default=None, description="image model id (default: the dataset's only one)")
+    fill: str = Field(default="zeros", description="rows of items without a vector: zeros, mean or none (NaN)")
+
+
+@dg.asset(
+    group_name=GROUP, partitions_def=recsys_sources, deps=[ASOF], kinds={"python", "parquet", "numpy"},
+    description="The source's latest dataset in the layouts MMRec, RecBole, Cornac and LightFM load as they are, and "
+    "as plain Parquet: data/recsys/<dataset>/<framework>/ with a README saying how to run it, the masks of missing "
+    "modalities and reports/modality_coverage.json." + ATTRIBUTION_NOTE,
+)
+def recsys_exports(context: dg.AssetExecutionContext, config: ExportsConfig,
+                   lake: LakeResource) -> dg.MaterializeResult:
+    the_lake = lake.lake()
+    written = {}
+    with fail_fast_on_bad_input():
+        options = ExportOptions(text_model=config.text_model, image_model=config.image_model, fill=config.fill)
+        for framework in config.frameworks:
+            result = run_export(the_lake, context.partition_key, framework, options)
+            written[framework] = str(result.directory)
+            context.log.info(f"recsys_exports: {framework}: {len(result.exported.files)} files in {result.directory}")
+    return dg.MaterializeResult(metadata={"exports": dg.MetadataValue.json(written),
+                                          "dataset": result.dataset if written else None})
