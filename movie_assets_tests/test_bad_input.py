@@ -38,7 +38,8 @@ milliseconds given as seconds, a log file without a column or with two id column
 weights; events without a user, movie or time, NaN ratings, movies outside the lake; a bridge under its floor; bad
 cut-offs, hold-outs and fills; synthetic parameters out of range) is
 `movie_assets_tests/recsys/test_bad_input_sources.py`, `movie_assets_tests/recsys/test_review.py`,
-`movie_assets_tests/recsys/test_synthetic.py` and `movie_assets_tests/recsys/test_timeline.py`.
+`movie_assets_tests/recsys/test_synthetic.py`, `movie_assets_tests/recsys/test_timeline.py` and
+`movie_assets_tests/recsys/test_export_*.py`.
 """
 
 from __future__ import annotations
