@@ -88,3 +88,13 @@ def test_a_missing_dataset_or_an_empty_split_is_named(dataset):
                     end=CLOCK - dt.timedelta(days=30)), build.DatasetConfig(split=WINDOW))
     with pytest.raises(ExportError, match="has no val interactions.*val_start, test_start"):
         load_dataset(lake, early.name)
+
+
+def test_a_missing_extra_is_one_line_naming_it(monkeypatch):
+    import sys
+
+    from movie_assets.recsys.exports.common import scipy_sparse
+
+    monkeypatch.setitem(sys.modules, "scipy.sparse", None)
+    with pytest.raises(ExportError, match=r"pip install 'movie_assets\[recsys\]'"):
+        scipy_sparse()

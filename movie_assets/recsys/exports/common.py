@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from movie_assets.lake import atomic_path, write_text_atomic
-from movie_assets.recsys.exports.inputs import ExportInputs, ModalityArray
+from movie_assets.recsys.exports.inputs import ExportError, ExportInputs, ModalityArray
 from movie_assets.recsys.features import npy_bytes
 from movie_assets.recsys.timeline import epoch_seconds
 
@@ -51,9 +51,20 @@ def masks(arrays: list[ModalityArray | None]) -> dict[str, Any]:
             for a in arrays if a is not None}
 
 
+def scipy_sparse():
+    """``scipy.sparse``, or one line naming the extra to install (the LightFM and MMRec exports write sparse
+    matrices; the rest of the project does not need scipy)."""
+    try:
+        import scipy.sparse as sparse
+    except ImportError:
+        raise ExportError("this export writes scipy sparse matrices and scipy is not installed: "
+                          "pip install 'movie_assets[recsys]'") from None
+    return sparse
+
+
 def seconds(table: pa.Table) -> np.ndarray:
     """Whole epoch seconds of a table's ``timestamp``."""
     return epoch_seconds(table.column("timestamp"))
 
 
-__all__ = ["ExportInputs", "Exported", "clean_token", "masks", "seconds", "write_npy", "write_tsv"]
+__all__ = ["ExportInputs", "Exported", "clean_token", "masks", "scipy_sparse", "seconds", "write_npy", "write_tsv"]
