@@ -48,6 +48,10 @@ def show_recsys(lake: Lake, source: str = "synth") -> None:
     folder = lake.recsys_dataset_dir(latest.read_text(encoding="utf-8").strip())
     if (folder / "manifest.json").exists():
         print("   recommender data   : " + summary.describe(folder).replace("\n", "\n      "))
+        exports = sorted(p.parent.name for p in folder.glob("*/export.json"))
+        if exports:
+            print(f"   framework exports  : {', '.join(exports)} under {folder}/ (each README.md says how to train; "
+                  "movie-assets export --help)")
 
 
 def show_missing_appends(lake: Lake) -> None:
