@@ -71,11 +71,16 @@ def load(seed=1):
     features = np.load(HERE / "{vectors}")  # row = item_index
     lines = (HERE / "item_text.tsv").read_text(encoding="utf-8").splitlines()[1:]
     documents = dict(line.split("\\t", 1) for line in lines)
-    return BaseMethod.from_splits(
+    method = BaseMethod.from_splits(
         train_data=train, test_data=test, val_data=val, fmt="UIRT", exclude_unknowns=EXCLUDE_UNKNOWNS,
         rating_threshold=0.5, seed=seed, verbose=False,
         item_image=ImageModality(features=features, ids=ids),
         item_text=TextModality(corpus=[documents[i] for i in ids], ids=ids))
+    # Cornac 3.0.1 builds test before val, so an item first seen in val gets an index past test_set.num_items and
+    # ranking_eval fails (IndexError) on a test user who has it in val: size both sets to every item and user.
+    for split in (method.test_set, method.val_set):
+        split.num_items, split.num_users = method.total_items, method.total_users
+    return method
 
 
 if __name__ == "__main__":
@@ -116,6 +121,9 @@ Traps:
 - **`exclude_unknowns`**: the `BaseMethod` constructor defaults to `True`, which silently drops every val/test
   interaction of an item (or user) not in train — cold items vanish from evaluation. This export has {cold:,}
   item(s) in val/test with no train interaction, so the snippet sets `exclude_unknowns={exclude}`.
+- With `exclude_unknowns=False`, Cornac 3.0.1's `ranking_eval` fails (`IndexError`) when a test user has a val item
+  that neither train nor test holds (test is built before val); the snippet sizes the test and val sets to every
+  item and user after `from_splits`.
 - Cornac drops repeated (user, item) pairs within a split (with a warning), so its counts can be lower than ours.
 - Cornac 3.0.1 needs NumPy > 2 (RecBole needs < 2: separate environments). VBPR needs torch; CDL, ConvMF and
   CVAE need TensorFlow.
