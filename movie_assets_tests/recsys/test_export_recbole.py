@@ -85,7 +85,7 @@ def test_image_vectors_implicit_feedback_and_odd_names(tmp_path):
     _, test = _rows(folder / f"{ds}.test.inter")
     assert np.float32(float(test[0][2])) == np.float32(0.1)
     _, items = _rows(folder / f"{ds}.item")
-    assert items == [["0", "Quoted Title", "1999", "Science_Fiction Drama", "en", "Jean__Luc__Doe", "time_travel"],
+    assert items == [["0", "Quoted Title", "1999", "Science_Fiction Drama", "en", "Jean_Luc_Doe", "time_travel"],
                      ["1", "Plain", "", "", "", "", ""], ["2", "", "", "", "", "", ""]]
     header, images = _rows(folder / f"{ds}.imgemb")
     assert header == "img_iid:token\timg_emb:float_seq"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,7 @@ def clean_token(text: str | None) -> str:
     """A name as one token of a space-separated sequence: tabs, newlines, quotes and spaces become ``_``."""
     if text is None:
         return ""
-    out = "".join("_" if c in " \t\r\n\"'" else c for c in text.strip())
-    return out.strip("_")
+    return re.sub(r"[\s\"']+", "_", text.strip()).strip("_")
 
 
 def masks(arrays: list[ModalityArray | None]) -> dict[str, Any]:
