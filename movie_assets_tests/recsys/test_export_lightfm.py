@@ -17,7 +17,9 @@ from movie_assets.recsys.exports.inputs import load_dataset
 from movie_assets_tests.recsys.export_data import export_dataset
 from movie_assets_tests.recsys.frameworks import framework_python, run_script
 
-PINS = ["lightfm-next==1.18.7", "numpy==2.4.6", "scipy==1.17.1", "scikit-learn==1.9.1"]
+# lightfm-next 1.18.7's cp311 wheel links glibc's removed ``__log_finite`` (undefined symbol on glibc 2.36, and its
+# missing no-OpenMP fallback hides that as ModuleNotFoundError); 1.19.0 builds from its sdist (gcc, ~40 s) and works.
+PINS = ["lightfm-next==1.19.0", "numpy==2.4.6", "scipy==1.17.1", "scikit-learn==1.9.1"]
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +44,8 @@ def test_every_user_and_item_has_its_row(exported):
         matrix = sp.load_npz(target / f"interactions_{split}.npz")
         assert matrix.format == "coo" and matrix.shape == (users, items)
         part = frame[frame.split == split].drop_duplicates(["user_index", "item_index"])
-        assert sorted(zip(matrix.row.tolist(), matrix.col.tolist())) == sorted(
-            zip(part.user_index.tolist(), part.item_index.tolist()))
+        assert sorted(zip(matrix.row.tolist(), matrix.col.tolist(), strict=True)) == sorted(
+            zip(part.user_index.tolist(), part.item_index.tolist(), strict=True))
         assert matrix.nnz == result.notes["entries"][split]
     held = inputs.items.filter(pc.greater(inputs.items.column("n_held_out"), 0)).column("item_index").to_pylist()
     train = sp.load_npz(target / "interactions_train.npz").tocsc()

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -16,6 +18,7 @@ import yaml
 from movie_assets.recsys.exports import mmrec
 from movie_assets.recsys.exports.inputs import ExportError, load_dataset
 from movie_assets_tests.recsys.export_data import export_dataset
+from movie_assets_tests.recsys.export_dataset import tiny_inputs
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +125,16 @@ def test_a_dataset_with_an_empty_split_names_the_cutoffs(tmp_path):
     lake, result = export_dataset(tmp_path, name="no-test", test_start=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
     with pytest.raises(ExportError, match=r"no test interactions.*val_start, test_start"):
         mmrec.export(load_dataset(lake, result.name), tmp_path / "out")
+
+
+def test_items_without_a_vector_are_listed_per_modality(tmp_path):
+    inputs = tiny_inputs(tmp_path)
+    inputs = replace(inputs, users=inputs.users.append_column("user_id", pa.array(["a", "b"])))
+    result = mmrec.export(inputs, tmp_path / "out")
+    folder = tmp_path / "out" / mmrec.dataset_token(inputs.name)
+    assert mmrec.dataset_token(inputs.name) == "tiny_set.v1"
+    image = np.load(folder / "image_feat.npy")
+    assert image.shape == (3, 5) and image.tobytes() == inputs.image.vectors.tobytes()
+    assert pd.read_csv(folder / "missed_img_itemIDs.csv", sep="\t").itemID.tolist() == [1]
+    assert pd.read_csv(folder / "missed_txt_itemIDs.csv", sep="\t").itemID.tolist() == []
+    assert result.notes["missed_image"] == 1 and result.notes["rows"] == {"train": 1, "val": 1, "test": 1}

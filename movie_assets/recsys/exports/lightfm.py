@@ -19,17 +19,19 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import scipy.sparse as sp
 from numpy.lib import format as npy_format
 
 from movie_assets.lake import atomic_path, json_text, write_text_atomic
-from movie_assets.recsys.exports.common import Exported
+from movie_assets.recsys.exports.common import Exported, scipy_sparse
 from movie_assets.recsys.exports.inputs import ExportInputs
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 SPLITS = ("train", "val", "test")
 TAGS = (("genre", "genres", None), ("director", "directors", "name"), ("keyword", "keywords", None))
@@ -62,8 +64,8 @@ def _split_matrix(inputs: ExportInputs, split: str, shape: tuple[int, int]) -> t
     keys = users * shape[1] + items
     _, first = np.unique(keys, return_index=True)
     first.sort()
-    matrix = sp.coo_matrix((weight[first], (users[first].astype(np.int32), items[first].astype(np.int32))),
-                           shape=shape)
+    matrix = scipy_sparse().coo_matrix(
+        (weight[first], (users[first].astype(np.int32), items[first].astype(np.int32))), shape=shape)
     return matrix, keys[first]
 
 
@@ -97,6 +99,7 @@ def tag_columns(inputs: ExportInputs, n_items: int) -> tuple[list[str], list[int
 
 def item_features(inputs: ExportInputs) -> tuple[sp.csr_matrix, list[str], dict[str, int]]:
     """The items × features CSR matrix, its column names, and the width of each block."""
+    sparse = scipy_sparse()
     n = inputs.items.num_rows
     movie_ids = inputs.items.column("movie_id").to_pylist()
     tags, tag_rows, tag_cols = tag_columns(inputs, n)
@@ -115,10 +118,10 @@ def item_features(inputs: ExportInputs) -> tuple[sp.csr_matrix, list[str], dict[
         data.append(block[r, c])
         widths["text"] = block.shape[1]
         names += [f"text:{k}" for k in range(block.shape[1])]
-    matrix = sp.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
-                           shape=(n, len(names)))
+    matrix = sparse.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
+                               shape=(n, len(names)))
     totals = np.asarray(abs(matrix).sum(axis=1)).ravel()  # ≥ 1: the identity
-    matrix = sp.csr_matrix(sp.diags(1.0 / totals) @ matrix, dtype=np.float32)
+    matrix = sparse.csr_matrix(sparse.diags(1.0 / totals) @ matrix, dtype=np.float32)
     matrix.sort_indices()
     return matrix, names, widths
 

@@ -23,10 +23,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import scipy.sparse as sp
 
 from movie_assets.lake import atomic_path, write_text_atomic
-from movie_assets.recsys.exports.common import Exported, seconds, write_npy, write_tsv
+from movie_assets.recsys.exports.common import Exported, scipy_sparse, seconds, write_npy, write_tsv
 from movie_assets.recsys.exports.inputs import ExportError, ExportInputs, ModalityArray
 
 MMREC_COMMIT = "e775373b3ab1354a92165b0885ce4ab3dc4d7497"
@@ -57,6 +56,7 @@ def user_graph(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int,
                neighbours: int = NEIGHBOURS) -> dict[int, list[list[Any]]]:
     """``{u: [[v, ...], [weight, ...]]}`` for every user 0..n_users-1 from the (user, item) train pairs: the users
     sharing at least one distinct item with ``u``, heaviest first, ties by user id, at most ``neighbours``."""
+    sp = scipy_sparse()
     x = sp.csr_matrix((np.ones(len(users), dtype=np.int64), (users, items)), shape=(n_users, n_items))
     x.data[:] = 1  # distinct items: a repeated pair counts once
     xt = x.T.tocsr()
