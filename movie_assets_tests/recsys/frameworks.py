@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -56,3 +57,10 @@ def run_script(python: Path, script: str, *args: str, cwd: Path, timeout: int = 
         raise AssertionError(f"the framework script failed (exit {done.returncode}):\n{done.stdout[-3000:]}\n"
                              f"{done.stderr[-6000:]}")
     return done.stdout
+
+
+def load_back(name: str, pins: list[str], script: str, target: Path, cwd: Path, *args: str) -> dict:
+    """Run a framework's load-back ``script`` on the export at ``target`` (then ``args``) in its pinned
+    environment; the JSON object it prints last."""
+    out = run_script(framework_python(name, pins), script, str(target), *args, cwd=cwd)
+    return json.loads(out.strip().splitlines()[-1])

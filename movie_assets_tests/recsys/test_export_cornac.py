@@ -3,8 +3,6 @@ the same bytes every time, and — in Cornac 3.0.1 itself — a BaseMethod that 
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pyarrow.compute as pc
 import pytest
@@ -12,7 +10,7 @@ import pytest
 from movie_assets.embeddings.text import content_hash
 from movie_assets.recsys.exports import cornac
 from movie_assets_tests.recsys.export_dataset import small_dataset, tiny_inputs
-from movie_assets_tests.recsys.frameworks import framework_python, run_script
+from movie_assets_tests.recsys.frameworks import load_back
 
 PINS = ["cornac==3.0.1", "torch==2.13.0"]
 
@@ -108,8 +106,7 @@ print(json.dumps({"counts": {"train": method.train_set.num_ratings, "val": metho
 @pytest.mark.frameworks
 def test_cornac_loads_the_export_with_its_cold_items_and_trains_vbpr(exported, tmp_path):
     inputs, target, _ = exported
-    python = framework_python("cornac", PINS)
-    report = json.loads(run_script(python, LOAD_BACK, str(target), cwd=tmp_path).strip().splitlines()[-1])
+    report = load_back("cornac", PINS, LOAD_BACK, target, tmp_path)
     distinct = {}
     for split in ("train", "val", "test"):  # Cornac drops a repeated (user, item) pair within a split
         table = inputs.split(split)

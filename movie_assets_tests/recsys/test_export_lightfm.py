@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from movie_assets.recsys.exports import lightfm
 from movie_assets.recsys.exports.inputs import load_dataset
 from movie_assets_tests.recsys.export_data import export_dataset
-from movie_assets_tests.recsys.frameworks import framework_python, run_script
+from movie_assets_tests.recsys.frameworks import load_back
 
 # lightfm-next 1.18.7's cp311 wheel links glibc's removed ``__log_finite`` (undefined symbol on glibc 2.36, and its
 # missing no-OpenMP fallback hides that as ModuleNotFoundError); 1.19.0 builds from its sdist (gcc, ~40 s) and works.
@@ -124,8 +124,7 @@ print(json.dumps({"precision_at_10": float(p.mean()), "users_evaluated": int(len
 @pytest.mark.slow
 def test_lightfm_loads_trains_and_evaluates(exported, tmp_path):
     inputs, result, target = exported
-    python = framework_python("lightfm", PINS)
-    out = json.loads(run_script(python, LOAD_BACK, str(target), cwd=tmp_path).strip().splitlines()[-1])
+    out = load_back("lightfm", PINS, LOAD_BACK, target, tmp_path)
     assert out["shape"] == [inputs.users.num_rows, inputs.items.num_rows]
     assert out["feature_columns"] == result.notes["item_feature_columns"]
     assert out["users_evaluated"] > 0 and 0.0 <= out["precision_at_10"] <= 1.0

@@ -3,8 +3,6 @@ and — in RecBole 1.2.1 itself — a dataset that loads with our splits and vec
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pyarrow.compute as pc
 import pytest
@@ -12,7 +10,7 @@ import pytest
 from movie_assets.recsys.exports import recbole
 from movie_assets.recsys.exports.inputs import ExportError, ExportOptions, load_dataset
 from movie_assets_tests.recsys.export_dataset import small_dataset, tiny_inputs
-from movie_assets_tests.recsys.frameworks import framework_python, run_script
+from movie_assets_tests.recsys.frameworks import load_back
 
 PINS = ["recbole==1.2.1", "torch==2.13.0", "numpy==1.26.4", "pandas==2.2.3", "scipy==1.13.1",
         "scikit-learn==1.5.2", "colorlog==4.7.2", "colorama==0.4.4", "tensorboard", "thop", "texttable",
@@ -142,9 +140,7 @@ print(json.dumps({"counts": {s: d._dataset.inter_num for s, d in loaders}, "pad"
 @pytest.mark.frameworks
 def test_recbole_loads_the_export_and_trains_an_epoch(exported, tmp_path):
     inputs, target, _ = exported
-    python = framework_python("recbole", PINS)
-    out = run_script(python, LOAD_BACK, str(target), recbole.dataset_name(inputs.name), cwd=tmp_path)
-    report = json.loads(out.strip().splitlines()[-1])
+    report = load_back("recbole", PINS, LOAD_BACK, target, tmp_path, recbole.dataset_name(inputs.name))
     assert report["counts"] == {s: inputs.split(s).num_rows for s in ("train", "val", "test")}
     assert report["pad"] == "[PAD]" and report["items"] == [str(i) for i in range(inputs.items.num_rows)]
     weights = np.load(tmp_path / "weights.npy")
