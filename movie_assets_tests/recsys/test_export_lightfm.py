@@ -47,6 +47,9 @@ def test_every_user_and_item_has_its_row(exported):
         assert sorted(zip(matrix.row.tolist(), matrix.col.tolist(), strict=True)) == sorted(
             zip(part.user_index.tolist(), part.item_index.tolist(), strict=True))
         assert matrix.nnz == result.notes["entries"][split]
+        assert (matrix.data == 1.0).all()  # as build_interactions makes them: a weight is not a positive's value
+        weights = sp.load_npz(target / f"weights_{split}.npz")
+        assert (weights.row == matrix.row).all() and (weights.col == matrix.col).all()
     held = inputs.items.filter(pc.greater(inputs.items.column("n_held_out"), 0)).column("item_index").to_pylist()
     train = sp.load_npz(target / "interactions_train.npz").tocsc()
     assert held and all(train[:, i].nnz == 0 for i in held)  # held-out rows are never trained on

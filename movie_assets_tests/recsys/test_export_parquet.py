@@ -98,3 +98,13 @@ def test_a_missing_extra_is_one_line_naming_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "scipy.sparse", None)
     with pytest.raises(ExportError, match=r"pip install 'movie_assets\[recsys\]'"):
         scipy_sparse()
+
+
+@pytest.mark.parametrize("framework", ["mmrec", "cornac"])
+def test_nan_fills_are_refused_where_the_framework_feeds_them_to_the_model(dataset, framework):
+    from movie_assets.recsys.exports.run import run_export
+
+    lake, result = dataset
+    with pytest.raises(ExportError, match=f"fill='none' writes NaN rows.*export {framework} with fill"):
+        run_export(lake, "exp", framework, ExportOptions(fill="none"))
+    assert not (result.directory / framework).exists()  # nothing half-written

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from movie_assets.embeddings.text import content_hash, document_text
 from movie_assets.lake import write_text_atomic
 from movie_assets.recsys.exports.common import Exported, write_npy, write_tsv
-from movie_assets.recsys.exports.inputs import ExportInputs
+from movie_assets.recsys.exports.inputs import ExportError, ExportInputs
 from movie_assets.recsys.exports.recbole import uirt
 
 UIRT_HEADER = "user\titem\trating\ttimestamp"
@@ -132,6 +132,10 @@ Traps:
 
 def export(inputs: ExportInputs, target: Path) -> Exported:
     """Write the Cornac files of ``inputs`` into ``target``."""
+    if inputs.options.fill == "none":
+        raise ExportError("fill='none' writes NaN rows, which Cornac feeds to the model as they are (the loss is NaN "
+                          "from the first batch); export cornac with fill 'zeros' or 'mean' (masks.json lists the "
+                          "filled items)")
     files: list[str] = []
     counts = {}
     for split, name in SPLIT_FILES:

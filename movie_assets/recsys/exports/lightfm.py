@@ -2,8 +2,10 @@
 ``lightfm.data.Dataset`` builds, and JSON maps from their rows and columns to the dataset's ids.
 
 - ``interactions_{train,val,test}.npz``: COO, users × items over every user and every item of the index (cold and
-  catalog-only items included), value = the interaction's weight; a pair repeated inside a split is written once
-  (the first by time), since LightFM samples every stored entry.
+  catalog-only items included), every value 1.0 as ``Dataset.build_interactions`` makes them (LightFM's losses skip
+  a stored value <= 0, and its evaluation counts every stored entry as a positive: a weight there would be misread);
+  ``weights_{train,val,test}.npz`` hold the interactions' weights in the same row/column order, for
+  ``fit(sample_weight=...)``. A pair repeated inside a split is written once (the first by time).
 - ``item_features.npz``: CSR, items × (N identity columns, then ``genre:``, ``director:``, ``keyword:`` tag columns
   from the item features as of train, then ``text:<k>`` columns when the dataset has text vectors, scaled so a row's
   text block weighs as much as one tag); rows L1-normalised, as ``Dataset.build_item_features(normalize=True)``
@@ -55,8 +57,10 @@ def write_npz(matrix: sp.spmatrix, target: Path) -> None:
                 npy_format.write_array(handle, np.asanyarray(value), allow_pickle=False)
 
 
-def _split_matrix(inputs: ExportInputs, split: str, shape: tuple[int, int]) -> tuple[sp.coo_matrix, np.ndarray]:
-    """The split's interactions as a COO matrix (first of each repeated pair, in time order), and their pair keys."""
+def _split_matrix(inputs: ExportInputs, split: str, shape: tuple[int, int]
+                  ) -> tuple[sp.coo_matrix, sp.coo_matrix, np.ndarray]:
+    """The split's interactions as a COO matrix of ones (first of each repeated pair, in time order), their weights
+    in the same order, and their pair keys."""
     table = inputs.split(split)
     users = table.column("user_index").to_numpy().astype(np.int64)
     items = table.column("item_index").to_numpy().astype(np.int64)
@@ -64,9 +68,10 @@ def _split_matrix(inputs: ExportInputs, split: str, shape: tuple[int, int]) -> t
     keys = users * shape[1] + items
     _, first = np.unique(keys, return_index=True)
     first.sort()
-    matrix = scipy_sparse().coo_matrix(
-        (weight[first], (users[first].astype(np.int32), items[first].astype(np.int32))), shape=shape)
-    return matrix, keys[first]
+    coordinates = (users[first].astype(np.int32), items[first].astype(np.int32))
+    matrix = scipy_sparse().coo_matrix((np.ones(len(first), np.float32), coordinates), shape=shape)
+    weights = scipy_sparse().coo_matrix((weight[first], coordinates), shape=shape)
+    return matrix, weights, keys[first]
 
 
 def _names(value: Any, field: str | None) -> list[str]:
@@ -137,6 +142,7 @@ def _readme(notes: dict[str, Any]) -> str:
         "train, test = (sp.load_npz(f'interactions_{s}.npz') for s in ('train', 'test'))",
         "features = sp.load_npz('item_features.npz')",
         "model = LightFM(no_components=32, loss='warp').fit(train, item_features=features, epochs=10)",
+        "# weighted: .fit(train, sample_weight=sp.load_npz('weights_train.npz'), ...) (same order as train)",
         "print(precision_at_k(model, test, train_interactions=train, item_features=features,",
         "                     check_intersections=False, k=10).mean())",
         "```", "",
@@ -164,10 +170,11 @@ def export(inputs: ExportInputs, target: Path) -> Exported:
     shape = (inputs.users.num_rows, inputs.items.num_rows)
     entries, merged, keys = {}, 0, {}
     for split in SPLITS:
-        matrix, keys[split] = _split_matrix(inputs, split, shape)
+        matrix, weights, keys[split] = _split_matrix(inputs, split, shape)
         merged += inputs.split(split).num_rows - matrix.nnz
         entries[split] = int(matrix.nnz)
         write_npz(matrix, target / f"interactions_{split}.npz")
+        write_npz(weights, target / f"weights_{split}.npz")
     features, names, widths = item_features(inputs)
     write_npz(features, target / "item_features.npz")
     write_text_atomic(json_text(names), target / "item_feature_names.json")
@@ -177,6 +184,6 @@ def export(inputs: ExportInputs, target: Path) -> Exported:
     notes = {"users": shape[0], "items": shape[1], "entries": entries, "repeats_in_split_merged": int(merged),
              "val_test_pairs_seen_in_train": int(seen.sum()), "item_feature_blocks": widths,
              "item_feature_columns": len(names)}
-    files = [f"interactions_{s}.npz" for s in SPLITS] + ["item_features.npz", "item_feature_names.json",
-                                                          "user_ids.json", "item_ids.json"]
+    files = [f"{kind}_{s}.npz" for kind in ("interactions", "weights") for s in SPLITS]
+    files += ["item_features.npz", "item_feature_names.json", "user_ids.json", "item_ids.json"]
     return Exported(files=files, readme=_readme(notes), notes=notes)

@@ -139,6 +139,10 @@ def _readme(ds: str, notes: dict[str, Any]) -> str:
 
 def export(inputs: ExportInputs, target: Path) -> Exported:
     """Write the MMRec dataset folder ``target/<ds>/`` for ``inputs``."""
+    if inputs.options.fill == "none":
+        raise ExportError("fill='none' writes NaN rows, which MMRec feeds to the model as they are (the loss is NaN "
+                          "from the first batch); export mmrec with fill 'zeros' or 'mean' (masks.json lists the "
+                          "filled items)")
     if inputs.text is None and inputs.image is None:
         raise ExportError(f"the dataset {inputs.name} has no text or poster vectors, and MMRec loads none without "
                           "one ('Features all NONE'); embed the movies and build the dataset again")

@@ -1,6 +1,7 @@
 """Plain Parquet, for LensKit, RecTools, Merlin-style readers and anything else: the interactions, the item
 index, the item features as of each cut-off, and one ``item_embeddings_<model>.parquet`` per modality
-(``item_index, movie_id, vector``, the vector a fixed-size float32 list; null where the item has none)."""
+(``item_index, movie_id, vector, has_vector``: the vector a fixed-size float32 list, holding the export's fill where
+``has_vector`` is false)."""
 
 from __future__ import annotations
 
