@@ -25,17 +25,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from movie_assets.harvest.columnar import movies_from_typed
 from movie_assets.harvest.store import DetailsStore
 from movie_assets.lake import Lake
-from movie_assets.lake.languages import lake_languages, translated
 from movie_assets.lake.policy import resolve_policy
-from movie_assets.lake.readers import load_reference
-from movie_assets.warehouse.history import movies_as_of
+from movie_assets.warehouse.history import movies_as_of, stored_movies
 
 STATIC = ("original_title", "original_language", "release_date", "runtime", "directors")
 EDITORIAL = ("title", "overview", "genres", "keywords", "cast", "poster_path")
 DYNAMIC = ("vote_count", "vote_average", "popularity", "revenue")
+FEATURE_COLUMNS = sorted({*STATIC, *EDITORIAL, *DYNAMIC})
 DERIVED = ("train_count", "train_mean_rating", "train_popularity_rank", "days_since_release")
 FEATURE_POLICY: dict[str, Any] = {
     "static": {"columns": list(STATIC), "source": "the movie as the lake holds it now (fixed at release)"},
@@ -66,11 +64,7 @@ def _first_versions_after(lake: Lake, cutoff: dt.datetime, ids: pa.Array) -> pa.
     store = DetailsStore(lake.details_store_dir)
     first = store.first_good(cutoff, ids=ids)
     first = first.filter(resolve_policy(lake, record=False).mask(first))  # a version the lake's policy excludes
-    reference = load_reference(lake)
-    languages = translated(lake_languages(lake))
-    parts = store.latest_versions(first, "typed", lambda v: movies_from_typed(
-        v, image_base_url=reference["image_base_url"], languages=languages))
-    return pa.concat_tables(parts).sort_by("movie_id") if parts else pa.table({"movie_id": pa.array([], pa.int64())})
+    return stored_movies(lake, store, first).sort_by("movie_id")
 
 
 def values_for(table: pa.Table, ids: np.ndarray, column: str, type_: pa.DataType) -> pa.Array:
@@ -105,12 +99,14 @@ def train_statistics(interactions: pa.Table, items: int) -> dict[str, np.ndarray
 
 
 def features_as_of(lake: Lake, items: pa.Table, cutoff: dt.datetime, stats: dict[str, np.ndarray], *,
-                   strict: bool = False, past: pa.Table | None = None) -> tuple[pa.Table, dict[str, Any]]:
+                   strict: bool = False, past: pa.Table | None = None, now: pa.Table | None = None
+                   ) -> tuple[pa.Table, dict[str, Any]]:
     """The features of ``items`` (``item_index, movie_id``, by item_index) as of ``cutoff`` (module docstring),
-    and the coverage and drift measured on the way. ``past``: `movies_as_of(lake, cutoff)` when already read."""
+    and the coverage and drift measured on the way. ``past``: `movies_as_of(lake, cutoff)` when already read;
+    ``now``: `current_movies` of the items' `FEATURE_COLUMNS` when already read."""
     ids = items.column("movie_id").to_numpy()
     id_array = pa.array(ids, pa.int64())
-    now = current_movies(lake, id_array, sorted({*STATIC, *EDITORIAL, *DYNAMIC}))
+    now = now if now is not None else current_movies(lake, id_array, FEATURE_COLUMNS)
     past = past if past is not None else movies_as_of(lake, cutoff)
     past = past.filter(pc.is_in(past.column("movie_id"), value_set=id_array)).sort_by("movie_id")
     known = np.isin(ids, past.column("movie_id").to_numpy())

@@ -246,12 +246,13 @@ def _write_asof(lake: Lake, build: Path, indexed: indexes.Indexed, items: pa.Tab
     item_keys = items.select(["item_index", "movie_id"])
     report: dict[str, Any] = {"policy": asof.FEATURE_POLICY, "splits": {}}
     past_by_cutoff: dict[str, pa.Table] = {}
+    now = asof.current_movies(lake, items.column("movie_id").combine_chunks(), asof.FEATURE_COLUMNS)  # read once
     for split, cutoff_name in ASOF_FILES.items():
         cutoff = getattr(cutoffs, cutoff_name)
         if cutoff_name not in past_by_cutoff:
             past_by_cutoff[cutoff_name] = movies_as_of(lake, cutoff)
         table, measured = asof.features_as_of(lake, item_keys, cutoff, stats, strict=strict,
-                                             past=past_by_cutoff[cutoff_name])
+                                             past=past_by_cutoff[cutoff_name], now=now)
         write_parquet_atomic(table, build / "features" / f"item_features_asof_{split}.parquet")
         report["splits"][split] = {"cutoff": cutoff_name, "as_of": cutoff.isoformat(), **measured,
                                    **reports.interactions_observed(indexed, split, table)}

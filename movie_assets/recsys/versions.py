@@ -19,12 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from movie_assets.embeddings.text import content_hash, documents
-from movie_assets.harvest.columnar import movies_from_typed
 from movie_assets.harvest.store import OK, DetailsStore
 from movie_assets.lake import Lake
-from movie_assets.lake.readers import load_reference
 from movie_assets.recsys.features import ModalityVectors
-from movie_assets.warehouse.history import versions_relation
+from movie_assets.warehouse.history import stored_movies, versions_relation
 from movie_assets.warehouse.sql import path_literal
 
 SCHEMA = pa.schema([
@@ -64,7 +62,6 @@ def _text_hashes(lake: Lake, versions: pa.Table, model_id: str) -> dict[tuple[in
     wanted = versions.filter(pc.equal(versions.column("version_status"), OK)).group_by(
         ["movie_id", "details_content_hash"], use_threads=False).aggregate([("version_observed_at", "max")])
     store = DetailsStore(lake.details_store_dir)
-    base = load_reference(lake)["image_base_url"]
     found: dict[tuple[int, str], str] = {}
     # One version per movie a pass: the store reads one payload per movie at a time.
     ranks = wanted.sort_by([("movie_id", "ascending"), ("details_content_hash", "ascending")])
@@ -78,10 +75,9 @@ def _text_hashes(lake: Lake, versions: pa.Table, model_id: str) -> dict[tuple[in
                               "version_observed_at_max")})
         by_movie = dict(zip(asked.column("movie_id").to_pylist(), asked.column("content_hash").to_pylist(),
                             strict=True))
-        for table in store.latest_versions(asked, "typed", lambda v: movies_from_typed(v, image_base_url=base)):
-            ids, texts = documents(table)
-            for movie_id, text in zip(ids, texts, strict=True):
-                found[(movie_id, by_movie[movie_id])] = content_hash(model_id, text)
+        ids, texts = documents(stored_movies(lake, store, asked))
+        for movie_id, text in zip(ids, texts, strict=True):
+            found[(movie_id, by_movie[movie_id])] = content_hash(model_id, text)
     return found
 
 

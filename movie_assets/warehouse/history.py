@@ -34,15 +34,21 @@ def movies_as_of(lake: Lake, as_of: dt.datetime, policy: CatalogPolicy | None = 
     versions are ordered as everywhere (`movie_assets.harvest.store`), so ``movies_as_of(now)`` equals ``movies``."""
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware (e.g. datetime(2026, 11, 1, tzinfo=UTC))")
-    reference = load_reference(lake)
     store = DetailsStore(lake.details_store_dir)
     latest = store.latest(as_of=as_of)
     policy = resolve_policy(lake, policy, record=False)
     members = latest.filter(pc.and_(pc.equal(latest.column("status"), OK), policy.mask(latest)))
+    return stored_movies(lake, store, members).sort_by(MOVIES_ORDER)
+
+
+def stored_movies(lake: Lake, store: DetailsStore, versions: pa.Table) -> pa.Table:
+    """The stored versions named by ``versions`` (a `DetailsStore.latest`-shaped table, one version per movie) as
+    rows of the lake's `movies` schema, with its image base and languages; in no particular order."""
+    reference = load_reference(lake)
     languages = translated(lake_languages(lake))
-    parts = store.latest_versions(members, "typed", lambda v: movies_from_typed(
+    parts = store.latest_versions(versions, "typed", lambda v: movies_from_typed(
         v, image_base_url=reference["image_base_url"], languages=languages))
-    return pa.concat_tables([movies_schema(languages).empty_table(), *parts]).sort_by(MOVIES_ORDER)
+    return pa.concat_tables([movies_schema(languages).empty_table(), *parts])
 
 
 def versions_relation(store: DetailsStore) -> str:
