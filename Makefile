@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 # dg finds the project from pyproject.toml ([tool.dg]); VIRTUAL_ENV tells it which environment to use.
 DG := VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg
 
-.PHONY: install instance demo test test-browser ui lint bench drills clean-data
+.PHONY: install instance demo test test-browser ui lint bench drills clean-data cluster cluster-stop
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,15 @@ test: instance
 
 ui: instance
 	$(DG) dev
+
+## A team's topology on this machine (deploy/README.md): PostgreSQL and Redis in .cluster/, the daemon, the webserver
+## on http://127.0.0.1:3000 and two Celery workers, all sharing the lake (needs Debian's postgresql and redis-server).
+cluster: install
+	$(BIN)/movie-assets cluster up
+
+## Stop what `make cluster` started (the lake and the logs in .cluster/logs stay).
+cluster-stop: install
+	$(BIN)/movie-assets cluster down
 
 lint: install
 	$(BIN)/ruff check .

@@ -14,12 +14,14 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from movie_assets.instance import postgres
+from movie_assets.instance import celery, postgres
 from movie_assets.lake.languages import LANGUAGES_ENV, parse_languages
 from movie_assets.lake.policy import CatalogPolicy
 from movie_assets.tmdb.config import TMDbSettings
 
 DATA_DIR_ENV = "MOVIE_ASSETS_DATA_DIR"
+# "1" on cluster workers (set by their Celery app): runs there need the shared lake to exist, never start one.
+LAKE_MUST_EXIST_ENV = "MOVIE_ASSETS_LAKE_MUST_EXIST"
 START_YEAR_ENV = "MOVIE_ASSETS_START_YEAR"
 INCLUDE_ADULT_ENV = "MOVIE_ASSETS_INCLUDE_ADULT"
 INCLUDE_VIDEO_ENV = "MOVIE_ASSETS_INCLUDE_VIDEO"
@@ -134,6 +136,16 @@ def image_backend_from_env(env: Mapping[str, str] | None = None) -> str:
 def postgres_selected(env: Mapping[str, str] | None = None) -> bool:
     """Whether ``DAGSTER_PG_HOST`` selects PostgreSQL instance storage."""
     return postgres.is_selected(_env(env))
+
+
+def celery_selected(env: Mapping[str, str] | None = None) -> bool:
+    """Whether ``DAGSTER_CELERY_BROKER_URL`` selects runs on Celery workers."""
+    return celery.is_selected(_env(env))
+
+
+def celery_broker_from_env(env: Mapping[str, str] | None = None) -> str:
+    """``DAGSTER_CELERY_BROKER_URL``; `celery.CelerySettingsError` naming it when malformed."""
+    return celery.broker_url(_env(env))
 
 
 def postgres_settings_from_env(env: Mapping[str, str] | None = None) -> postgres.PostgresSettings:

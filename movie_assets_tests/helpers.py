@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from movie_assets.common.network import free_loopback_port
+
 
 def free_port() -> int:
     """A loopback port nothing listens on (right now)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_loopback_port()
 
 
 @contextlib.asynccontextmanager

@@ -1,99 +1,19 @@
-"""A throw-away PostgreSQL cluster for tests: ``initdb`` + ``pg_ctl`` from Debian's ``postgresql`` package,
-listening on a free loopback port with its socket in its own folder, removed afterwards.
-
-Run as root (CI), the server runs as the ``postgres`` user the package creates (PostgreSQL refuses root).
-"""
+"""A throw-away PostgreSQL cluster for tests (`movie_assets.cluster.postgres`), on a free loopback port."""
 
 from __future__ import annotations
 
 import contextlib
-import glob
-import os
-import pwd
-import secrets
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
+from movie_assets.cluster import postgres
+from movie_assets.cluster.postgres import PgServer, pg_bindir
 from movie_assets_tests.helpers import free_port
 
-
-def pg_bindir() -> Path | None:
-    """The folder holding ``initdb`` and ``pg_ctl``: on PATH, else the newest under /usr/lib/postgresql."""
-    found = shutil.which("initdb")
-    if found and shutil.which("pg_ctl"):
-        return Path(found).resolve().parent
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
-    return Path(candidates[-1]).parent if candidates else None
-
-
-@dataclass(frozen=True)
-class PgServer:
-    """A running cluster: connection facts and the environment that points Dagster at one database."""
-
-    host: str
-    port: int
-    username: str
-    password: str = field(repr=False)
-    root: Path
-
-    def env(self, db_name: str) -> dict[str, str]:
-        return {
-            "DAGSTER_PG_HOST": self.host,
-            "DAGSTER_PG_PORT": str(self.port),
-            "DAGSTER_PG_USERNAME": self.username,
-            "DAGSTER_PG_PASSWORD": self.password,
-            "DAGSTER_PG_DB": db_name,
-        }
-
-    def create_database(self, name: str) -> str:
-        import psycopg2
-
-        connection = psycopg2.connect(host=self.host, port=self.port, user=self.username, password=self.password,
-                                      dbname="postgres")
-        connection.autocommit = True
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            connection.close()
-        return name
+__all__ = ["PgServer", "pg_bindir", "postgres_cluster"]
 
 
 @contextlib.contextmanager
 def postgres_cluster() -> Iterator[PgServer]:
     """Start a cluster (a few seconds); stop it and delete its files on exit."""
-    bindir = pg_bindir()
-    if bindir is None:
-        raise FileNotFoundError("PostgreSQL's initdb/pg_ctl not found: apt-get install postgresql")
-    root = Path(tempfile.mkdtemp(prefix="movie-assets-pg-"))  # under /tmp: reachable by the postgres user
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        server_user = pwd.getpwnam("postgres")
-        os.chown(root, server_user.pw_uid, server_user.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
-    password = secrets.token_hex(16)
-    data, sockets, log = root / "data", root / "sockets", root / "server.log"
-    pwfile = root / "pwfile"
-
-    def run(*command: str) -> None:
-        subprocess.run([*as_user, *command], check=True, capture_output=True, timeout=120)
-
-    try:
-        run("sh", "-c", f"umask 077 && printf %s {password} > {pwfile} && mkdir {sockets}")
-        run(str(bindir / "initdb"), "-D", str(data), "-U", "dagster", f"--pwfile={pwfile}", "--auth=scram-sha-256",
-            "-E", "UTF8", "--no-sync")
-        port = free_port()
-        options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o", options, "start")
-        try:
-            yield PgServer("127.0.0.1", port, "dagster", password, root)
-        finally:
-            subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                           capture_output=True, timeout=60)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with postgres.postgres_cluster(free_port()) as server:
+        yield server

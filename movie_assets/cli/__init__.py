@@ -1,5 +1,6 @@
 """``movie-assets`` console script: TMDb smoke check, catalog sync, refetching missing appends, the emulator,
-similar movies, credit backfill, the Dagster instance, interaction sources and their recommender datasets.
+similar movies, credit backfill, the Dagster instance, a local cluster, interaction sources and their
+recommender datasets.
 
 Each subcommand lives in its own module of this package; this one only assembles the parser.
 """
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 
 from movie_assets.cli import (
     backfill_credits,
+    cluster,
     emulator,
     export,
     instance,
@@ -36,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.register_cli(commands)
     refetch.register_cli(commands)
     instance.register_cli(commands)
+    cluster.register_cli(commands)
     interactions.register_cli(commands)
     export.register_cli(commands)
     return parser

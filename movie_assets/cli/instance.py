@@ -1,9 +1,9 @@
 """``movie-assets instance init|check``: write ``$DAGSTER_HOME/dagster.yaml`` and check its storage.
 
-``init`` copies the project's ``dagster.yaml``, with PostgreSQL storage when ``DAGSTER_PG_HOST`` is set, checks
-the storage and creates the pools' limit rows (so concurrent first runs never race to create them);
-``check`` only checks. A failure is one line naming the setting to fix (exit 2),
-never the password.
+``init`` copies the project's ``dagster.yaml``, with PostgreSQL storage when ``DAGSTER_PG_HOST`` is set and the
+Celery run launcher when ``DAGSTER_CELERY_BROKER_URL`` is, checks the storage (and the broker) and creates the
+pools' limit rows (so concurrent first runs never race to create them); ``check`` only checks. A failure is
+one line naming the setting to fix (exit 2), never the password.
 """
 
 from __future__ import annotations
@@ -13,8 +13,17 @@ import os
 import sys
 from pathlib import Path
 
-from movie_assets.instance import config, postgres
-from movie_assets.settings import dagster_home_from_env, postgres_selected, postgres_settings_from_env
+from movie_assets.instance import celery, config, postgres
+from movie_assets.lake import Lake, LakeError
+from movie_assets.settings import (
+    DATA_DIR_ENV,
+    celery_broker_from_env,
+    celery_selected,
+    dagster_home_from_env,
+    data_dir_from_env,
+    postgres_selected,
+    postgres_settings_from_env,
+)
 
 
 def _check() -> int:
@@ -25,7 +34,18 @@ def _check() -> int:
     settings = postgres_settings_from_env()
     version = postgres.check_connection(settings)
     print(f"instance storage: PostgreSQL {version} at {settings.where}")
+    if celery_selected():
+        print(f"runs: on Celery workers, broker {celery.check_broker(celery_broker_from_env())}")
     return 0
+
+
+def _prepare_shared_lake() -> None:
+    """Make the lake's ``state/`` folder, by which a worker's runs recognise the shared lake (they refuse an empty
+    folder: an unmounted volume's mount point)."""
+    lake = Lake.at(data_dir_from_env())
+    lake.ensure_writable()
+    lake.state_dir.mkdir(exist_ok=True)
+    print(f"lake: {lake.root.resolve()} (every worker mounts it at {DATA_DIR_ENV}={lake.root})")
 
 
 def _initialize_pools(dagster_home: Path) -> None:
@@ -72,13 +92,18 @@ def instance(args: argparse.Namespace) -> int:
             home = dagster_home_from_env()
             if postgres_selected():
                 postgres_settings_from_env()  # a malformed setting is refused before anything is written
-            written = config.write_instance_yaml(Path(args.base), home, postgres_selected(), os.environ)
+            if celery_selected():
+                celery.check_broker(celery_broker_from_env())
+            written = config.write_instance_yaml(Path(args.base), home, postgres_selected(), os.environ,
+                                                 celery_selected())
             print(f"wrote {written}")
+            if celery_selected():
+                _prepare_shared_lake()
             code = _check()
             _initialize_pools(home)
             return code
         return _check()
-    except (postgres.InstanceSettingsError, ValueError, OSError) as error:
+    except (postgres.InstanceSettingsError, celery.CelerySettingsError, LakeError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

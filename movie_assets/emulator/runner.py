@@ -18,6 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
+from movie_assets.common.network import free_loopback_port
+
 from .catalog import Catalog
 from .options import EmulatorOptions
 from .server import build_app
@@ -172,9 +174,7 @@ class RemoteEmulator:
 def emulator_process(*args: str, startup_timeout: float = 60.0) -> Iterator[RemoteEmulator]:
     """Run ``python -m movie_assets.emulator ARGS`` on a free loopback port in its own process (so it does not
     share the caller's GIL); stop it on exit."""
-    with contextlib.closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_loopback_port()
     process = subprocess.Popen([sys.executable, "-m", "movie_assets.emulator", "--port", str(port), *args],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     emulator = RemoteEmulator(f"http://127.0.0.1:{port}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -286,6 +287,27 @@ class Lake:
         if not self.root.exists():
             return []
         return sweep_stale_temporaries(self.root, skip=[self.posters_dir])
+
+    def holds_a_lake(self) -> bool:
+        """Whether the data root holds a lake already (any of its top folders), as opposed to a missing folder or
+        an empty one (an unmounted volume's mount point)."""
+        return any((self.root / name).is_dir() for name in ("state", "raw", "staging", "processed"))
+
+    def require_existing(self) -> None:
+        """Fail with one line naming ``MOVIE_ASSETS_DATA_DIR`` unless the data root holds a writable lake already:
+        what a run on a cluster worker checks first, so that a worker whose shared volume is not mounted fails its
+        run instead of filling a lake of its own. `ensure_writable` then checks that it can be written."""
+        try:
+            reachable = self.root.is_dir() and self.holds_a_lake()
+        except OSError as exc:  # a stale network mount: EIO, ESTALE, ENOTCONN
+            raise LakeError(f"the lake at MOVIE_ASSETS_DATA_DIR={str(self.root)!r} cannot be read on "
+                            f"{socket.gethostname()} ({exc.strerror or exc}): check the shared volume's mount"
+                            ) from None
+        if not reachable:
+            raise LakeError(f"MOVIE_ASSETS_DATA_DIR={str(self.root)!r} holds no lake on {socket.gethostname()}: mount "
+                            "the shared lake there (or fix MOVIE_ASSETS_DATA_DIR); runs on workers never start an "
+                            "empty lake of their own")
+        self.ensure_writable()
 
     def ensure_writable(self) -> None:
         """Create the data root if needed and fail with a clear message when it cannot be written."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import typing
 from collections.abc import AsyncIterator
 
@@ -14,7 +15,7 @@ from dagster_duckdb import DuckDBResource
 from movie_assets.emulator.connect import open_client
 from movie_assets.lake import Lake
 from movie_assets.lake.languages import LANGUAGES_ENV, parse_languages, record_languages
-from movie_assets.settings import DEFAULT_DATA_DIR, is_set, tmdb_settings_from_env
+from movie_assets.settings import DEFAULT_DATA_DIR, LAKE_MUST_EXIST_ENV, is_set, tmdb_settings_from_env
 from movie_assets.tmdb.client import TMDbClient
 from movie_assets.tmdb.config import TMDbSettings, value_type
 
@@ -83,9 +84,13 @@ class LakeResource(dg.ConfigurableResource):
         return Lake.at(self.data_dir, self.reports_dir)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        """Once per step: clear what a killed step left behind (temporary files, build folders), and record
-        the languages (a change makes the next build rebuild every year with the new columns)."""
+        """Once per step: on a cluster worker, check that the shared lake is there (``MOVIE_ASSETS_LAKE_MUST_EXIST``,
+        set by `movie_assets.wiring.celery.worker_app`); clear what a killed step left behind (temporary files,
+        build folders), and record the languages (a change makes the next build rebuild every year with the new
+        columns)."""
         lake = self.lake()
+        if os.environ.get(LAKE_MUST_EXIST_ENV) == "1":
+            lake.require_existing()
         removed = lake.remove_stale_temporaries()
         if removed and context.log is not None:
             context.log.info(f"removed {len(removed)} temporary files left by killed runs, e.g. {removed[0]}")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from movie_assets.instance import postgres
+from movie_assets.instance import celery, postgres
 from movie_assets.instance.config import instance_config, read_yaml
 from movie_assets.tmdb.config import TMDbSettings
 
@@ -33,13 +33,14 @@ def known_variables() -> set[str]:
 
     names = {f.metadata["env"] for f in TMDbSettings.fields()}
     names |= {v for k, v in vars(settings).items() if k.endswith("_ENV") and isinstance(v, str)}
-    names |= {v for k, v in vars(postgres).items() if k.endswith("_ENV") and isinstance(v, str)}
+    names |= {v for module in (postgres, celery) for k, v in vars(module).items()
+              if k.endswith("_ENV") and isinstance(v, str)}
     return names | {"HF_HUB_OFFLINE", "DAGSTER_HOME"}
 
 
 def test_every_deploy_yaml_parses():
     files = sorted(DEPLOY.rglob("*.yaml"))
-    assert len(files) >= 5
+    assert len(files) >= 4
     for path in files:
         documents = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
         assert documents and all(isinstance(d, dict) for d in documents), path
@@ -50,27 +51,32 @@ def test_the_postgres_instance_file_is_what_instance_init_writes():
     assert read_yaml(DEPLOY / "dagster-postgres.yaml") == expected
 
 
-def test_the_celery_instance_is_the_postgres_one_plus_a_valid_celery_run_launcher():
+def test_the_celery_instance_is_what_instance_init_writes_with_a_broker():
     from dagster._config import validate_config  # the validation Dagster applies when it loads the instance
     from dagster_celery.launcher import CeleryRunLauncher
 
-    celery = read_yaml(DEPLOY / "celery" / "dagster.yaml")
-    launcher = celery.pop("run_launcher")
-    assert celery == read_yaml(DEPLOY / "dagster-postgres.yaml")
-    assert (launcher["module"], launcher["class"]) == ("dagster_celery.launcher", "CeleryRunLauncher")
-    assert importlib.import_module(launcher["module"]).CeleryRunLauncher is CeleryRunLauncher
-    assert validate_config(CeleryRunLauncher.config_type(), launcher["config"]).success
-    worker = read_yaml(DEPLOY / "celery" / "celery.yaml")["execution"]["config"]
-    assert (worker["broker"], worker["backend"]) == (launcher["config"]["broker"], launcher["config"]["backend"])
-    for module in worker["include"]:
-        importlib.import_module(module)
+    env = {"DAGSTER_PG_HOST": "db", "DAGSTER_PG_PORT": "5432", "DAGSTER_PG_USERNAME": "dagster",
+           "DAGSTER_PG_PASSWORD": "secret", "DAGSTER_PG_DB": "dagster",
+           "DAGSTER_CELERY_BROKER_URL": "redis://broker:6379/0", "DAGSTER_CELERY_BACKEND_URL": "redis://broker:6379/1"}
+    written = read_yaml(DEPLOY / "celery" / "dagster.yaml")
+    assert written == instance_config(read_yaml(ROOT / "dagster.yaml"), True, env, use_celery=True)
+    launcher = written.pop("run_launcher")
+    monitoring = written.pop("run_monitoring")
+    postgres_file = read_yaml(DEPLOY / "dagster-postgres.yaml")
+    assert monitoring == {**postgres_file.pop("run_monitoring"), "poll_interval_seconds": 30,
+                          "max_resume_run_attempts": 2}
+    assert written == postgres_file
+    launcher_class = getattr(importlib.import_module(launcher["module"]), launcher["class"])
+    assert issubclass(launcher_class, CeleryRunLauncher) and launcher_class.supports_resume_run
+    assert validate_config(launcher_class.config_type(), launcher["config"]).success
 
 
 @pytest.mark.postgres
 def test_the_celery_instance_loads_against_a_real_server(pg_env, tmp_path, monkeypatch):
     from dagster import DagsterInstance
-    from dagster_celery.launcher import CeleryRunLauncher
     from dagster_postgres import PostgresRunStorage
+
+    from movie_assets.wiring.celery import CeleryRunLauncher
 
     home = tmp_path / "home"
     home.mkdir()
