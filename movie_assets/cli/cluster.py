@@ -65,7 +65,8 @@ def register_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPar
     commands = parser.add_subparsers(dest="cluster_command", required=True)
     up = commands.add_parser("up", help="start everything; the settings for a shell go to <root>/cluster.env")
     up.add_argument("--workers", type=int, default=2, help="Celery workers (default 2)")
-    up.add_argument("--concurrency", type=int, default=1, help="runs at once per worker (default 1)")
+    up.add_argument("--concurrency", type=int, default=2, help="runs at once per worker (default 2: two workers "
+                    "give max_concurrent_runs' 4 slots)")
     up.add_argument("--port", type=int, default=3000, help="the webserver's port (default 3000; 0: no webserver)")
     up.add_argument("--data-dir", default=None, help="the lake (default MOVIE_ASSETS_DATA_DIR, else data/)")
     for command in (up, commands.add_parser("down", help="stop everything it started"),

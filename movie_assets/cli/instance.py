@@ -27,6 +27,11 @@ from movie_assets.settings import (
 
 
 def _check() -> int:
+    if celery_selected():
+        celery_broker_from_env()  # its form, before anything connects
+    if celery_selected() and not postgres_selected():
+        raise celery.CelerySettingsError(f"{celery.BROKER_ENV} is set but {postgres.HOST_ENV} is not: Celery "
+                                         "workers need a shared instance database (PostgreSQL)")
     if not postgres_selected():
         print(f"instance storage: SQLite under {dagster_home_from_env()} (set {postgres.HOST_ENV} for "
               "PostgreSQL)")
@@ -39,13 +44,20 @@ def _check() -> int:
     return 0
 
 
-def _prepare_shared_lake() -> None:
-    """Make the lake's ``state/`` folder, by which a worker's runs recognise the shared lake (they refuse an empty
-    folder: an unmounted volume's mount point)."""
+def _shared_lake(new: bool) -> None:
+    """Say where the shared lake is; with ``new``, start it (its ``state/`` folder, by which a worker's runs
+    recognise a lake: they refuse an empty folder, an unmounted volume's mount point). Without ``new`` nothing is
+    created, so an unmounted volume here never turns into a lake."""
     lake = Lake.at(data_dir_from_env())
-    lake.ensure_writable()
-    lake.state_dir.mkdir(exist_ok=True)
-    print(f"lake: {lake.root.resolve()} (every worker mounts it at {DATA_DIR_ENV}={lake.root})")
+    if new and not lake.holds_a_lake():
+        lake.ensure_writable()
+        lake.state_dir.mkdir(exist_ok=True)
+        print(f"lake: started at {lake.root.resolve()}; every worker mounts it at {DATA_DIR_ENV}={lake.root}")
+    elif lake.holds_a_lake():
+        print(f"lake: {lake.root.resolve()} (every worker mounts it at {DATA_DIR_ENV}={lake.root})")
+    else:
+        print(f"lake: none at {DATA_DIR_ENV}={lake.root} yet; workers refuse runs until it is there (mount the "
+              "shared volume, or start a new lake once: movie-assets instance init --new-lake)")
 
 
 def _initialize_pools(dagster_home: Path) -> None:
@@ -93,12 +105,14 @@ def instance(args: argparse.Namespace) -> int:
             if postgres_selected():
                 postgres_settings_from_env()  # a malformed setting is refused before anything is written
             if celery_selected():
-                celery.check_broker(celery_broker_from_env())
+                url = celery_broker_from_env()  # its form first, then that the instance can be shared, then reach
+                config.instance_config({}, postgres_selected(), os.environ, use_celery=True)
+                celery.check_broker(url)
             written = config.write_instance_yaml(Path(args.base), home, postgres_selected(), os.environ,
                                                  celery_selected())
             print(f"wrote {written}")
             if celery_selected():
-                _prepare_shared_lake()
+                _shared_lake(args.new_lake)
             code = _check()
             _initialize_pools(home)
             return code
@@ -114,6 +128,8 @@ def register_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPar
     commands = parser.add_subparsers(dest="instance_command", required=True)
     init = commands.add_parser("init", help="write $DAGSTER_HOME/dagster.yaml (PostgreSQL when DAGSTER_PG_HOST is set)")
     init.add_argument("--base", default="dagster.yaml", help="the project's instance settings (default dagster.yaml)")
+    init.add_argument("--new-lake", action="store_true", help="with Celery workers: start a new shared lake at "
+                      "MOVIE_ASSETS_DATA_DIR (once, on one machine)")
     init.set_defaults(handler=instance)
     check = commands.add_parser("check", help="connect to the instance storage; one line naming what to fix")
     check.set_defaults(handler=instance)

@@ -85,12 +85,20 @@ def start_postgres(root: Path, port: int) -> PgServer:
     def run(*command: str) -> None:
         subprocess.run([*as_user, *command], check=True, capture_output=True, timeout=120)
 
-    run("sh", "-c", f"umask 077 && printf %s {password} > {pwfile} && mkdir {sockets}")
+    sockets.mkdir()
+    descriptor = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never on a command line (ps)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(password)
+    if as_user:
+        server_user = pwd.getpwnam("postgres")
+        for path in (sockets, pwfile):
+            os.chown(path, server_user.pw_uid, server_user.pw_gid)
     run(str(bindir / "initdb"), "-D", str(data), "-U", "dagster", f"--pwfile={pwfile}", "--auth=scram-sha-256",
         "-E", "UTF8", "--no-sync")
     options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off "
                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
     run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o", options, "start")
+    pwfile.unlink()
     return PgServer("127.0.0.1", port, "dagster", password, root)
 
 

@@ -147,8 +147,10 @@ def up(root: Path, project: Path, data_dir: Path, *, workers: int = 2, concurren
         running = Cluster.load(root).processes()
         if running:
             raise ClusterError(f"a cluster is already up in {root} ({', '.join(running)}): `make cluster-stop` first")
-        shutil.rmtree(root)
-    (root / "logs").mkdir(parents=True)
+        down(root)  # what a crashed one left: its database cluster too
+    for leftover in ("redis", "dagster_home"):  # an old broker's messages must not reach a new instance
+        shutil.rmtree(root / leftover, ignore_errors=True)
+    (root / "logs").mkdir(parents=True, exist_ok=True)
     base = dict(os.environ if env is None else env)
     for name in [k for k in base if k.startswith("DAGSTER_")]:  # the cluster's own instance, broker and home
         del base[name]
@@ -156,6 +158,7 @@ def up(root: Path, project: Path, data_dir: Path, *, workers: int = 2, concurren
     try:
         pg = start_postgres(pg_root, free_loopback_port())
     except BaseException:
+        stop_postgres(pg_root)  # started, then a later step (or pg_ctl's wait) failed
         shutil.rmtree(pg_root, ignore_errors=True)
         raise
     redis_port = free_loopback_port()
@@ -168,7 +171,7 @@ def up(root: Path, project: Path, data_dir: Path, *, workers: int = 2, concurren
         pg.create_database("dagster")
         cluster.redis_pid = start_redis(root / "redis", redis_port)
         cluster.save()
-        init = subprocess.run([_bin("movie-assets"), "instance", "init", "--base",
+        init = subprocess.run([_bin("movie-assets"), "instance", "init", "--new-lake", "--base",
                                str(base_config or project / "dagster.yaml")],
                               env=cluster.env, cwd=cluster.project, capture_output=True, text=True, timeout=300)
         if init.returncode != 0:
@@ -186,7 +189,7 @@ def up(root: Path, project: Path, data_dir: Path, *, workers: int = 2, concurren
 
 def down(root: Path) -> list[str]:
     """Stop what the cluster recorded in ``root`` started (workers first, PostgreSQL last) and delete the database
-    cluster; the roles stopped. The lake and the logs stay."""
+    cluster, the broker's data and the instance folder; the roles stopped. The lake and the logs stay."""
     cluster = Cluster.load(root.resolve())
     stopped = []
     for name, pid in list(cluster.workers.items()):
@@ -200,7 +203,10 @@ def down(root: Path) -> list[str]:
     stop_postgres(cluster.pg_root)
     shutil.rmtree(cluster.pg_root, ignore_errors=True)
     stopped.append("postgres")
+    for leftover in ("redis", "dagster_home"):  # the instance is gone with its database: so are its messages
+        shutil.rmtree(cluster.root / leftover, ignore_errors=True)
     (cluster.root / STATE_FILE).unlink(missing_ok=True)
+    (cluster.root / ENV_FILE).unlink(missing_ok=True)
     return stopped
 
 

@@ -58,15 +58,28 @@ def shown(url: str) -> str:
 
 
 def broker_url(env: Mapping[str, str]) -> str:
-    """``DAGSTER_CELERY_BROKER_URL``, checked for form; `CelerySettingsError` naming it otherwise."""
-    raw = env.get(BROKER_ENV) or ""
+    """``DAGSTER_CELERY_BROKER_URL``, checked for form (and ``DAGSTER_CELERY_BACKEND_URL`` with it);
+    `CelerySettingsError` naming the variable otherwise. The values are never echoed: a URL holds a password."""
+    url = _url(env, BROKER_ENV, "a broker URL such as redis://host:6379/0")
+    backend = _url(env, BACKEND_ENV, "a result backend URL such as redis://host:6379/1") if (
+        env.get(BACKEND_ENV) or "").strip() else None
+    if backend is None and not url.startswith(("redis://", "rediss://")):
+        raise CelerySettingsError(f"{BROKER_ENV} is not a Redis URL, and Celery keeps no results in that broker: "
+                                  f"set {BACKEND_ENV} (Redis, or a database: db+postgresql://...)")
+    if backend is not None and backend.startswith("rpc://"):
+        raise CelerySettingsError(f"{BACKEND_ENV} is rpc://, which only the sender of a task can read: the daemon "
+                                  "could not see a run's task state; use Redis or a database")
+    return url
+
+
+def _url(env: Mapping[str, str], name: str, example: str) -> str:
+    raw = env.get(name) or ""
     url = raw.strip()
     if url != raw:
-        raise CelerySettingsError(f"{BROKER_ENV} has blanks around its value: Dagster reads the variable as it "
-                                  "is; remove them")
+        raise CelerySettingsError(f"{name} has blanks around its value: Dagster reads the variable as it is; "
+                                  "remove them")
     if "://" not in url:
-        raise CelerySettingsError(f"{BROKER_ENV} must be a broker URL such as redis://host:6379/0, got "
-                                  f"{shown(url)!r}")
+        raise CelerySettingsError(f"{name} must be {example}")
     return url
 
 

@@ -1,14 +1,18 @@
-"""Runs on Celery workers: dagster-celery's `CeleryRunLauncher`, with a health check that notices a lost worker,
-and the Celery app the workers run (``celery -A movie_assets.wiring.celery_worker worker``).
+"""Runs on Celery workers: dagster-celery's `CeleryRunLauncher`, with a health check that notices a lost worker and
+a terminate that stops the run, and the Celery app the workers run (``celery -A movie_assets.wiring.celery_worker
+worker``).
 
-The daemon dequeues a run and sends it to the broker; one worker process executes the whole run (the job's own
-executor runs its steps there). dagster-celery's health check reads only the task's state in the result backend,
-and a worker killed with its run (a machine lost, SIGKILL, the OOM killer) leaves that state at ``STARTED``
-forever: run monitoring would wait for ever. Here a ``STARTED`` (or vanished) task is also asked for at the worker
-that holds it (Celery's ``inspect query_task`` broadcast); a worker that answers none of `LOST_AFTER_CHECKS`
-checks in a row is reported FAILED, and run monitoring resumes the run on another worker
-(``run_monitoring.max_resume_run_attempts``). A broker that cannot be reached raises: the monitor tries again on
-its next pass, and nothing is decided from silence on a dead broker.
+The daemon dequeues a run and sends it to the broker. A worker thread takes the message and starts the run as its
+own process, ``dagster api execute_run`` (what Dagster's default launcher starts too); the job's executor runs the
+steps below it. The worker's main process stays free to answer the broker: the health checks, and terminate, which
+sends the run process SIGINT (Dagster's run worker stops its steps and marks the run canceled).
+
+dagster-celery's health check reads only the task's state in the result backend, and a worker killed with its run (a
+machine lost, SIGKILL) leaves that state at ``STARTED`` for ever: run monitoring would wait for ever. Here a started
+task is also asked for at the worker holding it (Celery's ``inspect query_task``); a worker that answers no check
+for `LOST_AFTER_SECONDS` (and at least `LOST_AFTER_CHECKS` checks) is reported FAILED, and run monitoring resumes
+the run on another worker (``run_monitoring.max_resume_run_attempts``). A task still waiting in the broker for a
+free worker is not a lost one; a broker that cannot be reached raises, and the monitor asks again on its next pass.
 
 The workers read the broker, the result backend and the Celery settings from the same ``run_launcher`` block of
 ``$DAGSTER_HOME/dagster.yaml`` as the daemon, so the two sides cannot disagree.
@@ -17,64 +21,93 @@ The workers read the broker, the result backend and the Celery settings from the
 from __future__ import annotations
 
 import os
-from collections import defaultdict
+import signal
+import subprocess
+import sys
+import threading
+import time
 
 import dagster as dg
 from celery.signals import task_prerun
+from celery.worker.control import control_command
 from dagster._core.launcher import CheckRunHealthResult, ResumeRunContext, WorkerStatus
-from dagster._grpc.types import ResumeRunArgs
-from dagster._serdes import pack_value, unpack_value
-from dagster_celery.config import TASK_RESUME_JOB_NAME
+from dagster._grpc.types import ExecuteRunArgs, ResumeRunArgs
+from dagster._serdes import pack_value, serialize_value, unpack_value
+from dagster_celery.config import TASK_EXECUTE_JOB_NAME, TASK_RESUME_JOB_NAME
 from dagster_celery.launcher import CeleryRunLauncher as _DagsterCeleryRunLauncher
 from dagster_celery.tags import DAGSTER_CELERY_TASK_ID_TAG
-from dagster_celery.tasks import create_execute_job_task, create_resume_job_task, create_task
 
 from movie_assets.settings import LAKE_MUST_EXIST_ENV
 
-# Consecutive unanswered checks before a worker counts as lost. One miss can be a busy broker or a worker busy
-# accepting a task; a false "lost" would start a second run worker beside a live one.
+# A worker is lost when it has answered no health check for this long, over at least this many checks. One miss
+# can be a broker restarting (its broadcasts are lost while workers reconnect); a false "lost" would start a second
+# run worker beside a live one.
+LOST_AFTER_SECONDS = 45.0
 LOST_AFTER_CHECKS = 2
 # Seconds a worker has to answer one ``query_task`` broadcast.
 INSPECT_TIMEOUT_SECONDS = 5.0
 # The run tag naming the Celery worker (``name@host``) that executes the run (its latest one, after a resume).
 WORKER_TAG = "movie_assets/celery_worker"
+TERMINATE_COMMAND = "terminate_dagster_run"
+
+# The run processes this worker started, by run id (read by the terminate command, in the worker's main process).
+_RUN_PROCESSES: dict[str, subprocess.Popen] = {}
+_RUN_PROCESSES_LOCK = threading.Lock()
 
 
 class CeleryRunLauncher(_DagsterCeleryRunLauncher):
-    """dagster-celery's run launcher whose health check asks the worker holding a run whether it still holds it.
+    """dagster-celery's run launcher whose health check asks the worker holding a run whether it still holds it,
+    whose resume works, and whose terminate stops the run's process.
 
     Configured as dagster-celery's (``broker``, ``backend``, ``default_queue``, ``config_source``); see the module
     docstring for why."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._misses: defaultdict[str, int] = defaultdict(int)
+        self._first_miss: dict[str, tuple[float, int]] = {}
 
     def check_run_worker_health(self, run: dg.DagsterRun) -> CheckRunHealthResult:
         task_id = run.tags.get(DAGSTER_CELERY_TASK_ID_TAG)
-        if task_id is None:
-            return CheckRunHealthResult(WorkerStatus.UNKNOWN, "the run has no Celery task id yet")
+        if task_id is None:  # between the message sent and its id tagged: a fast worker may have started the run
+            return CheckRunHealthResult(WorkerStatus.RUNNING, "the run's Celery task id is not recorded yet")
         result = self.celery.AsyncResult(task_id)
         state = result.state
-        if state in ("SUCCESS", "FAILURE"):
-            self._misses.pop(run.run_id, None)
-            return (CheckRunHealthResult(WorkerStatus.SUCCESS) if state == "SUCCESS"
-                    else CheckRunHealthResult(WorkerStatus.FAILED, "Celery task failed."))
-        holder = result.info.get("hostname") if state == "STARTED" and isinstance(result.info, dict) else None
+        if state == "FAILURE":
+            self._first_miss.pop(run.run_id, None)
+            return CheckRunHealthResult(WorkerStatus.FAILED, "Celery task failed.")
+        if state == "PENDING":  # in the broker, waiting for a free worker (a resumed run, a full cluster)
+            return CheckRunHealthResult(WorkerStatus.RUNNING, f"task {task_id} waits in the broker for a worker")
+        if state == "SUCCESS":
+            current = self._instance.get_run_by_id(run.run_id)
+            if current is None or current.is_finished:
+                self._first_miss.pop(run.run_id, None)
+                return CheckRunHealthResult(WorkerStatus.SUCCESS)
+            holder = None  # a second delivery of the message ended at once; whoever runs the run is asked below
+        else:
+            holder = result.info.get("hostname") if isinstance(result.info, dict) else None
         if self._held(task_id, holder):
-            self._misses.pop(run.run_id, None)
+            self._first_miss.pop(run.run_id, None)
             return CheckRunHealthResult(WorkerStatus.RUNNING)
-        if self.celery.AsyncResult(task_id).state in ("SUCCESS", "FAILURE"):  # finished while we asked
-            return self.check_run_worker_health(run)
-        self._misses[run.run_id] += 1
-        misses = self._misses[run.run_id]
+        return self._missed(run.run_id, task_id, holder, state)
+
+    def _missed(self, run_id: str, task_id: str, holder: str | None, state: str) -> CheckRunHealthResult:
+        now = time.monotonic()
+        since, checks = self._first_miss.get(run_id, (now, 0))
+        self._first_miss[run_id] = (since, checks + 1)
         who = f"Celery worker {holder}" if holder else "no Celery worker"
-        if misses < LOST_AFTER_CHECKS:
-            return CheckRunHealthResult(WorkerStatus.RUNNING, f"{who} did not answer for task {task_id} "
-                                        f"({misses} of {LOST_AFTER_CHECKS} checks)")
-        self._misses.pop(run.run_id, None)
-        return CheckRunHealthResult(WorkerStatus.FAILED, f"{who} holds task {task_id} (state {state}; "
-                                    f"{LOST_AFTER_CHECKS} checks unanswered): the run's worker is lost")
+        if checks + 1 < LOST_AFTER_CHECKS or now - since < LOST_AFTER_SECONDS:
+            return CheckRunHealthResult(WorkerStatus.RUNNING, f"{who} answered for task {task_id} "
+                                        f"({checks + 1} checks unanswered over {now - since:.0f} s)")
+        del self._first_miss[run_id]
+        return CheckRunHealthResult(WorkerStatus.FAILED, f"{who} holds task {task_id} (state {state}; no answer "
+                                    f"for {now - since:.0f} s): the run's worker is lost")
+
+    def _held(self, task_id: str, holder: str | None) -> bool:
+        """Whether a worker (``holder`` only, when known) reports ``task_id`` as active or reserved."""
+        inspect = self.celery.control.inspect(destination=[holder] if holder else None,
+                                              timeout=INSPECT_TIMEOUT_SECONDS, limit=1 if holder else None)
+        replies = inspect.query_task(task_id) or {}
+        return any(task_id in (tasks or {}) for tasks in replies.values())
 
     def resume_run(self, context: ResumeRunContext) -> None:
         """Free the pool slots the lost worker's steps held, then send the run's resume task to the broker.
@@ -87,16 +120,49 @@ class CeleryRunLauncher(_DagsterCeleryRunLauncher):
         self._instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         args = ResumeRunArgs(job_origin=run.job_code_origin, run_id=run.run_id,
                              instance_ref=self._instance.get_ref(), set_exit_code_on_failure=True)
-        task = create_resume_job_task(self.celery)
-        self._launch_celery_task_run(run=run, task_signature=task.si(resume_job_args_packed=pack_value(args)),
-                                     routing_key=TASK_RESUME_JOB_NAME)
+        self._launch_celery_task_run(run=run, task_signature=self.celery.signature(
+            TASK_RESUME_JOB_NAME, kwargs={"resume_job_args_packed": pack_value(args)}, immutable=True),
+            routing_key=TASK_RESUME_JOB_NAME)
 
-    def _held(self, task_id: str, holder: str | None) -> bool:
-        """Whether a worker (``holder`` only, when known) reports ``task_id`` as active or reserved."""
-        inspect = self.celery.control.inspect(destination=[holder] if holder else None,
-                                              timeout=INSPECT_TIMEOUT_SECONDS)
-        replies = inspect.query_task(task_id) or {}
-        return any(task_id in (tasks or {}) for tasks in replies.values())
+    def terminate(self, run_id: str) -> bool:
+        """Withdraw the run's message if no worker took it yet, and ask the worker running it to interrupt it
+        (dagster-celery's ``revoke(terminate=True)`` would kill the worker's pool process, not the run)."""
+        run = self._instance.get_run_by_id(run_id)
+        if run is None or DAGSTER_CELERY_TASK_ID_TAG not in run.tags:
+            return False
+        self._instance.report_engine_event("Asking the run's Celery worker to stop it.", run, cls=self.__class__)
+        self.celery.control.revoke(run.tags[DAGSTER_CELERY_TASK_ID_TAG])
+        holder = run.tags.get(WORKER_TAG)
+        replies = self.celery.control.broadcast(TERMINATE_COMMAND, arguments={"run_id": run_id}, reply=True,
+                                                timeout=INSPECT_TIMEOUT_SECONDS,
+                                                destination=[holder] if holder else None)
+        return any(answer.get("ok") for reply in replies or [] for answer in reply.values())
+
+
+@control_command(args=[("run_id", str)], signature="<run_id>")
+def terminate_dagster_run(state, run_id: str) -> dict:
+    """Send SIGINT to this worker's process of run ``run_id``: Dagster stops its steps and marks it canceled."""
+    with _RUN_PROCESSES_LOCK:
+        process = _RUN_PROCESSES.get(run_id)
+    if process is None or process.poll() is not None:
+        return {"ok": False}
+    process.send_signal(signal.SIGINT)
+    return {"ok": True}
+
+
+def _run_process(command: str, args: ExecuteRunArgs | ResumeRunArgs) -> int:
+    """Run ``dagster api <command>`` for ``args``' run in its own process, on this worker's instance
+    (``$DAGSTER_HOME``), and wait for it; its exit status."""
+    local = type(args)(job_origin=args.job_origin, run_id=args.run_id, instance_ref=None,
+                       set_exit_code_on_failure=True)
+    process = subprocess.Popen([sys.executable, "-m", "dagster", "api", command, serialize_value(local)])
+    with _RUN_PROCESSES_LOCK:
+        _RUN_PROCESSES[args.run_id] = process
+    try:
+        return process.wait()
+    finally:
+        with _RUN_PROCESSES_LOCK:
+            _RUN_PROCESSES.pop(args.run_id, None)
 
 
 def _tag_run_with_worker(task=None, kwargs=None, **_: object) -> None:
@@ -121,8 +187,9 @@ def _tag_run_with_worker(task=None, kwargs=None, **_: object) -> None:
 
 
 def worker_app():
-    """The Celery app of a worker: dagster-celery's tasks, with the broker, backend and settings of the instance's
-    run launcher (``$DAGSTER_HOME/dagster.yaml``)."""
+    """The Celery app of a worker: the execute and resume tasks dagster-celery's launcher sends (each runs its run
+    as a process of its own), with the broker, backend and settings of the instance's run launcher
+    (``$DAGSTER_HOME/dagster.yaml``)."""
     from dagster_celery.make_app import make_app
 
     with dg.DagsterInstance.get() as instance:
@@ -131,9 +198,15 @@ def worker_app():
             raise RuntimeError(f"$DAGSTER_HOME/dagster.yaml ({instance.root_directory}) has no Celery run launcher: "
                                "run `movie-assets instance init` with DAGSTER_CELERY_BROKER_URL set")
         app = make_app(launcher.app_args())
-    create_task(app)
-    create_execute_job_task(app)
-    create_resume_job_task(app)
+
+    @app.task(name=TASK_EXECUTE_JOB_NAME, track_started=True)
+    def execute_job(execute_job_args_packed) -> int:
+        return _run_process("execute_run", unpack_value(execute_job_args_packed, as_type=ExecuteRunArgs))
+
+    @app.task(name=TASK_RESUME_JOB_NAME, track_started=True)
+    def resume_job(resume_job_args_packed) -> int:
+        return _run_process("resume_run", unpack_value(resume_job_args_packed, as_type=ResumeRunArgs))
+
     task_prerun.connect(_tag_run_with_worker, weak=False)
     # Runs executed here need the shared lake mounted where MOVIE_ASSETS_DATA_DIR points; a worker never creates an
     # empty lake of its own (an unmounted volume's empty folder would take the run's writes otherwise).

@@ -183,14 +183,14 @@ def test_the_workers_kept_the_shared_rate(cluster, emulator):
     assert stats["by_path"].get("movie", 0) > 0
 
 
+PUBLISHED = ("movies_parquet", "embeddings_parquet", "poster_embeddings_parquet")
+
+
 def _year_files(lake: Path) -> dict[str, str]:
-    """sha256 of every file under the lake's published year partitions (movies and both embeddings)."""
-    found = {}
-    for path in sorted((lake / "processed").rglob("*.parquet")):
-        relative = path.relative_to(lake).as_posix()
-        if "year=" in relative:
-            found[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return found
+    """sha256 of each year file of the published datasets (movies, text and poster vectors), by dataset/year/name
+    (``movies_parquet`` is a link to its current generation: read through it)."""
+    return {f"{dataset}/{path.parent.name}/{path.name}": hashlib.sha256(path.read_bytes()).hexdigest()
+            for dataset in PUBLISHED for path in sorted((lake / "processed" / dataset).glob("year=*/*.parquet"))}
 
 
 def test_the_lake_equals_a_single_process_build_of_the_same_years(cluster, emulator, tmp_path):
@@ -206,9 +206,25 @@ def test_the_lake_equals_a_single_process_build_of_the_same_years(cluster, emula
                                     capture_output=True, text=True, timeout=600)
             assert result.returncode == 0, result.stderr[-3000:]
     reference, clustered = _year_files(tmp_path / "lake"), _year_files(cluster.data_dir)
-    assert all(any(f"movies_parquet/year={year}/" in p for p in reference) for year in YEARS), sorted(reference)
-    assert len({p.split("/")[1] for p in reference}) >= 3, sorted(reference)  # movies, text and poster vectors
+    assert {p.rsplit("/", 1)[0] for p in reference} == {f"{d}/year={y}" for d in PUBLISHED for y in YEARS}
     assert clustered == reference
+
+
+def test_terminate_stops_the_run_and_leaves_the_worker_up(cluster):
+    """Terminate (the UI's button: the run coordinator's cancel_run) interrupts the run's process on its worker:
+    the run ends CANCELED, and the worker takes the next run."""
+    dagster(cluster, "job", "launch", "-j", "ingest_job", "--tags", '{"dagster/partition": "2023"}')
+    with instance_of(cluster) as instance:
+        def running():
+            return next((r for r in instance.get_runs() if r.tags.get("dagster/partition") == "2023"
+                         and r.status.value == "STARTED" and step_started(instance, r, "discover_movies")), None)
+
+        run = wait_for(running, 240, "the 2023 run", cluster)
+        instance.run_coordinator.cancel_run(run.run_id)
+        ended = wait_for(lambda: instance.get_run_by_id(run.run_id).status.value in TERMINAL
+                         and instance.get_run_by_id(run.run_id), 120, "the canceled run", cluster)
+        assert ended.status.value == "CANCELED"
+        assert set(cluster.workers) <= {name.split(" ")[-1] for name in cluster.processes()}
 
 
 def test_a_worker_without_the_lake_fails_its_run_naming_the_setting(cluster, tmp_path):

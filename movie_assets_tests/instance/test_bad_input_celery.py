@@ -1,6 +1,7 @@
 """Bad-input catalogue, part 4b: runs on Celery workers (part 4: `test_bad_input_instance.py`).
 
-Kinds: 1 a broker URL that is not a URL, 2 a broker nothing answers (its password never shown), 3 a broker without
+Kinds: 1 a broker or backend URL that is not a URL (or has blanks, or cannot work: a non-Redis broker with no
+backend, an ``rpc://`` backend), 2 a broker nothing answers (its password never shown), 3 a broker without
 PostgreSQL (a Celery cluster needs a shared instance), 4 a worker started on an instance without a Celery launcher,
 5 a worker's lake that is not there (a missing folder, an unmounted volume's empty mount point). Each ends in one
 line naming the variable or command to fix; earlier good output (``$DAGSTER_HOME/dagster.yaml``) stays untouched.
@@ -40,10 +41,24 @@ def one_error_line(output: str) -> str:
     return lines[0]
 
 
-def test_a_broker_url_that_is_not_a_url_names_the_setting(monkeypatch, capsys, tmp_path):
-    code, output = run_init(monkeypatch, capsys, tmp_path, {celery.BROKER_ENV: "localhost:6379"})
-    assert code == 2 and "DAGSTER_CELERY_BROKER_URL must be a broker URL" in one_error_line(output)
+@pytest.mark.parametrize(("env", "message"), [
+    ({celery.BROKER_ENV: f"redis:/:{SECRET}@localhost:6379"}, "DAGSTER_CELERY_BROKER_URL must be a broker URL"),
+    ({celery.BROKER_ENV: " redis://localhost:6379/0"}, "DAGSTER_CELERY_BROKER_URL has blanks"),
+    ({celery.BROKER_ENV: "amqp://guest@localhost//"}, "set DAGSTER_CELERY_BACKEND_URL"),
+    ({celery.BROKER_ENV: "redis://localhost:6379/0", celery.BACKEND_ENV: "rpc://"}, "only the sender of a task"),
+    ({celery.BROKER_ENV: "redis://localhost:6379/0", celery.BACKEND_ENV: "localhost"},
+     "DAGSTER_CELERY_BACKEND_URL must be a result backend URL"),
+    ({celery.BROKER_ENV: "redis://localhost:6379/0"}, "DAGSTER_PG_HOST is not"),
+], ids=["not a url", "blanks", "amqp without a backend", "rpc backend", "backend not a url", "no postgres"])
+def test_celery_settings_that_cannot_work_name_the_setting(monkeypatch, capsys, tmp_path, env, message):
+    code, output = run_init(monkeypatch, capsys, tmp_path, env)
+    assert code == 2 and message in one_error_line(output)
+    assert SECRET not in output
     assert not (tmp_path / "home" / "dagster.yaml").exists()
+    monkeypatch.delenv("DAGSTER_HOME")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["instance", "check"]) == 2 and message in one_error_line(capsys.readouterr().err)
 
 
 def test_a_broker_nothing_answers_is_one_line_without_its_password(monkeypatch, capsys, tmp_path):
@@ -51,7 +66,7 @@ def test_a_broker_nothing_answers_is_one_line_without_its_password(monkeypatch, 
     home.mkdir()
     (home / "dagster.yaml").write_text("# the good one\n")
     url = f"redis://:{SECRET}@127.0.0.1:{free_port()}/0"
-    code, output = run_init(monkeypatch, capsys, tmp_path, {celery.BROKER_ENV: url})
+    code, output = run_init(monkeypatch, capsys, tmp_path, {celery.BROKER_ENV: url, postgres.HOST_ENV: "127.0.0.1"})
     line = one_error_line(output)
     assert code == 2 and "cannot reach the Celery broker at redis://" in line and "DAGSTER_CELERY_BROKER_URL" in line
     assert SECRET not in output
