@@ -49,6 +49,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "posters": ("bench_posters.py", [], ["--quick"]),
     # 25M synthetic interactions over a 60k-movie lake (ml-25m's size): the dataset build (~15 min); quick: 1M / 6k
     "recsys": ("bench_recsys.py", [], ["--quick"]),
+    # four years of ingest_job + embeddings_job on a local Celery cluster, 1 worker vs 2, interleaved (~15 min)
+    "cluster": ("bench_cluster.py", [], ["--quick"]),
 }
 
 
@@ -113,6 +115,14 @@ HEADLINES = [
              "recsys_build", "build_seconds", full_only=True),
     Headline("recsys_build_peak_rss_mb_25m", "peak RSS of that build, MiB", "≤ 4096", lambda v: v <= 4096,
              "recsys_build", "build_peak_rss_mb", full_only=True),
+    Headline("cluster_one_over_two_workers", "four-year backfill of ingest_job + embeddings_job on Celery: wall time "
+             "with 1 worker ÷ with 2 (one machine, 2 cores, interleaved rounds)", "report (≥ 1)", lambda v: v >= 1,
+             "cluster_backfill", "one_over_two_workers_median"),
+    Headline("cluster_broker_hop_s", "seconds from a run's message sent to the broker to a worker taking it (median)",
+             "report", lambda v: True, "cluster_backfill", "broker_hop_s_median"),
+    Headline("cluster_instance_writes_s_per_run", "seconds a run spends writing its events to PostgreSQL (event "
+             "records × one write, median)", "report", lambda v: True, "cluster_backfill",
+             "instance_writes_s_per_run"),
     Headline("full_catalog_movies", "movies harvested by the full-catalog run", "≈ 1.19M",
              lambda v: v >= 1_000_000, "scale_catalog", "movies", full_only=True),
     Headline("full_catalog_peak_rss_mb", "peak RSS of the full-catalog run, MiB", "< 1024", lambda v: v < 1024,

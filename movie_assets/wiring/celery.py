@@ -130,13 +130,20 @@ class CeleryRunLauncher(_DagsterCeleryRunLauncher):
         run = self._instance.get_run_by_id(run_id)
         if run is None or DAGSTER_CELERY_TASK_ID_TAG not in run.tags:
             return False
-        self._instance.report_engine_event("Asking the run's Celery worker to stop it.", run, cls=self.__class__)
+        # CANCELING first, as Dagster's own launchers do: the interrupted run worker reads it to end the run
+        # CANCELED (otherwise it takes the interrupt for a lost worker and waits to be resumed).
+        self._instance.report_run_canceling(run)
         self.celery.control.revoke(run.tags[DAGSTER_CELERY_TASK_ID_TAG])
         holder = run.tags.get(WORKER_TAG)
         replies = self.celery.control.broadcast(TERMINATE_COMMAND, arguments={"run_id": run_id}, reply=True,
                                                 timeout=INSPECT_TIMEOUT_SECONDS,
                                                 destination=[holder] if holder else None)
-        return any(answer.get("ok") for reply in replies or [] for answer in reply.values())
+        stopped = any(answer.get("ok") for reply in replies or [] for answer in reply.values())
+        self._instance.report_engine_event(
+            f"Asked Celery worker {holder} to stop the run." if stopped else
+            "No Celery worker runs this run now: run monitoring marks it canceled after cancel_timeout_seconds.",
+            run, cls=self.__class__)
+        return stopped
 
 
 @control_command(args=[("run_id", str)], signature="<run_id>")

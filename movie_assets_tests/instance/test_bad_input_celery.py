@@ -3,8 +3,9 @@
 Kinds: 1 a broker or backend URL that is not a URL (or has blanks, or cannot work: a non-Redis broker with no
 backend, an ``rpc://`` backend), 2 a broker nothing answers (its password never shown), 3 a broker without
 PostgreSQL (a Celery cluster needs a shared instance), 4 a worker started on an instance without a Celery launcher,
-5 a worker's lake that is not there (a missing folder, an unmounted volume's empty mount point). Each ends in one
-line naming the variable or command to fix; earlier good output (``$DAGSTER_HOME/dagster.yaml``) stays untouched.
+5 a worker's lake that is not there (a missing folder, an unmounted volume's empty mount point), 6 cluster
+commands with no cluster started. Each ends in one line naming the variable or command to fix; earlier good output
+(``$DAGSTER_HOME/dagster.yaml``) stays untouched.
 """
 
 from __future__ import annotations
@@ -119,3 +120,9 @@ def test_the_lake_resource_checks_the_lake_only_on_a_worker(tmp_path, monkeypatc
     monkeypatch.setenv("MOVIE_ASSETS_LAKE_MUST_EXIST", "1")
     with pytest.raises(LakeError, match="holds no lake"):
         resource.setup_for_execution(dg.build_init_resource_context())
+
+
+def test_cluster_commands_without_a_cluster_say_how_to_start_one(tmp_path, capsys):
+    for command in ("status", "down"):
+        assert main(["cluster", "--root", str(tmp_path / "none"), command]) == 2
+        assert "no cluster recorded" in one_error_line(capsys.readouterr().err)
