@@ -118,8 +118,9 @@ HEADLINES = [
     Headline("cluster_one_over_two_workers", "four-year backfill of ingest_job + embeddings_job on Celery: wall time "
              "with 1 worker ÷ with 2 (one machine, 2 cores, interleaved rounds)", "report (≥ 1)", lambda v: v >= 1,
              "cluster_backfill", "one_over_two_workers_median"),
-    Headline("cluster_broker_hop_s", "seconds from a run's message sent to the broker to a worker taking it (median)",
-             "report", lambda v: True, "cluster_backfill", "broker_hop_s_median"),
+    Headline("cluster_broker_hop_s", "seconds from a run's message sent to the broker to a free worker taking it "
+             "(the fastest run's; the median includes waiting for a free worker)", "report", lambda v: True,
+             "cluster_backfill", "broker_hop_s_min"),
     Headline("cluster_instance_writes_s_per_run", "seconds a run spends writing its events to PostgreSQL (event "
              "records × one write, median)", "report", lambda v: True, "cluster_backfill",
              "instance_writes_s_per_run"),
