@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 from aiohttp import web
 
@@ -49,3 +51,33 @@ def rate_limited_once(headers: Callable[[float], dict]) -> tuple[list[float], ob
         return web.json_response(EMPTY_PAGE)
 
     return calls, handler
+
+
+@contextlib.contextmanager
+def instance_of(env: dict[str, str]) -> Iterator:
+    """A `DagsterInstance` on ``env``'s ``$DAGSTER_HOME`` and ``DAGSTER_*`` settings (Dagster reads the variables
+    when it builds the storage, so they are set for the duration)."""
+    from dagster import DagsterInstance
+
+    saved = dict(os.environ)
+    os.environ.update({k: v for k, v in env.items() if k.startswith("DAGSTER_")})
+    try:
+        with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+            yield instance
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def wait_for(condition: Callable, timeout: float, what: str, logs: Path | None = None):
+    """``condition()``'s first true value, asked every second; after ``timeout`` seconds an AssertionError with
+    the tail of ``logs`` (a log file, or a folder of ``*.log`` files)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(1.0)
+    files = sorted(logs.glob("*.log")) if logs is not None and logs.is_dir() else [logs] if logs else []
+    tails = "\n".join(f"--- {f.name}\n{f.read_text(errors='replace')[-3000:]}" for f in files if f.exists())
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{tails}")

@@ -29,9 +29,7 @@ from movie_assets.settings import (
 def _check() -> int:
     if celery_selected():
         celery_broker_from_env()  # its form, before anything connects
-    if celery_selected() and not postgres_selected():
-        raise celery.CelerySettingsError(f"{celery.BROKER_ENV} is set but {postgres.HOST_ENV} is not: Celery "
-                                         "workers need a shared instance database (PostgreSQL)")
+        celery.require_shared_instance(postgres_selected())
     if not postgres_selected():
         print(f"instance storage: SQLite under {dagster_home_from_env()} (set {postgres.HOST_ENV} for "
               "PostgreSQL)")
@@ -106,7 +104,7 @@ def instance(args: argparse.Namespace) -> int:
                 postgres_settings_from_env()  # a malformed setting is refused before anything is written
             if celery_selected():
                 url = celery_broker_from_env()  # its form first, then that the instance can be shared, then reach
-                config.instance_config({}, postgres_selected(), os.environ, use_celery=True)
+                celery.require_shared_instance(postgres_selected())
                 celery.check_broker(url)
             written = config.write_instance_yaml(Path(args.base), home, postgres_selected(), os.environ,
                                                  celery_selected())

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from movie_assets.cluster.postgres import start_postgres, stop_postgres
 from movie_assets.cluster.processes import is_alive, kill_group, start_process, stop_group
-from movie_assets.cluster.redis import start_redis, wait_for_redis
+from movie_assets.cluster.redis import start_redis
 from movie_assets.common.network import free_loopback_port
 from movie_assets.instance.celery import QUEUE
 from movie_assets.lake.files import write_text_atomic
@@ -208,10 +208,6 @@ def down(root: Path) -> list[str]:
     (cluster.root / STATE_FILE).unlink(missing_ok=True)
     (cluster.root / ENV_FILE).unlink(missing_ok=True)
     return stopped
-
-
-def wait_for_broker(cluster: Cluster, timeout: float = 30.0) -> None:
-    wait_for_redis(cluster.redis_port, timeout)
 
 
 def _bin(name: str) -> str:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from movie_assets.instance import postgres
+
 BROKER_ENV = "DAGSTER_CELERY_BROKER_URL"
 BACKEND_ENV = "DAGSTER_CELERY_BACKEND_URL"
 QUEUE = "dagster"
@@ -43,6 +45,13 @@ RUN_MONITORING: dict[str, Any] = {"poll_interval_seconds": 30, "max_resume_run_a
 
 class CelerySettingsError(ValueError):
     """The Celery settings are unusable: the message names the variable and holds no password."""
+
+
+def require_shared_instance(use_postgres: bool) -> None:
+    """`CelerySettingsError` unless the instance is on PostgreSQL: SQLite files cannot be shared by machines."""
+    if not use_postgres:
+        raise CelerySettingsError(f"{BROKER_ENV} is set but {postgres.HOST_ENV} is not: Celery workers need a "
+                                  "shared instance database (PostgreSQL)")
 
 
 def is_selected(env: Mapping[str, str]) -> bool:

@@ -28,9 +28,7 @@ def instance_config(base: Mapping[str, Any], use_postgres: bool,
     if use_postgres:
         config["storage"] = postgres.storage_config(env)
     if use_celery:
-        if not use_postgres:
-            raise celery.CelerySettingsError(f"{celery.BROKER_ENV} is set but {postgres.HOST_ENV} is not: Celery "
-                                             "workers need a shared instance database (PostgreSQL)")
+        celery.require_shared_instance(use_postgres)
         config["run_launcher"] = celery.launcher_config(env or {})
         config["run_monitoring"] = {**dict(config.get("run_monitoring") or {}), **{
             key: value for key, value in celery.RUN_MONITORING.items()

@@ -29,6 +29,7 @@ from movie_assets.cluster import topology
 from movie_assets.cluster.postgres import pg_bindir
 from movie_assets.cluster.redis import redis_binary
 from movie_assets.emulator.runner import RemoteEmulator, emulator_process
+from movie_assets_tests.helpers import instance_of, wait_for
 
 pytestmark = [pytest.mark.celery, pytest.mark.slow]
 
@@ -86,36 +87,10 @@ def cluster(emulator, tmp_path_factory) -> Iterator[topology.Cluster]:
             topology.down(started.root)
 
 
-@contextlib.contextmanager
-def instance_of(cluster: topology.Cluster) -> Iterator:
-    from dagster import DagsterInstance
-
-    saved = dict(os.environ)
-    os.environ.update({k: v for k, v in cluster.env.items() if k.startswith("DAGSTER_")})
-    try:
-        with DagsterInstance.from_config(cluster.env["DAGSTER_HOME"]) as instance:
-            yield instance
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def dagster(cluster: topology.Cluster, *args: str) -> None:
     result = subprocess.run([str(BIN / "dagster"), *args, "-w", "workspace.yaml"], env=cluster.env, cwd=ROOT,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-
-
-def wait_for(condition, timeout: float, what: str, cluster: topology.Cluster):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(1.0)
-    logs = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-2500:]}"
-                     for p in sorted(cluster.logs.glob("*.log")))
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{logs}")
 
 
 def runs_of(instance, job: str) -> list:
@@ -140,18 +115,18 @@ def test_a_worker_killed_in_the_middle_of_details_loses_its_run_to_the_other_wor
     """SIGKILL the worker (and every process it started) that is fetching a year's details: run monitoring finds
     the worker gone and resumes the run on the other worker; the backfill completes, every run a success."""
     dagster(cluster, "job", "backfill", "-j", "ingest_job", "--partitions", ",".join(YEARS), "--noprompt")
-    with instance_of(cluster) as instance:
+    with instance_of(cluster.env) as instance:
         def fetching():
             return next((r for r in runs_of(instance, "ingest_job") if r.status.value == "STARTED"
                          and step_started(instance, r, "movie_details")), None)
 
-        victim = wait_for(fetching, 240, "a run in its details step", cluster)
+        victim = wait_for(fetching, 240, "a run in its details step", cluster.logs)
         time.sleep(1.5)  # well inside the step: it takes ~6 s at the shared rate
         holder = instance.get_run_by_id(victim.run_id).tags[WORKER_TAG]
         killed = holder.split("@")[0]
         cluster.kill_worker(killed)
         cluster.start_worker("worker3")  # what a supervisor (systemd, Kubernetes) does for a lost machine
-        runs = wait_for(lambda: backfill_done(instance, "ingest_job"), 600, "the ingest backfill", cluster)
+        runs = wait_for(lambda: backfill_done(instance, "ingest_job"), 600, "the ingest backfill", cluster.logs)
         assert {r.status.value for r in runs} == {"SUCCESS"}, [(r.tags["dagster/partition"], r.status) for r in runs]
         assert sorted(r.tags["dagster/partition"] for r in runs) == YEARS  # one run per year: resumed, not doubled
         resumed = instance.get_run_by_id(victim.run_id)
@@ -167,11 +142,12 @@ def test_queued_runs_still_run_after_the_broker_restarts(cluster):
     """Restart Redis while the embeddings backfill has runs waiting (in Dagster's queue and in the broker): they
     run, on both live workers."""
     dagster(cluster, "job", "backfill", "-j", "embeddings_job", "--partitions", ",".join(YEARS), "--noprompt")
-    with instance_of(cluster) as instance:
+    with instance_of(cluster.env) as instance:
         wait_for(lambda: any(r.status.value == "STARTED" for r in runs_of(instance, "embeddings_job")), 240,
-                 "the first embeddings run", cluster)
+                 "the first embeddings run", cluster.logs)
         cluster.restart_broker()
-        runs = wait_for(lambda: backfill_done(instance, "embeddings_job"), 900, "the embeddings backfill", cluster)
+        runs = wait_for(lambda: backfill_done(instance, "embeddings_job"), 900, "the embeddings backfill",
+                        cluster.logs)
         assert {r.status.value for r in runs} == {"SUCCESS"}, [(r.tags["dagster/partition"], r.status) for r in runs]
         workers = {r.tags[WORKER_TAG] for r in instance.get_runs()}
         assert len(workers) >= 2, workers  # the run records show runs on more than one worker
@@ -214,15 +190,15 @@ def test_terminate_stops_the_run_and_leaves_the_worker_up(cluster):
     """Terminate (the UI's button: the run coordinator's cancel_run) interrupts the run's process on its worker:
     the run ends CANCELED, and the worker takes the next run."""
     dagster(cluster, "job", "launch", "-j", "ingest_job", "--tags", '{"dagster/partition": "2023"}')
-    with instance_of(cluster) as instance:
+    with instance_of(cluster.env) as instance:
         def running():
             return next((r for r in instance.get_runs() if r.tags.get("dagster/partition") == "2023"
                          and r.status.value == "STARTED" and step_started(instance, r, "discover_movies")), None)
 
-        run = wait_for(running, 240, "the 2023 run", cluster)
+        run = wait_for(running, 240, "the 2023 run", cluster.logs)
         instance.run_coordinator.cancel_run(run.run_id)
         ended = wait_for(lambda: instance.get_run_by_id(run.run_id).status.value in TERMINAL
-                         and instance.get_run_by_id(run.run_id), 120, "the canceled run", cluster)
+                         and instance.get_run_by_id(run.run_id), 120, "the canceled run", cluster.logs)
         assert ended.status.value == "CANCELED"
         assert set(cluster.workers) <= {name.split(" ")[-1] for name in cluster.processes()}
 
@@ -235,12 +211,12 @@ def test_a_worker_without_the_lake_fails_its_run_naming_the_setting(cluster, tmp
     cluster.start_worker("nolake", queue="nolake", env={"MOVIE_ASSETS_DATA_DIR": str(mount_point)})
     dagster(cluster, "job", "launch", "-j", "ingest_job", "--tags",
             '{"dagster/partition": "2019", "dagster-celery/queue": "nolake"}')
-    with instance_of(cluster) as instance:
+    with instance_of(cluster.env) as instance:
         def failed():
             runs = [r for r in instance.get_runs() if r.tags.get("dagster-celery/queue") == "nolake"]
             return runs and runs[0].status.value in TERMINAL and runs[0]
 
-        run = wait_for(failed, 240, "the run on the worker without the lake", cluster)
+        run = wait_for(failed, 240, "the run on the worker without the lake", cluster.logs)
         assert run.status.value == "FAILURE"
         failures = [e.dagster_event.step_failure_data.error for e in instance.all_logs(run.run_id)
                     if e.dagster_event is not None and e.dagster_event.event_type_value == "STEP_FAILURE"]

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from movie_assets_tests.helpers import instance_of, wait_for
+
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,21 +49,6 @@ def dagster_env(pg_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@contextlib.contextmanager
-def instance_of(env: dict[str, str]) -> Iterator:
-    """A `DagsterInstance` on the test's database (the variables are read when the storage is built)."""
-    from dagster import DagsterInstance
-
-    saved = dict(os.environ)
-    os.environ.update({k: v for k, v in env.items() if k.startswith("DAGSTER_")})
-    try:
-        with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
-            yield instance
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def dagster(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "dagster"), *args], env=env, cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout)
@@ -82,17 +69,6 @@ def daemon(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
-
-
-def wait_for(condition, timeout: float, what: str, log: Path | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(1.0)
-    tail = log.read_text()[-3000:] if log is not None and log.exists() else ""
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{tail}")
 
 
 def test_instance_init_creates_the_pools_so_first_runs_do_not_race_for_them(dagster_env):
